@@ -1,0 +1,67 @@
+"""The command line of qapi-gen.py (qapi-language.md §12.1)."""
+
+import argparse
+import re
+import sys
+from typing import List, Optional
+
+from .error import QAPIError
+from .schema import QAPISchema
+
+VERSION = '0.1.0'
+
+_PREFIX = re.compile(r'[A-Za-z_.-][A-Za-z0-9_.-]*')
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 2 with a usage line, as §12.1
+    asks, and never print a traceback."""
+
+    def error(self, message: str) -> 'NoReturn':   # type: ignore
+        self.print_usage(sys.stderr)
+        sys.stderr.write('%s: error: %s\n' % (self.prog, message))
+        sys.exit(2)
+
+
+def _options() -> _Parser:
+    parser = _Parser(
+        prog='qapi-gen.py',
+        description='Compile a QAPI schema into C for the qapikit runtime.')
+    parser.add_argument('-o', '--output-dir', default='.', metavar='DIR',
+                        help='where to write the files (default: .)')
+    parser.add_argument('-p', '--prefix', default='', metavar='PREFIX',
+                        help='prefix of file names and schema-wide symbols')
+    parser.add_argument('-b', '--builtins', action='store_true',
+                        help='also write the built-in module')
+    masking = parser.add_mutually_exclusive_group()
+    masking.add_argument('-m', '--mask', action='store_true',
+                         help='number type names in introspection')
+    masking.add_argument('-u', '--unmask-non-abi-names', action='store_true',
+                         help='keep real type names (the default)')
+    parser.add_argument('--dump-model', action='store_true',
+                        help='print the checked model and write nothing')
+    parser.add_argument('--version', action='version',
+                        version='qapi-gen.py (qapikit) %s' % VERSION)
+    parser.add_argument('schema', metavar='SCHEMA',
+                        help='the main schema file')
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = _options()
+    args = parser.parse_args(argv)
+    if not _PREFIX.fullmatch(args.prefix) and args.prefix != '':
+        parser.error("invalid prefix '%s': it must match "
+                     "[A-Za-z_.-][A-Za-z0-9_.-]*" % args.prefix)
+    try:
+        schema = QAPISchema(args.schema)
+    except QAPIError as err:
+        sys.stderr.write('%s\n' % err)
+        return 1
+    if args.dump_model:
+        from .dump import dump_model
+        sys.stdout.write(dump_model(schema))
+        return 0
+    # The C backends arrive with the code generation issue; until then
+    # a checked schema writes no files.
+    return 0
