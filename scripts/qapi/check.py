@@ -318,7 +318,7 @@ class ShapeChecker:
         if 'features' in expr:
             self.check_features(expr['features'], info,
                                 "%s '%s'" % (kind, name))
-        if kind == 'command':
+        if kind in ('command', 'event'):
             self._check_flags(expr, info)
         return kind
 
@@ -387,9 +387,6 @@ class ShapeChecker:
     def _check_event(self, expr: Dict[str, Value], info: QAPISourceInfo,
                      name: str) -> None:
         self._check_args(expr, info, name)
-        if 'boxed' in expr and expr['boxed'] is not True:
-            raise QAPIError(info, "flag 'boxed' may only be true, not %s"
-                            % schema_repr(expr['boxed']))
 
     def _check_args(self, expr: Dict[str, Value], info: QAPISourceInfo,
                     name: str) -> None:

@@ -51,15 +51,11 @@ class Section:
                     'first line after %s' % (indent, self.indent,
                                              self.describe()),
                     col=line.col + indent, with_context=False)
-        self.lines.append(text)
+        self.lines.append(text[self.indent or 0:])
 
     def text(self) -> str:
-        """The text, without common indentation and blank edges."""
-        lines = list(self.lines)
-        indent = self.indent or 0
-        if indent:
-            lines = lines[:1] + [line[indent:] for line in lines[1:]]
-        return '\n'.join(lines).strip('\n').rstrip()
+        """The text, without its indentation and blank edges."""
+        return '\n'.join(self.lines).strip('\n').rstrip()
 
     def describe(self) -> str:
         if self.name is not None:
