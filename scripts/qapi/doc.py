@@ -28,8 +28,10 @@ class Section:
     description, '=' * N for a heading of a free-form doc."""
 
     def __init__(self, info: QAPISourceInfo, tag: Optional[str],
-                 name: Optional[str] = None, indent_rule: bool = False):
+                 name: Optional[str] = None, indent_rule: bool = False,
+                 col: Optional[int] = None):
         self.info = info
+        self.col = col                  # where its opening line starts
         self.tag = tag
         self.name = name
         self.lines: List[str] = []
@@ -201,7 +203,8 @@ def _parse_definition_doc(doc: QAPIDoc, lines: List['DocLine']) -> None:
                                 col=line.col, with_context=False)
             if table is doc.args and rest.startswith('#optional'):
                 rest = rest[len('#optional'):].strip()
-            current = Section(at(line), None, name, indent_rule=True)
+            current = Section(at(line), None, name, indent_rule=True,
+                              col=line.col)
             if rest:
                 current.lines.append(rest)
             table[name] = current
@@ -223,7 +226,8 @@ def _parse_definition_doc(doc: QAPIDoc, lines: List['DocLine']) -> None:
             if name in _UNIQUE_TAGS and name in doc.section_tags():
                 raise QAPIError(at(line), "a second '%s:' section" % name,
                                 col=line.col, with_context=False)
-            current = Section(at(line), name, indent_rule=True)
+            current = Section(at(line), name, indent_rule=True,
+                              col=line.col)
             if rest:
                 current.lines.append(rest)
             doc.sections.append(current)
@@ -250,4 +254,5 @@ def _parse_definition_doc(doc: QAPIDoc, lines: List['DocLine']) -> None:
     for section in opened:
         if not section.text():
             raise QAPIError(section.info, '%s has no text'
-                            % section.describe(), with_context=False)
+                            % section.describe(), col=section.col,
+                            with_context=False)

@@ -369,10 +369,15 @@ class ObjectType(Type):
                             seen: Dict[str, Member]) -> None:
         for member in self.members:
             key = c_name(member.name)
-            if key in seen:
+            other = seen.get(key)
+            if other is None:
+                seen[key] = member
+            elif other.owner is member.owner and other.name == member.name:
+                raise QAPIError(info, '%s is listed twice (once optional)'
+                                % member.describe())
+            else:
                 raise QAPIError(info, '%s clashes with %s'
-                                % (member.describe(), seen[key].describe()))
-            seen[key] = member
+                                % (member.describe(), other.describe()))
 
     def check_clash(self, info: Optional[QAPISourceInfo],
                     seen: Dict[str, Member]) -> None:

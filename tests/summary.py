@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Print the one-line summary of a meson test run.
+
+  summary.py BUILDDIR
+
+reads BUILDDIR/meson-logs/testlog.json (one JSON object per test) and
+prints exactly one line on stdout:
+
+  N passed, N failed[, N skipped]
+
+OK and EXPECTEDFAIL count as passed; SKIP as skipped; everything else
+(FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT, ...) as failed.  The
+skipped count is printed only when non-zero.  Exit status 1 when a test
+failed or when none ran (none at all, or all skipped), else 0.
+"""
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import List, Sequence
+
+PASSED = frozenset({'OK', 'EXPECTEDFAIL'})
+SKIPPED = frozenset({'SKIP'})
+
+
+def classify(result: str) -> str:
+    if result in PASSED:
+        return 'passed'
+    if result in SKIPPED:
+        return 'skipped'
+    return 'failed'
+
+
+def read_results(log: Path) -> List[str]:
+    """The result field of every test in LOG."""
+    results = []
+    for number, line in enumerate(log.read_text(encoding='utf-8',
+                                                errors='replace')
+                                  .splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            print('summary: %s:%d: not JSON, counted as a failure'
+                  % (log, number), file=sys.stderr)
+            results.append('ERROR')
+            continue
+        results.append(str(entry.get('result', 'ERROR')))
+    return results
+
+
+def summary_line(counts: 'Counter[str]') -> str:
+    line = '%d passed, %d failed' % (counts['passed'], counts['failed'])
+    if counts['skipped']:
+        line += ', %d skipped' % counts['skipped']
+    return line
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 1:
+        print('usage: summary.py BUILDDIR', file=sys.stderr)
+        return 2
+    log = Path(argv[0]) / 'meson-logs' / 'testlog.json'
+    counts: 'Counter[str]' = Counter()
+    if log.is_file():
+        counts.update(classify(result) for result in read_results(log))
+    else:
+        print('summary: no test log %s: no test ran' % log, file=sys.stderr)
+    ran_none = not counts['passed'] and not counts['failed']
+    if ran_none and log.is_file():
+        print('summary: no test ran (all %d skipped)' % counts['skipped'],
+              file=sys.stderr)
+    sys.stderr.flush()
+    print(summary_line(counts), flush=True)
+    return 1 if counts['failed'] or ran_none else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
