@@ -1,0 +1,101 @@
+"""qapi-gen.py's command line (qapi-language.md §12.1): exit statuses,
+usage errors, unreadable schemas, and that errors never leave files or
+tracebacks behind."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from typing import List
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+GEN = os.path.join(ROOT, 'scripts', 'qapi-gen.py')
+GOOD = "{ 'struct': 'Point', 'data': { 'x': 'int', 'y': 'int' } }\n"
+
+
+class CommandLine(unittest.TestCase):
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = self._tmp.name
+        self.addCleanup(self._tmp.cleanup)
+        self.schema = self.write('good.json', GOOD)
+
+    def write(self, name: str, text: str) -> str:
+        path = os.path.join(self.tmp, name)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+        return path
+
+    def run_gen(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, GEN, *args], cwd=self.tmp,
+                              capture_output=True, text=True, check=False)
+
+    def assert_usage_error(self, args: List[str]) -> None:
+        result = self.run_gen(*args)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn('usage:', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        self.assertEqual(result.stdout, '')
+
+    def test_help_and_version_exit_0_on_stdout(self) -> None:
+        for flag in ('--help', '--version'):
+            result = self.run_gen(flag)
+            self.assertEqual(result.returncode, 0)
+            self.assertTrue(result.stdout)
+            self.assertEqual(result.stderr, '')
+
+    def test_usage_errors_exit_2(self) -> None:
+        self.assert_usage_error([])                         # no SCHEMA
+        self.assert_usage_error(['a.json', 'b.json'])       # two
+        self.assert_usage_error(['--frobnicate', 'good.json'])
+        self.assert_usage_error(['-m', '-u', 'good.json'])
+        self.assert_usage_error(['-p', '9 bad', 'good.json'])
+        self.assert_usage_error(['-p', 'a/b', 'good.json'])
+
+    def test_valid_prefixes_are_accepted(self) -> None:
+        for prefix in ('test-', 'x_', '.a', 'Q9.-_'):
+            result = self.run_gen('-p', prefix, '--dump-model', 'good.json')
+            self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_missing_schema_is_error_1_without_location(self) -> None:
+        result = self.run_gen('--dump-model', 'nosuch.json')
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stderr, 'nosuch.json: cannot read schema: '
+                         'No such file or directory\n')
+
+    def test_directory_as_schema_is_error_1(self) -> None:
+        os.mkdir(os.path.join(self.tmp, 'dir.json'))
+        result = self.run_gen('dir.json')
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith('dir.json: cannot read '
+                                                 'schema: '))
+        self.assertNotIn('Traceback', result.stderr)
+
+    def test_error_writes_nothing_even_into_a_new_output_dir(self) -> None:
+        self.write('bad.json', "{ 'struct': 'Point', 'data': 'x' }\n")
+        out = os.path.join(self.tmp, 'out')
+        result = self.run_gen('-o', out, 'bad.json')
+        self.assertEqual(result.returncode, 1)
+        self.assertFalse(os.path.exists(out) and os.listdir(out))
+
+    def test_dump_is_deterministic_across_hash_seeds(self) -> None:
+        self.write('many.json', ''.join(
+            "{ 'struct': 'Shape%d', 'data': { 'm%d': 'int', '*n': ['str'] },"
+            " 'features': [ 'f%d', 'g' ], 'if': { 'any': [ 'A', 'B%d' ] } }\n"
+            % (i, i, i, i) for i in range(50)))
+        outputs = set()
+        for seed in ('0', '1', '12345'):
+            env = dict(os.environ, PYTHONHASHSEED=seed)
+            result = subprocess.run(
+                [sys.executable, GEN, '--dump-model', 'many.json'],
+                cwd=self.tmp, capture_output=True, text=True, env=env,
+                check=False)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            outputs.add(result.stdout)
+        self.assertEqual(len(outputs), 1)
+
+
+if __name__ == '__main__':
+    unittest.main()
