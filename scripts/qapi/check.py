@@ -68,30 +68,41 @@ class ShapeChecker:
     # Names (§7)
 
     def check_name(self, name: Value, info: QAPISourceInfo, role: str,
-                   rule: str) -> str:
-        """Check NAME, a ROLE ("member 'x'" style description without
-        the name) following case RULE; return it."""
+                   rule: str, where: Optional[str] = None) -> str:
+        """Check NAME, a ROLE ('member', 'command name', ...) of WHERE
+        (e.g. "struct 'Foo'", if that helps), following case RULE;
+        return it."""
         if not isinstance(name, str):
-            raise QAPIError(info, '%s must be a string, not %s'
-                            % (role, schema_repr(name)))
+            raise QAPIError(info, '%s%s must be a string, not %s'
+                            % (role, ' of ' + where if where else '',
+                               schema_repr(name)))
+        role_of = ' of ' + where if where else ''
         match = _NAME.fullmatch(name)
         assert match
         stem = match.group(3)
         stem_rule = _VALUE_STEM if rule.startswith('value') else _STEM
         if not stem_rule.fullmatch(stem):
             raise QAPIError(
-                info, "%s '%s' is not a valid name: after an optional "
+                info, "%s '%s'%s is not a valid name: after an optional "
                 "'__RFQDN_' and 'x-' it must start with a letter%s and "
                 "continue with letters, digits, '-' and '_'"
-                % (role, name, ' or digit' if rule.startswith('value')
-                   else ''))
+                % (role, name, role_of,
+                   ' or digit' if rule.startswith('value') else ''))
         if c_name(name, False).startswith('q_'):
-            raise QAPIError(info, "%s '%s' is reserved: names whose C name "
-                            "starts with 'q_' belong to the generator"
-                            % (role, name))
+            raise QAPIError(info, "%s '%s'%s is reserved: names whose C "
+                            "name starts with 'q_' belong to the generator"
+                            % (role, name, role_of))
         pattern, what = _CASE[rule]
         if not pattern.fullmatch(stem):
-            raise QAPIError(info, "%s '%s' must use %s" % (role, name, what))
+            hint = ''
+            if rule + '+' in _CASE and _CASE[rule + '+'][0].fullmatch(stem):
+                hint = (" (or %s, with the definition listed in pragma "
+                        "'%s')" % (_CASE[rule + '+'][1],
+                                   'command-name-exceptions'
+                                   if rule == 'command' else
+                                   'member-name-exceptions'))
+            raise QAPIError(info, "%s '%s'%s must use %s%s"
+                            % (role, name, role_of, what, hint))
         if rule == 'type' and name.endswith('List'):
             raise QAPIError(info, "%s '%s' must not end in 'List': such "
                             "names are for array types" % (role, name))
@@ -148,8 +159,8 @@ class ShapeChecker:
     def check_features(self, features: Value, info: QAPISourceInfo,
                        where: str) -> None:
         if not isinstance(features, list):
-            raise QAPIError(info, "'features' of %s must be a list"
-                            % where)
+            raise QAPIError(info, "'features' of %s must be a list, not %s"
+                            % (where, schema_repr(features)))
         seen: Dict[str, str] = {}
         for feat in features:
             if isinstance(feat, dict):
@@ -158,7 +169,7 @@ class ShapeChecker:
                 name = feat['name']
             else:
                 name = feat
-            self.check_name(name, info, 'feature of %s' % where, 'lower')
+            self.check_name(name, info, 'feature', 'lower', where)
             assert isinstance(name, str)
             if isinstance(feat, dict) and 'if' in feat:
                 self.check_if(feat['if'], info, "feature '%s'" % name)
@@ -297,7 +308,7 @@ class ShapeChecker:
                                 "is for '%s'" % doc.symbol)
             if kind != 'command' and 'Returns' in doc.section_tags():
                 raise QAPIError(doc.info, "'Returns:' is only for commands, "
-                                "and '%s' is a %s" % (name, kind),
+                                "not for %s '%s'" % (kind, name),
                                 with_context=False)
         elif self.pragmas.doc_required:
             raise QAPIError(info, "a doc block is required (pragma "

@@ -420,6 +420,9 @@ class _FileParser:
         lex.next()
         if lex.tok == ']':
             return result
+        if lex.tok not in ('{', '[', 'str', 'bool'):
+            raise self._expected("a value (string, true, false, object or "
+                                 "array) or ']'")
         while True:
             result.append(self._value(depth + 1))
             lex.next()

@@ -215,6 +215,9 @@ class EnumType(Type):
         seen: Dict[str, EnumMember] = {}
         for member in self.members:
             const = self.const(member.name)
+            if const in seen and seen[const].name == member.name:
+                raise QAPIError(self.info, "value '%s' is listed twice"
+                                % member.name)
             if const in seen:
                 raise QAPIError(self.info, "value '%s' clashes with value "
                                 "'%s': both give the C constant %s"
@@ -276,11 +279,17 @@ class TypeRef:
 class ObjectMember(Member):
     def __init__(self, name: str, info: Optional[QAPISourceInfo],
                  ifcond: IfCond, features: List[Feature], ref: TypeRef,
-                 optional: bool):
+                 optional: bool, role: Optional[str] = None):
         super().__init__(name, info, ifcond, features)
         self.ref = ref
         self.optional = optional
         self.type: Optional[Type] = None
+        # How messages name a member the model made up, as the schema
+        # author wrote it (the 'data' of a 2012 branch wrapper).
+        self._role = role
+
+    def role(self) -> str:
+        return self._role or super().role()
 
     def check(self, schema: 'QAPISchema') -> None:
         self.type = schema.resolve(self.ref, self.info, self.role())
@@ -429,8 +438,7 @@ class UnionType(ObjectType):
                     if m.name == self.tag_name), None)
         if tag is None:
             raise QAPIError(self.info, "discriminator '%s' is not a member "
-                            'of the base %s'
-                            % (self.tag_name, self._base_what()))
+                            'of %s' % (self.tag_name, self._base_what()))
         if tag.optional:
             raise QAPIError(self.info, "discriminator '%s' must be a "
                             'mandatory member' % self.tag_name)
@@ -479,7 +487,8 @@ class UnionType(ObjectType):
 
     def _base_what(self) -> str:
         assert self.base is not None
-        return 'members' if self.base.is_implicit() else self.base.describe()
+        return ('the base' if self.base.is_implicit()
+                else 'the base, ' + self.base.describe())
 
     def check_clash(self, info: Optional[QAPISourceInfo],
                     seen: Dict[str, Member]) -> None:
@@ -995,7 +1004,8 @@ class QAPISchema:
                 wrapper = 'q_obj_%s-%s-wrapper' % (name, branch)
                 implicit.append((wrapper, [ObjectMember(
                     'data', info, IfCond(), [], self._typeref(ref, info),
-                    False)], "the wrapper of branch '%s' of union '%s'"
+                    False, role="branch '%s'" % branch)],
+                                 "the wrapper of branch '%s' of union '%s'"
                                  % (branch, name)))
                 variants.append(Variant(branch, info, TypeRef(wrapper),
                                         vcond))
