@@ -4,7 +4,7 @@ import argparse
 import gc
 import re
 import sys
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from .error import QAPIError
 from .schema import QAPISchema
@@ -18,7 +18,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors exit 2 with a usage line, as §12.1
     asks, and never print a traceback."""
 
-    def error(self, message: str) -> 'NoReturn':   # type: ignore
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         sys.stderr.write('%s: error: %s\n' % (self.prog, message))
         sys.exit(2)

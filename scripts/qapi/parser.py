@@ -340,7 +340,7 @@ class _FileParser:
                                 'expected an object at top level',
                                 with_context=False)
             info = lex.info.at_line(lex.tok_line)
-            expr = self._value(0)
+            expr = self._object(0)
             if 'include' in expr or 'pragma' in expr:
                 self._unattached(pending)
                 pending = None

@@ -14,7 +14,7 @@ from .check import SPECIAL_FEATURES, check_shapes
 from .common import c_enum_const, c_name, cgen_ifcond, Cond
 from .doc import QAPIDoc
 from .error import QAPIError
-from .parser import ParsedSchema, Pragmas, TopExpr, Value, read_schema
+from .parser import Pragmas, TopExpr, Value, read_schema
 from .source import QAPISourceInfo
 
 
@@ -919,7 +919,8 @@ class QAPISchema:
     @staticmethod
     def _ifcond(obj: Dict[str, Value]) -> IfCond:
         cond = obj.get('if')
-        return IfCond(cond) if cond is not None else IfCond()
+        assert cond is None or isinstance(cond, (str, dict))
+        return IfCond(cond)
 
     @staticmethod
     def _features(obj: Dict[str, Value],
