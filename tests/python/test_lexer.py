@@ -75,6 +75,18 @@ class LexerTestCase(unittest.TestCase):
         assert err.info is not None and err.col is not None
         return lex.tok, err.info.line, err.col
 
+    def parse_error(self, text: str) -> QAPIError:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, FNAME)
+            with open(path, 'w', encoding='utf-8', newline='') as file:
+                file.write(text)
+            with self.assertRaises(QAPIError) as ctx:
+                read_schema(path)
+        err = ctx.exception
+        assert err.info is not None
+        self.assertEqual(err.info.fname, path)
+        return err
+
 
 class TokenTest(LexerTestCase):
     """§1/1, §1/3: the tokens and their values."""
@@ -494,18 +506,6 @@ class EndOfFileTest(LexerTestCase):
             with self.subTest(text=text):
                 self.assertEqual(self.eof_pos(text), pos)
 
-    def parse_error(self, text: str) -> QAPIError:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, FNAME)
-            with open(path, 'w', encoding='utf-8', newline='') as file:
-                file.write(text)
-            with self.assertRaises(QAPIError) as ctx:
-                read_schema(path)
-        err = ctx.exception
-        assert err.info is not None
-        self.assertEqual(err.info.fname, path)
-        return err
-
     def test_grammar_error_at_eof(self) -> None:
         cases = [
             ("{ 'enum': 'Foo'", (1, 16)),
@@ -528,18 +528,6 @@ class GrammarPositionTest(LexerTestCase):
     """§1/5-7: grammar errors point at the token being examined and say
     what would have been accepted; a top-level non-object is an error at
     its line without column."""
-
-    def parse_error(self, text: str) -> QAPIError:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, FNAME)
-            with open(path, 'w', encoding='utf-8', newline='') as file:
-                file.write(text)
-            with self.assertRaises(QAPIError) as ctx:
-                read_schema(path)
-        err = ctx.exception
-        assert err.info is not None
-        self.assertEqual(err.info.fname, path)
-        return err
 
     def test_positions(self) -> None:
         cases = [
