@@ -68,6 +68,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .dump import dump_model
         sys.stdout.write(dump_model(schema))
         return 0
-    # The C backends arrive with the code generation issue; until then
-    # a checked schema writes no files.
+    from .gen import generate
+    files = generate(schema, args.prefix, args.builtins)
+    try:
+        files.write(args.output_dir)
+    except QAPIError as err:
+        sys.stderr.write('%s\n' % err)
+        return 1
     return 0

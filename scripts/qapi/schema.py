@@ -52,8 +52,9 @@ class Module:
     """One schema file.  NAME is its path relative to the main schema's
     directory ('./builtin' for the built-in module)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, is_main: bool = False):
         self.name = name
+        self.is_main = is_main
         self.includes: List['Module'] = []
         self.entities: List['Entity'] = []
 
@@ -789,7 +790,8 @@ class QAPISchema:
         self.modules: List[Module] = [self.builtin_module]
         self._modules: Dict[str, Module] = {}
         for mod_fname in parsed.modules:
-            module = Module(self.module_name(mod_fname))
+            module = Module(self.module_name(mod_fname),
+                            is_main=mod_fname == parsed.modules[0])
             self._modules[os.path.abspath(mod_fname)] = module
             self.modules.append(module)
         for mod_fname, included in parsed.includes.items():

@@ -80,6 +80,43 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertFalse(os.path.exists(out) and os.listdir(out))
 
+    def test_c_output_is_rewritten_only_when_it_changes(self) -> None:
+        out = os.path.join(self.tmp, 'out')
+        self.assertEqual(self.run_gen('-o', out, 'good.json').returncode, 0)
+        header = os.path.join(out, 'qapi-types.h')
+        old = os.stat(header)
+        os.utime(header, ns=(old.st_atime_ns, old.st_mtime_ns - 10**9))
+        before = os.stat(header).st_mtime_ns
+        self.assertEqual(self.run_gen('-o', out, 'good.json').returncode, 0)
+        self.assertEqual(os.stat(header).st_mtime_ns, before)
+        self.write('good.json', GOOD.replace("'y': 'int'", "'z': 'int'"))
+        self.assertEqual(self.run_gen('-o', out, 'good.json').returncode, 0)
+        self.assertNotEqual(os.stat(header).st_mtime_ns, before)
+        self.assertEqual(sorted(os.listdir(out)), [
+            'qapi-types.c', 'qapi-types.h', 'qapi-visit.c', 'qapi-visit.h'])
+
+    def test_c_output_is_the_same_whatever_the_hash_seed(self) -> None:
+        texts = set()
+        for seed in ('0', '7'):
+            out = os.path.join(self.tmp, 'out' + seed)
+            env = dict(os.environ, PYTHONHASHSEED=seed)
+            result = subprocess.run(
+                [sys.executable, GEN, '-b', '-o', out, 'good.json'],
+                cwd=self.tmp, capture_output=True, text=True, env=env,
+                check=False)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            texts.add(tuple(
+                (name, open(os.path.join(out, name), encoding='utf-8').read())
+                for name in sorted(os.listdir(out))))
+        self.assertEqual(len(texts), 1)
+
+    def test_unwritable_output_is_error_1(self) -> None:
+        blocker = self.write('blocker', 'a file, not a directory\n')
+        result = self.run_gen('-o', blocker, 'good.json')
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('cannot write', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+
     def test_dump_is_deterministic_across_hash_seeds(self) -> None:
         self.write('many.json', ''.join(
             "{ 'struct': 'Shape%d', 'data': { 'm%d': 'int', '*n': ['str'] },"

@@ -1,0 +1,208 @@
+"""The C backends: render every output file of qapi-language.md §12.2.
+
+generate() renders each module's files from the Jinja2 templates in
+scripts/qapi/templates/ and returns them, unwritten; main.py writes them
+once everything rendered (gen/output.py).
+"""
+
+import os
+from typing import Any, Callable, Dict, List
+
+import jinja2
+
+from ..common import c_name
+from ..schema import (AlternateType, ArrayType, BuiltinType, Entity,
+                      EnumType, Feature, Module, ObjectType, QAPISchema,
+                      UnionType, Variant, special_mask)
+from . import ctypes
+from .output import OutputFiles
+
+# Must equal QAPIKIT_GEN_ABI in qapi/include/qapikit/base.h.
+GEN_ABI = 1
+
+TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'templates')
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined, autoescape=False,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    helpers: Dict[str, Callable[..., Any]] = {
+        'c_name': c_name,
+        'type_name': ctypes.type_name,
+        'c_type': ctypes.c_type,
+        'decl': ctypes.decl,
+        'needs_flag': ctypes.needs_flag,
+        'visit_fn': ctypes.visit_fn,
+        'has_fields': ctypes.has_fields,
+        'alternate_qtype': ctypes.alternate_qtype,
+        'is_array': lambda t: isinstance(t, ArrayType),
+        'is_enum': lambda t: isinstance(t, EnumType),
+        'is_alternate': lambda t: isinstance(t, AlternateType),
+        'is_union': lambda t: isinstance(t, UnionType),
+        'is_object': lambda t: isinstance(t, ObjectType),
+        'branches_with_fields': _branches_with_fields,
+        'branch_decl': _branch_decl,
+        'flagless_optionals': _flagless_optionals,
+        'feature_mask': feature_mask,
+        'enum_masks': _enum_masks,
+        'has_members_fn': lambda t: isinstance(t, ObjectType),
+        'module_label': _module_label,
+        'abi': GEN_ABI,
+        'signature': signature,
+    }
+    env.globals.update(helpers)
+    return env
+
+
+def signature(head: str, params: List[str], tail: str = '') -> str:
+    """HEAD(PARAMS)TAIL within 80 columns: the parameters wrapped and
+    aligned after the parenthesis, or, when HEAD is too long for that,
+    on the following lines indented by four."""
+    line = head + '(' + ', '.join(params) + ')' + tail
+    if len(line) <= 80:
+        return line
+    if len(head) < 40:
+        first, indent = head + '(', ' ' * (len(head) + 1)
+    else:
+        first, indent = head + '(\n    ', '    '
+    lines: List[str] = []
+    current = first + params[0]
+    for param in params[1:]:
+        room = 80 - (len(tail) + 1 if param is params[-1] else 0)
+        if len(current.split('\n')[-1]) + len(param) + 2 > room:
+            lines.append(current + ',')
+            current = indent + param
+        else:
+            current += ', ' + param
+    lines.append(current + ')' + tail)
+    return '\n'.join(lines)
+
+
+def _module_label(module: Module) -> str:
+    if module.is_builtin():
+        return 'the built-in module'
+    return 'module %s' % module.name
+
+
+def feature_mask(features: List[Feature]) -> str:
+    """The C mask of the special features among FEATURES, or ''."""
+    return ' | '.join('1u << QAPI_%s' % name.upper()
+                      for name in special_mask(features))
+
+
+def _enum_masks(enum: EnumType) -> List[Any]:
+    masks = [(value, feature_mask(value.features)) for value in enum.members]
+    return [(value, mask) for value, mask in masks if mask]
+
+
+def _branches_with_fields(union: UnionType) -> List[Variant]:
+    return [v for v in union.variants if ctypes.has_fields(v.type)]
+
+
+def _branch_decl(variant: Variant) -> str:
+    """An alternate branch's field: objects by value, others as in §8."""
+    assert variant.type is not None
+    name = c_name(variant.name)
+    if isinstance(variant.type, ObjectType):
+        return '%s %s' % (ctypes.type_name(variant.type), name)
+    return ctypes.decl(ctypes.c_type(variant.type), name)
+
+
+def _flagless_optionals(obj: ObjectType) -> List[Any]:
+    return [mb for mb in obj.local_members
+            if mb.optional and not ctypes.needs_flag(mb)]
+
+
+def _by_value_deps(entity: Entity) -> List[Entity]:
+    """Types whose complete definition ENTITY's C struct needs."""
+    if isinstance(entity, UnionType):
+        return [v.type for v in entity.variants
+                if v.type is not None and ctypes.has_fields(v.type)]
+    if isinstance(entity, AlternateType):
+        return [v.type for v in entity.variants
+                if isinstance(v.type, ObjectType)]
+    return []
+
+
+def _definition_order(entities: List[Entity]) -> List[Entity]:
+    """ENTITIES in definition order, moved only where C needs a type
+    defined before a struct that holds it by value."""
+    present = {id(e) for e in entities}
+    done: Dict[int, bool] = {}
+    result: List[Entity] = []
+
+    def place(entity: Entity) -> None:
+        if id(entity) in done:
+            return
+        done[id(entity)] = True
+        for dep in _by_value_deps(entity):
+            if id(dep) in present:
+                place(dep)
+        result.append(entity)
+
+    for entity in entities:
+        place(entity)
+    return result
+
+
+class _ModuleView:
+    """What the per-module templates get for one module."""
+
+    def __init__(self, schema: QAPISchema, module: Module, prefix: str):
+        self.module = module
+        self.prefix = prefix
+        entities = [e for e in module.entities
+                    if not isinstance(e, BuiltinType)]
+        self.enums = [e for e in entities if isinstance(e, EnumType)]
+        self.structs = _definition_order(
+            [e for e in entities
+             if isinstance(e, (ObjectType, AlternateType, ArrayType))
+             and e.name != 'q_empty'])
+        self.typedefs = [e for e in entities
+                         if isinstance(e, (ObjectType, AlternateType,
+                                           ArrayType))
+                         and e.name != 'q_empty']
+        self.freeable = [e for e in self.typedefs
+                         if isinstance(e, ArrayType) or not e.is_implicit()]
+        self.visited = [e for e in entities
+                        if isinstance(e, (EnumType, ObjectType,
+                                          AlternateType, ArrayType))
+                        and e.name != 'q_empty']
+
+    def path(self, family: str) -> str:
+        return ctypes.module_files(self.module, family, self.prefix)
+
+
+def generate(schema: QAPISchema, prefix: str = '',
+             builtins: bool = False) -> OutputFiles:
+    env = _environment()
+    files = OutputFiles()
+    api = 'QAPIKIT_API ' if builtins else ''
+    for module in schema.modules:
+        if module.is_builtin() and not builtins:
+            continue
+        view = _ModuleView(schema, module, prefix)
+        types = view.path('types')
+        visit = view.path('visit')
+        for family, base in (('types', types), ('visit', visit)):
+            includes = [ctypes.include_path(
+                base, ctypes.module_files(inc, family, prefix) + '.h')
+                for inc in module.includes]
+            context = {
+                'module': module, 'view': view,
+                'enums': view.enums, 'structs': view.structs,
+                'typedefs': view.typedefs, 'freeable': view.freeable,
+                'visited': view.visited, 'includes': includes,
+                'types_h': os.path.basename(types) + '.h',
+                'visit_h': os.path.basename(visit) + '.h',
+                'in_runtime': builtins, 'api': api,
+            }
+            for ext in ('h', 'c'):
+                name = '%s.%s' % (base, ext)
+                template = env.get_template('%s.%s.j2' % (family, ext))
+                files.add(name, template.render(
+                    guard=ctypes.header_guard(name), **context))
+    return files
