@@ -69,7 +69,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stdout.write(dump_model(schema))
         return 0
     from .gen import generate
-    files = generate(schema, args.prefix, args.builtins)
+    files = generate(schema, args.prefix, args.builtins, args.mask)
     try:
         files.write(args.output_dir)
     except QAPIError as err:

@@ -92,8 +92,11 @@ class CommandLine(unittest.TestCase):
         self.write('good.json', GOOD.replace("'y': 'int'", "'z': 'int'"))
         self.assertEqual(self.run_gen('-o', out, 'good.json').returncode, 0)
         self.assertNotEqual(os.stat(header).st_mtime_ns, before)
-        self.assertEqual(sorted(os.listdir(out)), [
-            'qapi-types.c', 'qapi-types.h', 'qapi-visit.c', 'qapi-visit.h'])
+        self.assertEqual(sorted(os.listdir(out)), sorted(
+            'qapi-%s.%s' % (family, ext)
+            for family in ('types', 'visit', 'commands', 'events',
+                           'init-commands', 'emit-events', 'introspect')
+            for ext in ('c', 'h')))
 
     def test_c_output_is_the_same_whatever_the_hash_seed(self) -> None:
         texts = set()

@@ -131,7 +131,9 @@ QAPIKIT_API bool visit_optional(Visitor *v, const char *name, bool *present);
 /*
  * Special features (qapi-language.md §6/3), asked before visiting a
  * member or enum value that has some.  visit_policy_reject(): true, with
- * an error naming NAME, when input policy refuses them (the caller fails).
+ * an error naming NAME, when input policy refuses them (the caller fails);
+ * a member that is absent from the input is not refused (visiting it
+ * then reports it missing, if it is mandatory).
  * visit_policy_skip(): true when output policy hides them (the caller
  * leaves the member out).
  */
@@ -166,10 +168,13 @@ QAPIKIT_API bool visit_type_size(Visitor *v, const char *name, uint64_t *obj,
                                  GError **errp);
 QAPIKIT_API bool visit_type_bool(Visitor *v, const char *name, bool *obj,
                                  GError **errp);
-/* Input: a new g_malloc'ed string; output: *obj NULL is written as "". */
+/*
+ * Input: a new g_malloc'ed string (a string holding a NUL is an error);
+ * output: *obj NULL is written as "".
+ */
 QAPIKIT_API bool visit_type_str(Visitor *v, const char *name, char **obj,
                                 GError **errp);
-/* Any finite number; input accepts integers too. */
+/* Any finite number; input accepts integers too; output fails on NaN/Inf. */
 QAPIKIT_API bool visit_type_number(Visitor *v, const char *name, double *obj,
                                    GError **errp);
 /* Any JSON value: *obj holds one json-c reference (NULL is JSON null). */
@@ -204,6 +209,12 @@ QAPIKIT_API const QapiCompatPolicy *qapi_compat_policy_get(void);
 
 /* Whether the output policy hides something with SPECIAL_FEATURES. */
 QAPIKIT_API bool qapi_compat_policy_hides(unsigned special_features);
+
+/*
+ * Whether the input policy refuses something with SPECIAL_FEATURES (a
+ * command's mask, for the dispatcher).
+ */
+QAPIKIT_API bool qapi_compat_policy_refuses(unsigned special_features);
 
 G_END_DECLS
 

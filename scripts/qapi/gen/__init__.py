@@ -6,15 +6,15 @@ once everything rendered (gen/output.py).
 """
 
 import os
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List, Sequence
 
 import jinja2
 
 from ..common import c_name
-from ..schema import (AlternateType, ArrayType, BuiltinType, Entity,
-                      EnumType, Feature, Module, ObjectType, QAPISchema,
-                      UnionType, Variant, special_mask)
-from . import ctypes
+from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
+                      Entity, EnumType, Event, Feature, Module, ObjectType,
+                      QAPISchema, Type, UnionType, Variant, special_mask)
+from . import callables, ctypes, introspect
 from .output import OutputFiles
 
 # Must equal QAPIKIT_GEN_ABI in qapi/include/qapikit/base.h.
@@ -29,7 +29,7 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined, autoescape=False,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    helpers: Dict[str, Callable[..., Any]] = {
+    helpers: Dict[str, Any] = {
         'c_name': c_name,
         'type_name': ctypes.type_name,
         'c_type': ctypes.c_type,
@@ -127,7 +127,7 @@ def _by_value_deps(entity: Entity) -> List[Entity]:
     return []
 
 
-def _definition_order(entities: List[Entity]) -> List[Entity]:
+def _definition_order(entities: Sequence[Entity]) -> List[Entity]:
     """ENTITIES in definition order, moved only where C needs a type
     defined before a struct that holds it by value."""
     present = {id(e) for e in entities}
@@ -151,58 +151,128 @@ def _definition_order(entities: List[Entity]) -> List[Entity]:
 class _ModuleView:
     """What the per-module templates get for one module."""
 
-    def __init__(self, schema: QAPISchema, module: Module, prefix: str):
+    def __init__(self, module: Module, prefix: str):
         self.module = module
         self.prefix = prefix
         entities = [e for e in module.entities
                     if not isinstance(e, BuiltinType)]
         self.enums = [e for e in entities if isinstance(e, EnumType)]
-        self.structs = _definition_order(
-            [e for e in entities
-             if isinstance(e, (ObjectType, AlternateType, ArrayType))
-             and e.name != 'q_empty'])
-        self.typedefs = [e for e in entities
-                         if isinstance(e, (ObjectType, AlternateType,
-                                           ArrayType))
-                         and e.name != 'q_empty']
-        self.freeable = [e for e in self.typedefs
+        compound = [e for e in entities
+                    if isinstance(e, (ObjectType, AlternateType, ArrayType))
+                    and e.name != 'q_empty']
+        self.structs = _definition_order(compound)
+        self.typedefs = compound
+        self.freeable = [e for e in compound
                          if isinstance(e, ArrayType) or not e.is_implicit()]
         self.visited = [e for e in entities
                         if isinstance(e, (EnumType, ObjectType,
                                           AlternateType, ArrayType))
                         and e.name != 'q_empty']
+        self.commands = [e for e in entities
+                         if isinstance(e, Command) and e.gen]
+        self.events = [e for e in entities if isinstance(e, Event)]
+        outputs: Dict[str, Type] = {}
+        for cmd in self.commands:
+            if cmd.ret_type is not None:
+                outputs.setdefault(_output_name(cmd.ret_type), cmd.ret_type)
+        self.output_types = list(outputs.values())
 
     def path(self, family: str) -> str:
         return ctypes.module_files(self.module, family, self.prefix)
 
 
-def generate(schema: QAPISchema, prefix: str = '',
-             builtins: bool = False) -> OutputFiles:
+def _output_name(entity: Type) -> str:
+    return ctypes.type_name(entity)
+
+
+def _handler_ret(cmd: Command) -> str:
+    ret = ctypes.c_type(cmd.ret_type) if cmd.ret_type else 'bool'
+    return ret if ret.endswith('*') else ret + ' '
+
+
+def _command_options(cmd: Command) -> str:
+    options = [name for name, on in (
+        ('QCO_NO_SUCCESS_RESP', not cmd.success_response),
+        ('QCO_ALLOW_OOB', cmd.allow_oob),
+        ('QCO_ALLOW_PRECONFIG', cmd.allow_preconfig),
+        ('QCO_COROUTINE', cmd.coroutine)) if on]
+    return ' | '.join(options) or 'QCO_NO_OPTIONS'
+
+
+def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
+             mask: bool = False) -> OutputFiles:
+    """Render every file for SCHEMA (qapi-language.md §12.2)."""
     env = _environment()
+    c_prefix = c_name(prefix, False)
+    upper_prefix = c_prefix.upper()
     files = OutputFiles()
-    api = 'QAPIKIT_API ' if builtins else ''
+    common = {
+        'api': 'QAPIKIT_API ' if builtins else '',
+        'c_prefix': c_prefix, 'upper_prefix': upper_prefix,
+        'event_const': lambda e: '%sQAPI_EVENT_%s' % (
+            upper_prefix, c_name(e.name, False).upper()),
+    }
+
+    def render(template: str, path: str, **context: Any) -> None:
+        files.add(path, env.get_template(template).render(
+            guard=ctypes.header_guard(path), **common, **context))
+
+    main = next(m for m in schema.modules if m.is_main)
     for module in schema.modules:
         if module.is_builtin() and not builtins:
             continue
-        view = _ModuleView(schema, module, prefix)
-        types = view.path('types')
-        visit = view.path('visit')
-        for family, base in (('types', types), ('visit', visit)):
-            includes = [ctypes.include_path(
-                base, ctypes.module_files(inc, family, prefix) + '.h')
-                for inc in module.includes]
+        view = _ModuleView(module, prefix)
+        families = ['types', 'visit']
+        if not module.is_builtin():
+            families += ['commands', 'events']
+        paths = {family: view.path(family) for family in families}
+        for family in families:
+            base = paths[family]
+
+            def rel(path: str, base: str = base) -> str:
+                return ctypes.include_path(base, path)
+
+            includes = [rel(ctypes.module_files(inc, family, prefix) + '.h')
+                        for inc in module.includes]
             context = {
-                'module': module, 'view': view,
+                'module': module, 'includes': includes,
                 'enums': view.enums, 'structs': view.structs,
                 'typedefs': view.typedefs, 'freeable': view.freeable,
-                'visited': view.visited, 'includes': includes,
-                'types_h': os.path.basename(types) + '.h',
-                'visit_h': os.path.basename(visit) + '.h',
-                'in_runtime': builtins, 'api': api,
+                'visited': view.visited, 'commands': view.commands,
+                'events': view.events, 'output_types': view.output_types,
+                'output_name': _output_name, 'handler_ret': _handler_ret,
+                'params': callables.params,
+                'call_args': callables.call_args,
+                'field_inits': callables.field_inits,
             }
+            for name in ('types', 'visit', 'commands', 'events'):
+                if name in paths:
+                    context[name + '_h'] = rel(paths[name] + '.h')
+            context['emit_h'] = rel(prefix + 'qapi-emit-events.h')
             for ext in ('h', 'c'):
-                name = '%s.%s' % (base, ext)
-                template = env.get_template('%s.%s.j2' % (family, ext))
-                files.add(name, template.render(
-                    guard=ctypes.header_guard(name), **context))
+                render('%s.%s.j2' % (family, ext), '%s.%s' % (base, ext),
+                       **context)
+
+    commands = [e for e in schema.entities
+                if isinstance(e, Command) and e.gen]
+    events = [e for e in schema.entities if isinstance(e, Event)]
+    init = prefix + 'qapi-init-commands'
+    emit = prefix + 'qapi-emit-events'
+    intro = prefix + 'qapi-introspect'
+    schema_wide = {
+        'module': main, 'all_commands': commands, 'all_events': events,
+        'command_options': _command_options,
+        'init_h': init + '.h', 'emit_h': emit + '.h',
+        'introspect_h': intro + '.h',
+        'commands_h': ctypes.module_files(main, 'commands', prefix) + '.h',
+    }
+    for ext in ('h', 'c'):
+        render('init-commands.%s.j2' % ext, '%s.%s' % (init, ext),
+               **schema_wide)
+        render('emit-events.%s.j2' % ext, '%s.%s' % (emit, ext),
+               **schema_wide)
+    qlit = introspect.render(introspect.Introspection(schema, mask))
+    for ext in ('h', 'c'):
+        render('introspect.%s.j2' % ext, '%s.%s' % (intro, ext),
+               qlit=qlit, **schema_wide)
     return files

@@ -4,7 +4,7 @@ import os
 from typing import Optional
 
 from ..common import c_name
-from ..schema import (AlternateType, ArrayType, BuiltinType, EnumType,
+from ..schema import (ArrayType, BuiltinType, EnumType,
                       Module, ObjectMember, ObjectType, Type)
 
 

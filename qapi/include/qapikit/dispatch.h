@@ -1,0 +1,144 @@
+/*
+ * qapikit runtime: the command registry and the QMP dispatcher.
+ *
+ * Generated code registers every command of a schema with
+ * qmp_init_marshal(cmds) (qapi-language.md §13.4): a name, its
+ * marshaller, options and special features.  qmp_dispatch() takes one
+ * request object and returns its response object, running the checks of
+ * qmp-protocol.md §4 in order (except the negotiation state, check 9,
+ * which is the monitor's business).
+ */
+#ifndef QAPIKIT_DISPATCH_H
+#define QAPIKIT_DISPATCH_H
+
+#include <qapikit/base.h>
+
+G_BEGIN_DECLS
+
+/*
+ * A marshaller (generated qmp_marshal_NAME): ARGS is the request's
+ * 'arguments' object, lent (an empty object when the request had none).
+ * On success it stores a new reference to the result in *RET ({} for a
+ * command without result; NULL is JSON null) and returns true.  On
+ * failure it sets *ERRP, stores nothing and returns false.
+ */
+typedef bool (*QmpMarshalFunc)(json_object *args, json_object **ret,
+                               GError **errp);
+
+/* Registration options, from the schema's command flags (§3.5). */
+typedef enum QmpCommandOptions {
+    QCO_NO_OPTIONS = 0,
+    QCO_NO_SUCCESS_RESP = 1u << 0,  /* 'success-response': false */
+    QCO_ALLOW_OOB = 1u << 1,        /* 'allow-oob': true */
+    QCO_ALLOW_PRECONFIG = 1u << 2,  /* 'allow-preconfig': true */
+    QCO_COROUTINE = 1u << 3,        /* 'coroutine': true */
+} QmpCommandOptions;
+
+typedef struct QmpCommandList QmpCommandList;
+
+QAPIKIT_API QmpCommandList *qmp_command_list_new(void);
+/* Frees CMDS and its entries.  NULL is fine. */
+QAPIKIT_API void qmp_command_list_free(QmpCommandList *cmds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpCommandList, qmp_command_list_free)
+
+/*
+ * Register NAME (copied; not empty) with marshaller FN, OPTIONS
+ * (QmpCommandOptions or-ed) and SPECIAL_FEATURES (1u << QapiSpecialFeature,
+ * or-ed), enabled.  Commands keep their registration order.  A second
+ * registration of NAME replaces the first in place: same position, same
+ * QmpCommandInfo, new FN, OPTIONS and SPECIAL_FEATURES, enabled again.
+ */
+QAPIKIT_API void qmp_register_command(QmpCommandList *cmds, const char *name,
+                                      QmpMarshalFunc fn, unsigned options,
+                                      unsigned special_features);
+
+/*
+ * Enable or disable NAME.  A disabled command answers CommandNotFound, as
+ * an unknown one.  Returns false when NAME is not registered.
+ */
+QAPIKIT_API bool qmp_command_set_enabled(QmpCommandList *cmds,
+                                         const char *name, bool enabled);
+
+/* What the registry knows of one command. */
+typedef struct QmpCommandInfo {
+    const char *name;
+    QmpMarshalFunc fn;
+    unsigned options;
+    unsigned special_features;
+    bool enabled;
+} QmpCommandInfo;
+
+/* NAME's entry (owned by CMDS, valid until CMDS is freed), or NULL. */
+QAPIKIT_API const QmpCommandInfo *qmp_find_command(const QmpCommandList *cmds,
+                                                   const char *name);
+
+/*
+ * Call FN for every registered command in registration order, enabled
+ * or not.  FN must not register commands.
+ */
+QAPIKIT_API void qmp_for_each_command(const QmpCommandList *cmds,
+                                      void (*fn)(const QmpCommandInfo *info,
+                                                 void *opaque),
+                                      void *opaque);
+
+/*
+ * Run one request and return its response, a new json-c object:
+ * {"return": ..., "id": ...} or {"error": {"class": ..., "desc": ...},
+ * "id": ...}, members in that order, the id being the request's own
+ * json-c object (a new reference), whatever its JSON type, and left out
+ * where qmp-protocol.md §5/2 says so.  NULL when a command registered
+ * with QCO_NO_SUCCESS_RESP succeeded: nothing is to be sent.  REQUEST is
+ * lent; NULL is JSON null.
+ *
+ * ALLOW_OOB says whether this session enabled out-of-band execution:
+ * without it 'exec-oob' is an unexpected member.  A command whose special
+ * features the input policy (qapikit/visitor.h) rejects answers
+ * CommandNotFound, saying it is deprecated or unstable.  The marshaller
+ * gets an empty object when the request has no 'arguments'.  A
+ * marshaller that breaks its contract (false without an error, true with
+ * one) is logged with g_critical() and answered with a GenericError.
+ */
+QAPIKIT_API json_object *qmp_dispatch(const QmpCommandList *cmds,
+                                      json_object *request, bool allow_oob);
+
+/*
+ * A monitor's check of the command NAME against its session state
+ * (qmp-protocol.md §4 check 9): return false with *ERRP set (normally
+ * CommandNotFound) to refuse it.  NAME is the request's command name; a
+ * name holding U+0000 comes with each NUL written as the six characters
+ * \u0000 (it names no command, and check 10 refuses it if this does not).
+ */
+typedef bool (*QmpSessionCheck)(const char *name, void *opaque,
+                                GError **errp);
+
+/*
+ * qmp_dispatch(), with CHECK (if not NULL) run with OPAQUE between the
+ * envelope checks (2-8) and the command lookup (10), so that every check
+ * of qmp-protocol.md §4 runs in order and its reply carries the id.
+ */
+QAPIKIT_API json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
+                                              json_object *request,
+                                              bool allow_oob,
+                                              QmpSessionCheck check,
+                                              void *opaque);
+
+/*
+ * Whether REQUEST (lent) is to run out of band, for a monitor's queueing
+ * in a session that enabled OOB: it uses 'exec-oob' and passes the
+ * envelope checks (2-8).  A request that fails them is bad input and
+ * keeps its place in the in-band order (qmp-protocol.md §10/6).
+ */
+QAPIKIT_API bool qmp_is_oob(json_object *request);
+
+/*
+ * {"error": {"class": CLASS, "desc": ERR's message}} plus "id": ID if ID
+ * is not NULL (lent: the reply takes a reference of its own).  For a
+ * monitor's own errors; those of check 9 come with the id through
+ * qmp_dispatch_checked(), which can also echo a JSON null id.
+ */
+QAPIKIT_API json_object *qmp_error_response(const GError *err,
+                                            json_object *id);
+
+G_END_DECLS
+
+#endif /* QAPIKIT_DISPATCH_H */
