@@ -5,8 +5,8 @@
  * qmp_init_marshal(cmds) (qapi-language.md §13.4): a name, its
  * marshaller, options and special features.  qmp_dispatch() takes one
  * request object and returns its response object, running the checks of
- * qmp-protocol.md §4 in order (except the negotiation state, check 9,
- * which is the monitor's business).
+ * qmp-protocol.md §4 in order; check 9, the negotiation state, is the
+ * monitor's, which slots it in with qmp_dispatch_checked().
  */
 #ifndef QAPIKIT_DISPATCH_H
 #define QAPIKIT_DISPATCH_H
@@ -74,7 +74,7 @@ QAPIKIT_API const QmpCommandInfo *qmp_find_command(const QmpCommandList *cmds,
 
 /*
  * Call FN for every registered command in registration order, enabled
- * or not.  FN must not register commands.
+ * or not.
  */
 QAPIKIT_API void qmp_for_each_command(const QmpCommandList *cmds,
                                       void (*fn)(const QmpCommandInfo *info,

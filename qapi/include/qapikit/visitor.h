@@ -16,6 +16,11 @@
  * name inside a struct, NULL inside a list and at top level.  On input
  * failure, the generated visit_type_X() frees what it built and sets
  * *obj to NULL.
+ *
+ * Messages name a value by its path from the root: member names joined
+ * by '.', [N] for array elements, starting with the NAME given at top
+ * level if any ('args.devlist[1].device'); the unnamed root itself is
+ * "the value".  Their code is QAPI_ERROR_CLASS_GENERICERROR.
  */
 #ifndef QAPIKIT_VISITOR_H
 #define QAPIKIT_VISITOR_H
