@@ -12,7 +12,8 @@ import jinja2
 
 from ..common import c_name
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
-                      Entity, EnumType, Event, Feature, Module, ObjectType,
+                      Entity, EnumType, Event, Feature, IfCond, Module,
+                      ObjectType,
                       QAPISchema, Type, UnionType, Variant, special_mask)
 from . import callables, ctypes, introspect
 from .output import OutputFiles
@@ -28,7 +29,9 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined, autoescape=False,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        auto_reload=False)
+    env.filters['wrap'] = wrap
     helpers: Dict[str, Any] = {
         'c_name': c_name,
         'type_name': ctypes.type_name,
@@ -55,6 +58,15 @@ def _environment() -> jinja2.Environment:
     }
     env.globals.update(helpers)
     return env
+
+
+def wrap(text: str, ifcond: IfCond) -> str:
+    """TEXT inside #if ... #endif when IFCOND is present: the one place
+    where conditions become preprocessor lines (qapi-language.md §5/4)."""
+    cond = ifcond.cgen()
+    if not cond:
+        return text
+    return '#if %s\n%s#endif /* %s */\n' % (cond, text, cond)
 
 
 def signature(head: str, params: List[str], tail: str = '') -> str:
