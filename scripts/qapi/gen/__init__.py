@@ -12,6 +12,7 @@ import jinja2
 
 from ..common import c_name
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
+                      ObjectMember,
                       Entity, EnumType, Event, Feature, IfCond, Module,
                       ObjectType,
                       QAPISchema, Type, UnionType, Variant, special_mask)
@@ -48,7 +49,6 @@ def _environment() -> jinja2.Environment:
         'is_object': lambda t: isinstance(t, ObjectType),
         'branches_with_fields': _branches_with_fields,
         'branch_decl': _branch_decl,
-        'flagless_optionals': _flagless_optionals,
         'feature_mask': feature_mask,
         'enum_masks': _enum_masks,
         'has_members_fn': lambda t: isinstance(t, ObjectType),
@@ -123,9 +123,41 @@ def _branch_decl(variant: Variant) -> str:
     return ctypes.decl(ctypes.c_type(variant.type), name)
 
 
-def _flagless_optionals(obj: ObjectType) -> List[Any]:
-    return [mb for mb in obj.local_members
-            if mb.optional and not ctypes.needs_flag(mb)]
+class MemberView:
+    """What the templates print of an object member, computed once:
+    templates look up attributes instead of calling helpers per use."""
+    __slots__ = ('name', 'cname', 'optional', 'flag', 'field_decl', 'visit',
+                 'mask', 'ifcond', 'presence', 'pad', 'inner_pad')
+
+    def __init__(self, member: ObjectMember):
+        assert member.type is not None
+        self.name = member.name
+        self.cname = member.c_name()
+        self.optional = member.optional
+        self.flag = ctypes.needs_flag(member)
+        self.field_decl = ctypes.decl(ctypes.c_type(member.type), self.cname)
+        self.visit = ctypes.visit_fn(member.type)
+        self.mask = feature_mask(member.features)
+        self.ifcond = member.ifcond
+        self.presence = ('obj->has_' if self.flag else 'has_') + self.cname
+        self.pad = '    ' * (2 if member.optional else 1)
+        self.inner_pad = self.pad + ('    ' if self.mask else '')
+
+
+class _Views:
+    """MemberViews of each object type, made on first use."""
+
+    def __init__(self) -> None:
+        self.cache: Dict[int, MemberView] = {}
+
+    def of(self, members: List[ObjectMember]) -> List[MemberView]:
+        result = []
+        for member in members:
+            view = self.cache.get(id(member))
+            if view is None:
+                view = self.cache[id(member)] = MemberView(member)
+            result.append(view)
+        return result
 
 
 def _by_value_deps(entity: Entity) -> List[Entity]:
@@ -215,6 +247,14 @@ def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
              mask: bool = False) -> OutputFiles:
     """Render every file for SCHEMA (qapi-language.md §12.2)."""
     env = _environment()
+    views = _Views()
+    env.globals.update({
+        'all_members': lambda t: views.of(t.members),
+        'local_members': lambda t: views.of(t.local_members),
+        'flagless_optionals': lambda t: [
+            view for view in views.of(t.local_members)
+            if view.optional and not view.flag],
+    })
     c_prefix = c_name(prefix, False)
     upper_prefix = c_prefix.upper()
     files = OutputFiles()
