@@ -113,6 +113,29 @@ class CommandLine(unittest.TestCase):
                 for name in sorted(os.listdir(out))))
         self.assertEqual(len(texts), 1)
 
+    def test_mask_numbers_type_names_in_introspection(self) -> None:
+        self.write('cmd.json', GOOD + "{ 'command': 'get-point', "
+                   "'returns': 'Point', 'data': { 'near': ['Point'] } }\n")
+        plain = os.path.join(self.tmp, 'plain')
+        masked = os.path.join(self.tmp, 'masked')
+        self.assertEqual(self.run_gen('-o', plain, 'cmd.json').returncode, 0)
+        self.assertEqual(self.run_gen('-m', '-o', masked,
+                                      'cmd.json').returncode, 0)
+        with open(os.path.join(plain, 'qapi-introspect.c')) as f:
+            plain_text = f.read()
+        with open(os.path.join(masked, 'qapi-introspect.c')) as f:
+            masked_text = f.read()
+        self.assertIn('QLIT_QSTR("Point")', plain_text)
+        self.assertIn('QLIT_QSTR("[Point]")', plain_text)
+        # q_empty comes first (predefined), then Point, then the
+        # arguments, in definition order; commands and built-ins keep
+        # their names; a comment keeps each real name.
+        self.assertNotIn('QLIT_QSTR("Point")', masked_text)
+        self.assertIn('/* real name: Point */', masked_text)
+        self.assertIn('QLIT_QSTR("[1]")', masked_text)
+        self.assertIn('QLIT_QSTR("get-point")', masked_text)
+        self.assertIn('QLIT_QSTR("int")', masked_text)
+
     def test_unwritable_output_is_error_1(self) -> None:
         blocker = self.write('blocker', 'a file, not a directory\n')
         result = self.run_gen('-o', blocker, 'good.json')
