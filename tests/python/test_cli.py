@@ -127,12 +127,13 @@ class CommandLine(unittest.TestCase):
             masked_text = f.read()
         self.assertIn('QLIT_QSTR("Point")', plain_text)
         self.assertIn('QLIT_QSTR("[Point]")', plain_text)
-        # q_empty comes first (predefined), then Point, then the
-        # arguments, in definition order; commands and built-ins keep
+        # Listed types are numbered in definition order (Point, then the
+        # command's implicit argument type); commands and built-ins keep
         # their names; a comment keeps each real name.
         self.assertNotIn('QLIT_QSTR("Point")', masked_text)
         self.assertIn('/* real name: Point */', masked_text)
-        self.assertIn('QLIT_QSTR("[1]")', masked_text)
+        self.assertIn('QLIT_QSTR("[0]")', masked_text)
+        self.assertIn('/* real name: q_obj_get-point-arg */', masked_text)
         self.assertIn('QLIT_QSTR("get-point")', masked_text)
         self.assertIn('QLIT_QSTR("int")', masked_text)
 
