@@ -21,6 +21,7 @@ def blocks(text: str):
 
 def main() -> int:
     source_root, build_root = sys.argv[1], sys.argv[2]
+    sanitize = sys.argv[3] if len(sys.argv) > 3 else 'none'
     with open(os.path.join(source_root, 'docs', 'adding-a-command.md'),
               encoding='utf-8') as f:
         text = f.read()
@@ -40,8 +41,21 @@ def main() -> int:
             f.write(schema)
         with open(os.path.join(tmp, 'greet.c'), 'w') as f:
             f.write(program)
+        env = dict(os.environ)
+        if sanitize != 'none':
+            # The library was built with sanitizers: so must the program
+            # be, or the sanitizer runtime refuses to start.  The
+            # tutorial says 'cc'; a 'cc' first in PATH adds the flag.
+            bindir = os.path.join(tmp, 'bin')
+            os.mkdir(bindir)
+            with open(os.path.join(bindir, 'cc'), 'w') as f:
+                f.write('#!/bin/sh\nexec /usr/bin/cc -fsanitize=%s "$@"\n'
+                        % sanitize)
+            os.chmod(os.path.join(bindir, 'cc'), 0o755)
+            env['PATH'] = bindir + os.pathsep + env['PATH']
         for command in commands:
             result = subprocess.run(['sh', '-e', '-c', command], cwd=tmp,
+                                    env=env,
                                     capture_output=True, text=True,
                                     check=False)
             if result.returncode != 0:
