@@ -13,8 +13,7 @@ import jinja2
 from ..common import c_name
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
                       ObjectMember,
-                      Entity, EnumType, Event, Feature, IfCond, Module,
-                      ObjectType,
+                      Entity, EnumType, Event, Feature, Module, ObjectType,
                       QAPISchema, Type, UnionType, Variant, special_mask)
 from . import callables, ctypes, introspect
 from .output import OutputFiles
@@ -32,7 +31,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, autoescape=False,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         auto_reload=False)
-    env.filters['wrap'] = wrap
+    env.filters['wrap'] = ctypes.wrap
     helpers: Dict[str, Any] = {
         'c_name': c_name,
         'type_name': ctypes.type_name,
@@ -58,15 +57,6 @@ def _environment() -> jinja2.Environment:
     }
     env.globals.update(helpers)
     return env
-
-
-def wrap(text: str, ifcond: IfCond) -> str:
-    """TEXT inside #if ... #endif when IFCOND is present: the one place
-    where conditions become preprocessor lines (qapi-language.md §5/4)."""
-    cond = ifcond.cgen()
-    if not cond:
-        return text
-    return '#if %s\n%s#endif /* %s */\n' % (cond, text, cond)
 
 
 def signature(head: str, params: List[str], tail: str = '') -> str:

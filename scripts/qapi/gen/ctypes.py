@@ -4,8 +4,8 @@ import os
 from typing import Optional
 
 from ..common import c_name
-from ..schema import (ArrayType, BuiltinType, EnumType,
-                      Module, ObjectMember, ObjectType, Type)
+from ..schema import (ArrayType, BuiltinType, EnumType, IfCond, Module,
+                      ObjectMember, ObjectType, Type)
 
 
 def type_name(entity: Type) -> str:
@@ -94,3 +94,13 @@ def include_path(from_file: str, to_file: str) -> str:
     return os.path.relpath(to_file, os.path.dirname(from_file) or '.')
 
 
+
+
+def wrap(text: str, ifcond: IfCond) -> str:
+    """TEXT inside #if ... #endif when IFCOND is present: the one place
+    where conditions become preprocessor lines (qapi-language.md §5/4).
+    TEXT is whole lines, each ending in a newline."""
+    cond = ifcond.cgen()
+    if not cond:
+        return text
+    return '#if %s\n%s#endif /* %s */\n' % (cond, text, cond)

@@ -3,6 +3,7 @@ list of query-qmp-schema as a static QLitObject tree."""
 
 from typing import Dict, List, Optional, Tuple, Union
 
+from . import ctypes
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
                       Entity, EnumType, Event, Feature, IfCond, ObjectType,
                       QAPISchema, Type, UnionType)
@@ -181,14 +182,13 @@ def render(intro: Introspection) -> str:
 
 def _wrapped(item: Annotated, depth: int, body: List[str],
              lines: List[str]) -> None:
-    cond = item.ifcond.cgen()
-    if cond:
-        lines.append('#if ' + cond)
     if item.comment:
-        lines.append('    ' * depth + '/* %s */' % item.comment)
-    lines.extend(body)
-    if cond:
-        lines.append('#endif /* %s */' % cond)
+        body = ['    ' * depth + '/* %s */' % item.comment] + body
+    if not item.ifcond.is_present():
+        lines.extend(body)
+        return
+    text = ctypes.wrap(''.join(line + '\n' for line in body), item.ifcond)
+    lines.extend(text.rstrip('\n').split('\n'))
 
 
 def _value(intro: Introspection, item: Annotated, depth: int,
