@@ -6,7 +6,8 @@
 #   make check        build and run every test; last line "N passed, N failed"
 #   make check-asan   the same tests in build-asan/, ASan + UBSan
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
-#   make bench        front-end benchmark (bench/gen-bench)
+#   make bench        benchmarks: the front end (bench/gen-bench), then the
+#                     visitors' throughput against json-c (visitor-bench)
 #   make deps         install the Debian packages that are missing
 #   make clean        remove the build directories
 
@@ -16,6 +17,7 @@ MESON ?= meson
 NINJA ?= ninja
 TEST_FLAGS ?= --print-errorlogs --num-processes 2
 BENCH_FLAGS ?=
+VISITOR_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
 # Debian packages the build, the tests and the tools need.
@@ -116,6 +118,8 @@ run: build
 
 bench: build
 	@"$(call python_of,$(BUILD))" bench/gen-bench $(BENCH_FLAGS)
+	@echo
+	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

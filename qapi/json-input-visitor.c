@@ -52,6 +52,13 @@ static const char *json_kind(json_object *value)
     return "an unknown JSON value";
 }
 
+static char *input_path(JsonInputVisitor *iv, const char *name);
+
+static char *input_visitor_path(Visitor *v, const char *name)
+{
+    return input_path(to_input(v), name);
+}
+
 static char *input_path(JsonInputVisitor *iv, const char *name)
 {
     InputFrame *frame = iv->top;
@@ -570,6 +577,7 @@ Visitor *qapi_json_input_visitor_new(json_object *obj)
         .type_number = input_type_number,
         .type_any = input_type_any,
         .type_null = input_type_null,
+        .path = input_visitor_path,
         .free = input_free,
     };
     iv->root = json_object_get(obj);

@@ -39,6 +39,11 @@ static char *output_path(JsonOutputVisitor *ov, const char *name)
     return qapi_path_append(frame->path, false, 0, name);
 }
 
+static char *output_visitor_path(Visitor *v, const char *name)
+{
+    return output_path(to_output(v), name);
+}
+
 /* Store VALUE (a reference handed over; NULL is JSON null) as NAME. */
 static void output_add(JsonOutputVisitor *ov, const char *name,
                        json_object *value)
@@ -254,6 +259,7 @@ Visitor *qapi_json_output_visitor_new(void)
         .type_number = output_type_number,
         .type_any = output_type_any,
         .type_null = output_type_null,
+        .path = output_visitor_path,
         .complete = output_complete,
         .free = output_free,
     };

@@ -68,6 +68,10 @@ struct Visitor {
     bool (*type_null)(Visitor *v, const char *name, QapiNull **obj,
                       GError **errp);
 
+    /* The path of the value NAME in the current container (a new
+     * string; see qapi_path_append()).  NULL: the path is NAME. */
+    char *(*path)(Visitor *v, const char *name);
+
     void (*complete)(Visitor *v, void *opaque);
     void (*free)(Visitor *v);
 };

@@ -247,3 +247,20 @@ void qapi_path_error(GError **errp, const char *path, const char *fmt, ...)
     g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR, "%s%s",
                 where, what);
 }
+
+void visit_error(Visitor *v, const char *name, GError **errp,
+                 const char *fmt, ...)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *what = NULL;
+    va_list ap;
+
+    if (!errp) {
+        return;
+    }
+    path = v->path ? v->path(v, name) : g_strdup(name ? name : "");
+    va_start(ap, fmt);
+    what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qapi_path_error(errp, path, "%s", what);
+}

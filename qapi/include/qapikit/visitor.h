@@ -147,6 +147,15 @@ QAPIKIT_API bool visit_policy_reject(Visitor *v, const char *name,
 QAPIKIT_API bool visit_policy_skip(Visitor *v, const char *name,
                                    unsigned special_features);
 
+/*
+ * Fail the visit of the value NAME with a GenericError whose message is
+ * the value's path as every visitor error names it ("'devlist[1].x'", or
+ * "the value" at top level) followed by FMT (" has no branch for ...").
+ * For checks in generated code; visitors report their own errors.
+ */
+QAPIKIT_API void visit_error(Visitor *v, const char *name, GError **errp,
+                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
 /* Scalars */
 
 QAPIKIT_API bool visit_type_enum(Visitor *v, const char *name, int *obj,
