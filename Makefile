@@ -6,7 +6,8 @@
 #   make check        build and run every test; last line "N passed, N failed"
 #   make check-asan   the same tests in build-asan/, ASan + UBSan
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
-#   make bench        benchmarks: the front end (bench/gen-bench), then the
+#   make bench        benchmarks: the front end and the whole generator
+#                     (bench/gen-bench), then the
 #                     visitors' throughput against json-c (visitor-bench)
 #   make deps         install the Debian packages that are missing
 #   make clean        remove the build directories
@@ -117,7 +118,9 @@ run: build
 	    "The daemon (qapikit-blockd) arrives with the monitor issue."
 
 bench: build
-	@"$(call python_of,$(BUILD))" bench/gen-bench $(BENCH_FLAGS)
+	@"$(call python_of,$(BUILD))" bench/gen-bench --mode dump $(BENCH_FLAGS)
+	@echo
+	@"$(call python_of,$(BUILD))" bench/gen-bench --mode gen $(BENCH_FLAGS)
 	@echo
 	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
 
