@@ -1,29 +1,76 @@
 /*
  * qapikit runtime: the JSON input visitor (json-c tree -> C values).
+ *
+ * Speed (the visitor runs on every QMP request): a frame costs no
+ * allocation once the visitor has been as deep before (popped frames are
+ * kept for reuse), and paths for messages are built only when a message
+ * is, by walking the frames up to the root.
+ *
+ * json-c internals: which members of an object were visited is one bit
+ * per slot of the object's hash table.  The slot of a member is its
+ * struct lh_entry's index in the table's entry array,
+ * lh_table_lookup_entry() - json_object_get_object()->table, bounded by
+ * ->size.  All of it is declared in json-c's public headers (json-c
+ * 0.16: json_object.h, linkhash.h), but linkhash.h marks the fields
+ * size and table "do not use outside of linkhash.c": a json-c that
+ * stops storing entries in one array of ->size slots breaks this file,
+ * and the range asserts below catch that.  Nothing else of json-c's is
+ * used beyond its documented API; the tree is never modified.
  */
 #include "visitor-impl.h"
 
 #include <math.h>
 #include <string.h>
 
-#include <json-c/json_object_iterator.h>
+#include <json-c/linkhash.h>
+
+/* Frames that come with the visitor: most documents need no more. */
+#define INLINE_FRAMES 4
+
+/* Slots whose visited bits live in the frame itself. */
+#define INLINE_SLOTS 128
+#define BITS_PER_WORD 64
 
 /* An object or array being visited. */
 typedef struct InputFrame {
-    struct InputFrame *parent;
+    struct InputFrame *parent;  /* also: the next spare frame */
     json_object *value;     /* borrowed: the root holds the tree */
-    char *path;
+    /*
+     * The member name of VALUE in the parent object (the key string in
+     * the tree, so it lives as long as the tree); NULL in a list and at
+     * the root (whose name is JsonInputVisitor.root_name).
+     */
+    const char *name;
+    bool on_heap;           /* not one of the visitor's inline_frames */
     bool is_list;
     size_t index;           /* list: the element being visited */
     size_t length;          /* list */
     bool index_visited;     /* list: element INDEX has been visited */
-    GHashTable *visited;    /* object: names of visited members, lazily */
+    /* object: */
+    struct lh_table *table; /* json_object_get_object(value) */
+    size_t slots;           /* table->size, for the range asserts */
+    size_t visited;         /* members visited (bits set) */
+    uint64_t *bits;         /* visited bits by slot: inline_bits or heap */
+    uint64_t *heap_bits;    /* kept across reuse of the frame */
+    size_t heap_words;
+    /*
+     * The member found by the last lookup that did not consume it
+     * (visit_optional(), visit_policy_reject(), visit_start_alternate()),
+     * checked against the name of the next lookup, which then needs no
+     * second hash lookup.
+     */
+    struct lh_entry *found;
+    uint64_t inline_bits[INLINE_SLOTS / BITS_PER_WORD];
 } InputFrame;
 
 typedef struct JsonInputVisitor {
     Visitor visitor;
     json_object *root;
     InputFrame *top;        /* NULL while at the root value */
+    InputFrame *spare;      /* frames not in use: inline_frames, popped */
+    char *root_name;        /* the NAME of the root frame's visit */
+    const char *found_key;  /* the tree's key of the last object lookup */
+    InputFrame inline_frames[INLINE_FRAMES];
 } JsonInputVisitor;
 
 static JsonInputVisitor *to_input(Visitor *v)
@@ -59,26 +106,89 @@ static char *input_visitor_path(Visitor *v, const char *name)
     return input_path(to_input(v), name);
 }
 
+/* The path of the value FRAME visits (a new string). */
+static char *frame_path(JsonInputVisitor *iv, InputFrame *frame)
+{
+    g_autofree char *parent_path = NULL;
+    InputFrame *parent = frame->parent;
+
+    if (!parent) {
+        return qapi_path_append(NULL, false, 0, iv->root_name);
+    }
+    /* PARENT is still at the element or member that FRAME visits. */
+    parent_path = frame_path(iv, parent);
+    return qapi_path_append(parent_path, parent->is_list, parent->index,
+                            frame->name);
+}
+
 static char *input_path(JsonInputVisitor *iv, const char *name)
 {
     InputFrame *frame = iv->top;
+    g_autofree char *path = NULL;
 
     if (!frame) {
         return qapi_path_append(NULL, false, 0, name);
     }
-    return qapi_path_append(frame->path, frame->is_list, frame->index, name);
+    path = frame_path(iv, frame);
+    return qapi_path_append(path, frame->is_list, frame->index, name);
+}
+
+/* The slot of ENTRY in FRAME's table (see the top of the file). */
+static size_t frame_slot(InputFrame *frame, struct lh_entry *entry)
+{
+    size_t slot;
+
+    g_assert(entry >= frame->table->table);
+    slot = (size_t)(entry - frame->table->table);
+    g_assert(slot < frame->slots);
+    return slot;
+}
+
+static bool frame_visited(InputFrame *frame, struct lh_entry *entry)
+{
+    size_t slot = frame_slot(frame, entry);
+
+    return frame->bits[slot / BITS_PER_WORD]
+        & (UINT64_C(1) << (slot % BITS_PER_WORD));
+}
+
+static void frame_visit(InputFrame *frame, struct lh_entry *entry)
+{
+    size_t slot = frame_slot(frame, entry);
+    uint64_t *word = &frame->bits[slot / BITS_PER_WORD];
+    uint64_t bit = UINT64_C(1) << (slot % BITS_PER_WORD);
+
+    if (!(*word & bit)) {
+        *word |= bit;
+        frame->visited++;
+    }
+}
+
+/* The member NAME of FRAME's object, or NULL. */
+static struct lh_entry *frame_member(InputFrame *frame, const char *name)
+{
+    struct lh_entry *entry = frame->found;
+
+    frame->found = NULL;
+    if (entry && !strcmp(lh_entry_k(entry), name)) {
+        return entry;
+    }
+    return lh_table_lookup_entry(frame->table, name);
 }
 
 /*
  * The value NAME of the current container into *VALUE (NULL for JSON
  * null); false with an error when it is absent.  CONSUME marks it
- * visited, for the check_struct and check_list that follow.
+ * visited, for the check_struct and check_list that follow; else the
+ * member is remembered for the lookup that will consume it.
+ * iv->found_key is the tree's copy of NAME (NULL when not in an object).
  */
 static bool input_lookup(JsonInputVisitor *iv, const char *name,
                          bool consume, json_object **value, GError **errp)
 {
     InputFrame *frame = iv->top;
 
+    iv->found_key = NULL;
     if (!frame) {
         *value = iv->root;
         return true;
@@ -90,15 +200,17 @@ static bool input_lookup(JsonInputVisitor *iv, const char *name,
             return true;
         }
     } else {
+        struct lh_entry *entry;
+
         g_assert(name);
-        if (json_object_object_get_ex(frame->value, name, value)) {
-            if (consume && !frame->visited) {
-                frame->visited = g_hash_table_new_full(g_str_hash,
-                                                       g_str_equal, g_free,
-                                                       NULL);
-            }
-            if (consume && !g_hash_table_contains(frame->visited, name)) {
-                g_hash_table_add(frame->visited, g_strdup(name));
+        entry = frame_member(frame, name);
+        if (entry) {
+            *value = (json_object *)lh_entry_v(entry);
+            iv->found_key = lh_entry_k(entry);
+            if (consume) {
+                frame_visit(frame, entry);
+            } else {
+                frame->found = entry;
             }
             return true;
         }
@@ -136,11 +248,11 @@ static bool input_get(JsonInputVisitor *iv, const char *name,
 }
 
 /*
- * The string NAME.  A C string would silently end at an embedded NUL
- * (\u0000), so a string holding one is refused.
+ * The string NAME, and its length into *LEN.  A C string would silently
+ * end at an embedded NUL (\u0000), so a string holding one is refused.
  */
 static bool input_get_string(JsonInputVisitor *iv, const char *name,
-                             const char **str, GError **errp)
+                             const char **str, size_t *len, GError **errp)
 {
     json_object *value;
 
@@ -148,7 +260,8 @@ static bool input_get_string(JsonInputVisitor *iv, const char *name,
         return false;
     }
     *str = json_object_get_string(value);
-    if (strlen(*str) != (size_t)json_object_get_string_len(value)) {
+    *len = (size_t)json_object_get_string_len(value);
+    if (strlen(*str) != *len) {
         g_autofree char *path = input_path(iv, name);
         qapi_path_error(errp, path, ": the string contains a NUL character");
         return false;
@@ -156,16 +269,63 @@ static bool input_get_string(JsonInputVisitor *iv, const char *name,
     return true;
 }
 
+/*
+ * Enter VALUE, which input_lookup() just found: its name in the parent
+ * is iv->found_key, or NAME at the root.
+ */
 static InputFrame *input_push(JsonInputVisitor *iv, const char *name,
                               json_object *value)
 {
-    InputFrame *frame = g_new0(InputFrame, 1);
+    InputFrame *frame = iv->spare;
 
-    frame->value = value;
-    frame->path = input_path(iv, name);
+    if (frame) {
+        iv->spare = frame->parent;
+    } else {
+        frame = g_new0(InputFrame, 1);
+        frame->on_heap = true;
+    }
     frame->parent = iv->top;
+    frame->value = value;
+    if (frame->parent) {
+        frame->name = iv->found_key;
+    } else {
+        frame->name = NULL;
+        g_free(iv->root_name);
+        iv->root_name = g_strdup(name);
+    }
+    frame->is_list = false;
+    frame->index = 0;
+    frame->length = 0;
+    frame->index_visited = false;
+    frame->table = NULL;
+    frame->found = NULL;
     iv->top = frame;
     return frame;
+}
+
+/* input_push() for an object: the visited bits, all clear. */
+static void input_push_object(JsonInputVisitor *iv, const char *name,
+                              json_object *value)
+{
+    InputFrame *frame = input_push(iv, name, value);
+    size_t words;
+
+    frame->table = json_object_get_object(value);
+    g_assert(frame->table && frame->table->size > 0);
+    frame->slots = (size_t)frame->table->size;
+    frame->visited = 0;
+    words = (frame->slots + BITS_PER_WORD - 1) / BITS_PER_WORD;
+    if (words <= G_N_ELEMENTS(frame->inline_bits)) {
+        frame->bits = frame->inline_bits;
+    } else {
+        if (frame->heap_words < words) {
+            g_free(frame->heap_bits);
+            frame->heap_bits = g_new(uint64_t, words);
+            frame->heap_words = words;
+        }
+        frame->bits = frame->heap_bits;
+    }
+    memset(frame->bits, 0, words * sizeof(*frame->bits));
 }
 
 static void input_pop(JsonInputVisitor *iv)
@@ -173,11 +333,12 @@ static void input_pop(JsonInputVisitor *iv)
     InputFrame *frame = iv->top;
 
     iv->top = frame->parent;
-    if (frame->visited) {
-        g_hash_table_destroy(frame->visited);
+    frame->parent = iv->spare;
+    iv->spare = frame;
+    if (!iv->top) {
+        g_free(iv->root_name);
+        iv->root_name = NULL;
     }
-    g_free(frame->path);
-    g_free(frame);
 }
 
 static bool input_start_struct(Visitor *v, const char *name, void **obj,
@@ -192,7 +353,7 @@ static bool input_start_struct(Visitor *v, const char *name, void **obj,
     if (!input_get(iv, name, json_type_object, "an object", &value, errp)) {
         return false;
     }
-    input_push(iv, name, value);
+    input_push_object(iv, name, value);
     if (obj) {
         *obj = g_malloc0(size);
     }
@@ -203,23 +364,18 @@ static bool input_check_struct(Visitor *v, GError **errp)
 {
     JsonInputVisitor *iv = to_input(v);
     InputFrame *frame = iv->top;
-    unsigned visited;
-    struct json_object_iterator it, end;
+    struct lh_entry *entry;
 
     g_assert(frame && !frame->is_list);
-    visited = frame->visited ? g_hash_table_size(frame->visited) : 0;
-    if (visited == (unsigned)json_object_object_length(frame->value)) {
+    if (frame->visited == (size_t)lh_table_length(frame->table)) {
         return true;
     }
     /* Name the first unknown member, in the order of the document. */
-    end = json_object_iter_end(frame->value);
-    for (it = json_object_iter_begin(frame->value);
-         !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
-
-        if (!frame->visited || !g_hash_table_contains(frame->visited, key)) {
-            g_autofree char *path = qapi_path_append(frame->path, false, 0,
-                                                     key);
+    lh_foreach(frame->table, entry) {
+        if (!frame_visited(frame, entry)) {
+            g_autofree char *frame_where = frame_path(iv, frame);
+            g_autofree char *path = qapi_path_append(frame_where, false, 0,
+                                                     lh_entry_k(entry));
             qapi_path_error(errp, path, " is not an expected member");
             return false;
         }
@@ -277,13 +433,15 @@ static GenericList *input_next_list(Visitor *v, GenericList *tail,
 
 static bool input_check_list(Visitor *v, GError **errp)
 {
-    InputFrame *frame = to_input(v)->top;
+    JsonInputVisitor *iv = to_input(v);
+    InputFrame *frame = iv->top;
     size_t unvisited;
 
     g_assert(frame && frame->is_list);
     unvisited = frame->index + frame->index_visited;
     if (unvisited < frame->length) {
-        g_autofree char *path = qapi_path_append(frame->path, true,
+        g_autofree char *frame_where = frame_path(iv, frame);
+        g_autofree char *path = qapi_path_append(frame_where, true,
                                                  unvisited, NULL);
         qapi_path_error(errp, path, " is not an expected element");
         return false;
@@ -348,7 +506,9 @@ static bool input_optional(Visitor *v, const char *name, bool *present)
         *present = frame->index < frame->length;
     } else {
         g_assert(name);
-        *present = json_object_object_get_ex(frame->value, name, NULL);
+        /* Remembered for the visit of the member that usually follows. */
+        frame->found = frame_member(frame, name);
+        *present = frame->found != NULL;
     }
     return *present;
 }
@@ -375,10 +535,11 @@ static bool input_type_enum(Visitor *v, const char *name, int *obj,
 {
     JsonInputVisitor *iv = to_input(v);
     const char *str;
+    size_t len;
     const char *refused;
     int val;
 
-    if (!input_get_string(iv, name, &str, errp)) {
+    if (!input_get_string(iv, name, &str, &len, errp)) {
         return false;
     }
     val = qapi_enum_find(lookup, str);
@@ -477,12 +638,15 @@ static bool input_type_str(Visitor *v, const char *name, char **obj,
                            GError **errp)
 {
     const char *str;
+    size_t len;
 
     *obj = NULL;
-    if (!input_get_string(to_input(v), name, &str, errp)) {
+    if (!input_get_string(to_input(v), name, &str, &len, errp)) {
         return false;
     }
-    *obj = g_strdup(str);
+    /* g_strdup() without its strlen(): the length is known */
+    *obj = g_malloc(len + 1);
+    memcpy(*obj, str, len + 1);
     return true;
 }
 
@@ -549,6 +713,15 @@ static void input_free(Visitor *v)
     while (iv->top) {
         input_pop(iv);
     }
+    while (iv->spare) {
+        InputFrame *frame = iv->spare;
+
+        iv->spare = frame->parent;
+        g_free(frame->heap_bits);
+        if (frame->on_heap) {
+            g_free(frame);
+        }
+    }
     json_object_put(iv->root);
     g_free(iv);
 }
@@ -580,6 +753,10 @@ Visitor *qapi_json_input_visitor_new(json_object *obj)
         .path = input_visitor_path,
         .free = input_free,
     };
+    for (size_t i = 0; i < INLINE_FRAMES; i++) {
+        iv->inline_frames[i].parent = iv->spare;
+        iv->spare = &iv->inline_frames[i];
+    }
     iv->root = json_object_get(obj);
     return &iv->visitor;
 }

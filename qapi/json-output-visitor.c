@@ -1,15 +1,25 @@
 /*
  * qapikit runtime: the JSON output visitor (C values -> json-c tree).
+ *
+ * Speed: a frame costs no allocation once the visitor has been as deep
+ * before (popped frames are kept for reuse), and paths for messages are
+ * built only when a message is, by walking the frames up to the root.
  */
 #include "visitor-impl.h"
 
 #include <math.h>
 
+#include <json-c/json_object_iterator.h>
+
+/* Frames that come with the visitor: most values need no more. */
+#define INLINE_FRAMES 4
+
 /* An object or array being built. */
 typedef struct OutputFrame {
-    struct OutputFrame *parent;
+    struct OutputFrame *parent; /* also: the next spare frame */
     json_object *value;     /* borrowed: its parent (or root) owns it */
-    char *path;
+    bool is_list;           /* VALUE is an array, else an object */
+    bool on_heap;           /* not one of the visitor's inline_frames */
 } OutputFrame;
 
 typedef struct JsonOutputVisitor {
@@ -17,6 +27,9 @@ typedef struct JsonOutputVisitor {
     json_object *root;
     bool root_set;
     OutputFrame *top;       /* NULL while at the root value */
+    OutputFrame *spare;     /* frames not in use: inline_frames, popped */
+    char *root_name;        /* the NAME of the root frame's visit */
+    OutputFrame inline_frames[INLINE_FRAMES];
 } JsonOutputVisitor;
 
 static JsonOutputVisitor *to_output(Visitor *v)
@@ -24,19 +37,59 @@ static JsonOutputVisitor *to_output(Visitor *v)
     return (JsonOutputVisitor *)v;
 }
 
+/*
+ * The member name of CHILD in the object PARENT: the tree's copy of the
+ * name it was added with.  Only messages need it, so a search is fine.
+ */
+static const char *member_name(json_object *parent, json_object *child)
+{
+    struct json_object_iterator it = json_object_iter_begin(parent);
+    struct json_object_iterator end = json_object_iter_end(parent);
+
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+        if (json_object_iter_peek_value(&it) == child) {
+            return json_object_iter_peek_name(&it);
+        }
+    }
+    g_assert_not_reached(); /* output_push() added it */
+    return NULL;
+}
+
+/* The path of the value FRAME builds (a new string). */
+static char *frame_path(JsonOutputVisitor *ov, OutputFrame *frame)
+{
+    g_autofree char *parent_path = NULL;
+    OutputFrame *parent = frame->parent;
+
+    if (!parent) {
+        return qapi_path_append(NULL, false, 0, ov->root_name);
+    }
+    parent_path = frame_path(ov, parent);
+    if (parent->is_list) {
+        /* FRAME's value is the last element added so far. */
+        return qapi_path_append(parent_path, true,
+                                json_object_array_length(parent->value) - 1,
+                                NULL);
+    }
+    return qapi_path_append(parent_path, false, 0,
+                            member_name(parent->value, frame->value));
+}
+
 static char *output_path(JsonOutputVisitor *ov, const char *name)
 {
     OutputFrame *frame = ov->top;
+    g_autofree char *path = NULL;
 
     if (!frame) {
         return qapi_path_append(NULL, false, 0, name);
     }
-    if (json_object_is_type(frame->value, json_type_array)) {
+    path = frame_path(ov, frame);
+    if (frame->is_list) {
         /* The element being visited is the next one. */
-        return qapi_path_append(frame->path, true,
+        return qapi_path_append(path, true,
                                 json_object_array_length(frame->value), NULL);
     }
-    return qapi_path_append(frame->path, false, 0, name);
+    return qapi_path_append(path, false, 0, name);
 }
 
 static char *output_visitor_path(Visitor *v, const char *name)
@@ -54,7 +107,7 @@ static void output_add(JsonOutputVisitor *ov, const char *name,
         g_assert(!ov->root_set);
         ov->root = value;
         ov->root_set = true;
-    } else if (json_object_is_type(frame->value, json_type_array)) {
+    } else if (frame->is_list) {
         json_object_array_add(frame->value, value);
     } else {
         g_assert(name);
@@ -63,13 +116,23 @@ static void output_add(JsonOutputVisitor *ov, const char *name,
 }
 
 static void output_push(JsonOutputVisitor *ov, const char *name,
-                        json_object *value)
+                        json_object *value, bool is_list)
 {
-    OutputFrame *frame = g_new0(OutputFrame, 1);
+    OutputFrame *frame = ov->spare;
 
-    frame->path = output_path(ov, name);
-    frame->value = value;
+    if (frame) {
+        ov->spare = frame->parent;
+    } else {
+        frame = g_new(OutputFrame, 1);
+        frame->on_heap = true;
+    }
+    if (!ov->top) {
+        g_free(ov->root_name);
+        ov->root_name = g_strdup(name);
+    }
     output_add(ov, name, value);
+    frame->value = value;
+    frame->is_list = is_list;
     frame->parent = ov->top;
     ov->top = frame;
 }
@@ -80,8 +143,12 @@ static void output_pop(JsonOutputVisitor *ov)
 
     g_assert(frame);
     ov->top = frame->parent;
-    g_free(frame->path);
-    g_free(frame);
+    frame->parent = ov->spare;
+    ov->spare = frame;
+    if (!ov->top) {
+        g_free(ov->root_name);
+        ov->root_name = NULL;
+    }
 }
 
 static bool output_start_struct(Visitor *v, const char *name, void **obj,
@@ -90,7 +157,7 @@ static bool output_start_struct(Visitor *v, const char *name, void **obj,
     (void)obj;
     (void)size;
     (void)errp;
-    output_push(to_output(v), name, json_object_new_object());
+    output_push(to_output(v), name, json_object_new_object(), false);
     return true;
 }
 
@@ -99,8 +166,7 @@ static void output_end_struct(Visitor *v, void **obj)
     JsonOutputVisitor *ov = to_output(v);
 
     (void)obj;
-    g_assert(ov->top && json_object_is_type(ov->top->value,
-                                            json_type_object));
+    g_assert(ov->top && !ov->top->is_list);
     output_pop(ov);
 }
 
@@ -110,7 +176,7 @@ static bool output_start_list(Visitor *v, const char *name,
     (void)list;
     (void)size;
     (void)errp;
-    output_push(to_output(v), name, json_object_new_array());
+    output_push(to_output(v), name, json_object_new_array(), true);
     return true;
 }
 
@@ -119,8 +185,7 @@ static void output_end_list(Visitor *v, void **list)
     JsonOutputVisitor *ov = to_output(v);
 
     (void)list;
-    g_assert(ov->top && json_object_is_type(ov->top->value,
-                                            json_type_array));
+    g_assert(ov->top && ov->top->is_list);
     output_pop(ov);
 }
 
@@ -236,6 +301,14 @@ static void output_free(Visitor *v)
     while (ov->top) {
         output_pop(ov);
     }
+    while (ov->spare) {
+        OutputFrame *frame = ov->spare;
+
+        ov->spare = frame->parent;
+        if (frame->on_heap) {
+            g_free(frame);
+        }
+    }
     json_object_put(ov->root);
     g_free(ov);
 }
@@ -263,5 +336,9 @@ Visitor *qapi_json_output_visitor_new(void)
         .complete = output_complete,
         .free = output_free,
     };
+    for (size_t i = 0; i < INLINE_FRAMES; i++) {
+        ov->inline_frames[i].parent = ov->spare;
+        ov->spare = &ov->inline_frames[i];
+    }
     return &ov->visitor;
 }
