@@ -449,3 +449,24 @@ void ks_policy_set(QapiInputPolicy deprecated_input,
 
     qapi_compat_policy_set(&policy);
 }
+
+bool ks_corpus_case_begin(json_object *kase, const char *path,
+                          const KsType **type, json_object **doc)
+{
+    const char *type_name = ks_corpus_string(kase, "type", true);
+    const char *unmet = ks_corpus_unmet_condition(kase);
+
+    if (unmet) {
+        g_autofree char *why = g_strdup_printf("%s does not hold in this "
+                                               "build", unmet);
+        g_test_skip(why);
+        json_object_put(kase);
+        return false;
+    }
+    *type = ks_type_find(type_name);
+    if (!*type) {
+        g_error("%s: unknown type '%s'", path, type_name);
+    }
+    g_assert_true(json_object_object_get_ex(kase, "doc", doc));
+    return true;
+}

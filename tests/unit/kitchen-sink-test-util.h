@@ -110,4 +110,13 @@ void ks_policy_set(QapiInputPolicy deprecated_input,
                    QapiInputPolicy unstable_input,
                    QapiOutputPolicy unstable_output);
 
+/*
+ * The common start of a corpus case KASE (from file PATH): when its
+ * conditions do not hold in this build, mark the test skipped, free KASE
+ * and return false; else store its type and its document (borrowed from
+ * KASE) and return true.  An unknown type is a fatal error.
+ */
+bool ks_corpus_case_begin(json_object *kase, const char *path,
+                          const KsType **type, json_object **doc);
+
 #endif /* KITCHEN_SINK_TEST_UTIL_H */

@@ -27,25 +27,14 @@ static void test_roundtrip_case(gconstpointer data)
 {
     const char *path = data;
     json_object *kase = ks_corpus_load(path);
-    const char *type_name = ks_corpus_string(kase, "type", true);
-    const char *unmet = ks_corpus_unmet_condition(kase);
     const KsType *type;
     json_object *doc, *out;
     g_autoptr(GError) err = NULL;
     g_autofree void *value = NULL;
 
-    if (unmet) {
-        g_autofree char *why = g_strdup_printf("%s is not defined in this "
-                                               "build", unmet);
-        g_test_skip(why);
-        json_object_put(kase);
+    if (!ks_corpus_case_begin(kase, path, &type, &doc)) {
         return;
     }
-    type = ks_type_find(type_name);
-    if (!type) {
-        g_error("%s: unknown type '%s'", path, type_name);
-    }
-    g_assert_true(json_object_object_get_ex(kase, "doc", &doc));
 
     value = g_malloc0(type->size);
     if (!ks_type_input(type, doc, value, &err)) {
