@@ -91,6 +91,8 @@ def _module_label(module: Module) -> str:
 
 def feature_mask(features: List[Feature]) -> str:
     """The C mask of the special features among FEATURES, or ''."""
+    if not features:
+        return ''
     return ' | '.join('1u << QAPI_%s' % name.upper()
                       for name in special_mask(features))
 

@@ -166,6 +166,8 @@ class Introspection:
 
 
 def _c_string(text: str) -> str:
+    if '\\' not in text and '"' not in text:
+        return '"' + text + '"'
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
 
 
@@ -182,6 +184,9 @@ def render(intro: Introspection) -> str:
 
 def _wrapped(item: Annotated, depth: int, body: List[str],
              lines: List[str]) -> None:
+    if not item.comment and item.ifcond.cond is None:
+        lines.extend(body)
+        return
     if item.comment:
         body = ['    ' * depth + '/* %s */' % item.comment] + body
     if not item.ifcond.is_present():
