@@ -1,0 +1,205 @@
+/*
+ * qapikit block layer: image nodes (raw and qcow2) and their backing
+ * chains.
+ *
+ * A BlockNode is one open image file together with the node of its
+ * backing image, if any: the chain top -> ... -> base is a list of nodes
+ * linked through their backing pointers.  Nodes are reference counted;
+ * a node holds a reference on its backing node.  Named devices, group
+ * snapshots and the QMP commands sit above this layer
+ * (<qapikit/block-device.h>).
+ *
+ * Errors: GError in the QAPI domain (<qapikit/error.h>), code
+ * QAPI_ERROR_CLASS_GENERICERROR unless stated.  Every message names the
+ * file it is about (and the header field or table, for a refused or
+ * corrupt image).  Functions that can fail return false/NULL exactly
+ * when they set *errp.  Nothing an image file contains can make this
+ * layer abort: a malformed image is an error, never a crash.
+ *
+ * Not thread-safe: one thread (the main loop) uses a node at a time.
+ */
+#ifndef QAPIKIT_BLOCK_H
+#define QAPIKIT_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum BlockFormat {
+    BLOCK_FORMAT_RAW,
+    BLOCK_FORMAT_QCOW2,
+} BlockFormat;
+
+/* "raw" or "qcow2". */
+const char *block_format_name(BlockFormat format);
+
+/*
+ * NAME ("raw" or "qcow2") as a BlockFormat.  False, with *errp set
+ * (QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT, naming NAME), for anything else.
+ */
+bool block_format_from_name(const char *name, BlockFormat *format,
+                            GError **errp);
+
+typedef struct BlockNode BlockNode;
+
+typedef enum BlockOpenFlags {
+    BLOCK_OPEN_READ_WRITE = 0,
+    BLOCK_OPEN_READ_ONLY = 1u << 0,
+    /*
+     * Do not open the backing chain recorded in the image: the caller
+     * attaches a backing node itself with block_node_set_backing()
+     * (snapshot overlays, whose backing is the node already open).
+     * Reads of unallocated clusters read zeros until then.
+     */
+    BLOCK_OPEN_NO_BACKING = 1u << 1,
+} BlockOpenFlags;
+
+/*
+ * Open FILENAME.  FORMAT is "raw", "qcow2", or NULL to detect it: the
+ * qcow2 magic means qcow2, anything else raw.  FLAGS: BlockOpenFlags.
+ *
+ * A qcow2 image is fully validated (qcow2-format.md §9); compressed
+ * clusters are readable; an encrypted image, an unknown incompatible
+ * feature, or a dirty or corrupt image opened read-write is refused.
+ * Unless BLOCK_OPEN_NO_BACKING, the backing chain recorded in the image
+ * is opened too, read-only, each backing file's format taken from the
+ * backing format extension (probed only when it is absent; a relative
+ * backing name is resolved against the directory of the image that
+ * records it); a file that appears twice in one chain (same device and
+ * inode) is refused.
+ *
+ * Returns a new node (one reference, owned by the caller) whose
+ * filename is FILENAME exactly as given.  On failure nothing stays
+ * open.
+ */
+BlockNode *block_node_open(const char *filename, const char *format,
+                           unsigned flags, GError **errp);
+
+/* Take a reference on NODE; returns NODE. */
+BlockNode *block_node_ref(BlockNode *node);
+
+/*
+ * Drop a reference on NODE; the last one closes the file (without a
+ * flush: call block_node_flush() first when it matters) and drops the
+ * node's reference on its backing node.  NULL is fine.
+ */
+void block_node_unref(BlockNode *node);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockNode, block_node_unref)
+
+/*
+ * Read LEN bytes of guest data at OFFSET through the chain: allocated
+ * clusters from this image, ZERO clusters as zeros, unallocated ones
+ * from the backing node (zeros past its end, or without one).  The
+ * range must lie within block_node_length().
+ */
+bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
+                      size_t len, GError **errp);
+
+/*
+ * Write LEN bytes of guest data at OFFSET into this image (never into a
+ * backing node), allocating clusters with copy-on-write from the chain
+ * for partial clusters (qcow2-format.md §7).  Refused on a read-only
+ * node.  The range must lie within block_node_length().  Data may stay
+ * in the page cache until block_node_flush(); metadata is ordered so
+ * that a crash never leaves a reference to unwritten data (§7.2).  On
+ * failure the guest content of the range is unspecified (old or new
+ * bytes) but the image stays consistent.
+ */
+bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                       size_t len, GError **errp);
+
+/* Make every completed write of NODE durable (fdatasync). */
+bool block_node_flush(BlockNode *node, GError **errp);
+
+/* Virtual size in bytes. */
+uint64_t block_node_length(const BlockNode *node);
+
+/* The file name exactly as passed to block_node_open(). */
+const char *block_node_filename(const BlockNode *node);
+
+BlockFormat block_node_format(const BlockNode *node);
+
+bool block_node_is_read_only(const BlockNode *node);
+
+/*
+ * Mark NODE read-only in memory: later writes are refused.  Used when a
+ * node becomes the backing of a new overlay.  Cannot fail.
+ */
+void block_node_set_read_only(BlockNode *node);
+
+/* NODE's backing node (borrowed), or NULL. */
+BlockNode *block_node_backing(const BlockNode *node);
+
+/*
+ * Make BACKING (a new reference is taken; NULL for none) NODE's backing
+ * node, dropping the reference on the previous one.  In memory only:
+ * the image file is not changed.  Cannot fail; the caller checks that
+ * the sizes and names fit.
+ */
+void block_node_set_backing(BlockNode *node, BlockNode *backing);
+
+/* Number of nodes below NODE in its chain (0 without a backing node). */
+unsigned block_node_backing_depth(const BlockNode *node);
+
+/*
+ * What the image records about its backing file (qcow2 only; NULL for
+ * raw or without one), owned by NODE: the name exactly as stored, the
+ * name resolved against the image's directory, and the format from the
+ * backing format extension (NULL when the extension is absent).
+ */
+const char *block_node_backing_name(const BlockNode *node);
+const char *block_node_full_backing_name(const BlockNode *node);
+const char *block_node_backing_format(const BlockNode *node);
+
+/* qcow2: cluster size in bytes; raw: 0. */
+uint64_t block_node_cluster_size(const BlockNode *node);
+
+/* qcow2: the dirty bit as found on open; raw: false. */
+bool block_node_is_dirty(const BlockNode *node);
+
+/* Bytes allocated on disk for the file (st_blocks * 512), or -1. */
+int64_t block_node_actual_size(const BlockNode *node);
+
+/* The device and inode of NODE's open file (fstat at open time). */
+void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino);
+
+/* Options of qcow2_create(). */
+typedef struct Qcow2CreateOptions {
+    uint64_t size;              /* virtual size in bytes */
+    unsigned cluster_bits;      /* 9..21; 0 means 16 (64 KiB) */
+    const char *backing_file;   /* stored as given, or NULL */
+    const char *backing_format; /* "raw"/"qcow2"; required with a backing file */
+    bool sync;                  /* fdatasync the new file before returning */
+} Qcow2CreateOptions;
+
+/*
+ * Create a new qcow2 version 3 image at FILENAME, which must not exist
+ * (O_CREAT | O_EXCL: an existing file or symlink is refused and left
+ * untouched, QAPI_ERROR_CLASS_OPENFILEFAILED).  The layout is
+ * qcow2-format.md §6 (header, backing format extension, feature name
+ * table, backing name, refcount table, refcount block, L1 table), the
+ * same size and fields `qemu-img create -f qcow2 -b B -F F` gives.
+ *
+ * *CREATED is set to true as soon as the file exists, before anything
+ * else can fail, so that a caller which must leave nothing behind knows
+ * to unlink FILENAME even when this returns false.  Errors creating or
+ * writing are QAPI_ERROR_CLASS_OPENFILEFAILED and name the file.  The
+ * parent directory is not fsync'ed: see block_fsync_dir().
+ */
+bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
+                  bool *created, GError **errp);
+
+/*
+ * fsync the directory that holds FILENAME, so that a name created in it
+ * is durable.
+ */
+bool block_fsync_dir(const char *filename, GError **errp);
+
+G_END_DECLS
+
+#endif /* QAPIKIT_BLOCK_H */
