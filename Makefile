@@ -2,13 +2,16 @@
 # installs what they need, configures the build directories and prints one
 # summary line after the tests.
 #
-#   make run          build, then start what exists (today: print the model)
+#   make run          build, then start the daemon qapikit-blockd in the
+#                     foreground on a demo set-up under $(DEMO_DIR)
 #   make check        build and run every test; last line "N passed, N failed"
 #   make check-asan   the same tests in build-asan/, ASan + UBSan
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
 #   make bench        benchmarks: the front end and the whole generator
 #                     (bench/gen-bench), then the
-#                     visitors' throughput against json-c (visitor-bench)
+#                     visitors' throughput against json-c (visitor-bench),
+#                     then QMP round trips against qemu-storage-daemon
+#                     (bench/qmp-bench; installs qemu-system-common)
 #   make deps         install the Debian packages that are missing
 #   make clean        remove the build directories
 
@@ -19,11 +22,17 @@ NINJA ?= ninja
 TEST_FLAGS ?= --print-errorlogs --num-processes 2
 BENCH_FLAGS ?=
 VISITOR_BENCH_FLAGS ?=
+QMP_BENCH_FLAGS ?=
+SNAPSHOT_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
 # Debian packages the build, the tests and the tools need.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 qemu-utils
+
+# What bench/qmp-bench compares against: qemu-storage-daemon.  Only
+# `make bench` installs it (through `make deps DEPS=...`); no test needs it.
+QMP_BENCH_DEPS := qemu-system-common
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt
@@ -107,15 +116,52 @@ check-update: setup
 	    "git diff tests/qapi-schema"; \
 	exit $$status
 
-# Today only the schema compiler exists, so `make run` shows what it makes
-# of the project's schema.  When the daemon lands (monitor issue), replace
-# the body with starting $(BUILD)/tools/qapikit-blockd.
+# The daemon in the foreground on a demo set-up (docs/qapikit-blockd.md):
+# two 64 MiB qcow2 disks (raw files if qemu-img is missing) made the first
+# time, its state directory and its QMP socket, all under DEMO_DIR.
+# Ctrl-C (SIGINT) or the QMP command quit stops it.
+DEMO_DIR ?= $(BUILD)/demo
+DEMO_SIZE ?= 64M
+
 run: build
-	@"$(call python_of,$(BUILD))" scripts/qapi-gen.py --dump-model \
-	    qapi/qapi-schema.json
-	@echo
-	@echo "run: above is the checked model of qapi/qapi-schema.json." \
-	    "The daemon (qapikit-blockd) arrives with the monitor issue."
+	@demo=$$(mkdir -p "$(DEMO_DIR)" && cd "$(DEMO_DIR)" && pwd); \
+	blockd="$$(pwd)/$(BUILD)/tools/qapikit-blockd"; \
+	qmp="$$(pwd)/$(BUILD)/tools/qapikit-qmp"; \
+	if [ ! -x "$$blockd" ]; then \
+	    echo "run: $$blockd was not built (it needs the block layer," \
+	        "block/meson.build's qapikit_block_dep)" >&2; exit 1; \
+	fi; \
+	for i in 0 1; do \
+	    if [ -e "$$demo/disk$$i.qcow2" ] || [ -e "$$demo/disk$$i.raw" ]; then \
+	        continue; \
+	    elif command -v qemu-img >/dev/null 2>&1; then \
+	        qemu-img create -q -f qcow2 "$$demo/disk$$i.qcow2" $(DEMO_SIZE) \
+	            && echo "run: created $$demo/disk$$i.qcow2 ($(DEMO_SIZE))"; \
+	    else \
+	        truncate -s $(DEMO_SIZE) "$$demo/disk$$i.raw" \
+	            && echo "run: created $$demo/disk$$i.raw ($(DEMO_SIZE))"; \
+	    fi || exit 1; \
+	done; \
+	drives=; \
+	for i in 0 1; do \
+	    if [ -e "$$demo/disk$$i.qcow2" ]; then \
+	        drives="$$drives --drive id=disk$$i,file=$$demo/disk$$i.qcow2,format=qcow2"; \
+	    else \
+	        drives="$$drives --drive id=disk$$i,file=$$demo/disk$$i.raw,format=raw"; \
+	    fi; \
+	done; \
+	sock="$$demo/qmp.sock"; \
+	echo "run: QMP socket $$sock (state in $$demo/state); try, in another shell:"; \
+	echo "  $$qmp -s $$sock query-block"; \
+	echo "  $$qmp -s $$sock blockdev-group-snapshot-sync" \
+	    "'{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0.s1.qcow2\"}," \
+	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1.s1.qcow2\"}]}'"; \
+	echo "  socat - UNIX-CONNECT:$$sock      then type:"; \
+	echo '    {"execute": "qmp_capabilities"}'; \
+	echo '    {"execute": "query-block"}'; \
+	echo '    {"execute": "quit"}'; \
+	echo "run: Ctrl-C or quit stops the daemon"; \
+	exec "$$blockd" --qmp "unix:$$sock" --state "$$demo/state" $$drives
 
 bench: build
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode dump $(BENCH_FLAGS)
@@ -123,6 +169,14 @@ bench: build
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode gen $(BENCH_FLAGS)
 	@echo
 	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
+	@echo; "$(call python_of,$(BUILD))" bench/qcow2-bench --blockio $(BUILD)/tests/block/blockio
+	@echo
+	@$(MAKE) --no-print-directory deps DEPS="$(QMP_BENCH_DEPS)"
+	@"$(call python_of,$(BUILD))" bench/qmp-bench --build $(BUILD) \
+	    $(QMP_BENCH_FLAGS)
+	@echo
+	@"$(call python_of,$(BUILD))" bench/snapshot-bench \
+	    --blockd $(BUILD)/tools/qapikit-blockd $(SNAPSHOT_BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

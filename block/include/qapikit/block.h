@@ -63,9 +63,11 @@ typedef enum BlockOpenFlags {
  * Open FILENAME.  FORMAT is "raw", "qcow2", or NULL to detect it: the
  * qcow2 magic means qcow2, anything else raw.  FLAGS: BlockOpenFlags.
  *
- * A qcow2 image is fully validated (qcow2-format.md §9); compressed
- * clusters are readable; an encrypted image, an unknown incompatible
- * feature, or a dirty or corrupt image opened read-write is refused.
+ * A qcow2 image is fully validated (qcow2-format.md §9); an encrypted
+ * image, an unknown incompatible feature, or a dirty or corrupt image
+ * opened read-write is refused.  Compressed clusters are not supported:
+ * a read or write that meets one fails with an error saying so (the rest
+ * of such an image stays usable).
  * Unless BLOCK_OPEN_NO_BACKING, the backing chain recorded in the image
  * is opened too, read-only, each backing file's format taken from the
  * backing format extension (probed only when it is absent; a relative
@@ -84,9 +86,11 @@ BlockNode *block_node_open(const char *filename, const char *format,
 BlockNode *block_node_ref(BlockNode *node);
 
 /*
- * Drop a reference on NODE; the last one closes the file (without a
- * flush: call block_node_flush() first when it matters) and drops the
- * node's reference on its backing node.  NULL is fine.
+ * Drop a reference on NODE; the last one closes the file and drops the
+ * node's reference on its backing node.  NULL is fine.  A qcow2 node
+ * whose metadata is still in memory writes it back first, in the order
+ * of a flush, so the image stays consistent; an error there is only
+ * logged: call block_node_flush() first when it matters.
  */
 void block_node_unref(BlockNode *node);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockNode, block_node_unref)
@@ -113,7 +117,14 @@ bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
 bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
                        size_t len, GError **errp);
 
-/* Make every completed write of NODE durable (fdatasync). */
+/*
+ * Make every completed write of NODE durable: qcow2 metadata still in
+ * memory is written in the order of qcow2-format.md §7.2, then
+ * fdatasync.  Also for a node made read-only by
+ * block_node_set_read_only() after writes; a node opened read-only has
+ * nothing to flush.  Fails on a qcow2 node that stopped writing after
+ * corruption or an I/O error.
+ */
 bool block_node_flush(BlockNode *node, GError **errp);
 
 /* Virtual size in bytes. */

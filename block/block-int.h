@@ -1,0 +1,78 @@
+/*
+ * qapikit block layer: what the node core (block.c) and the format
+ * drivers (raw.c, qcow2*.c) share.  Private to block/.
+ */
+#ifndef QAPIKIT_BLOCK_INT_H
+#define QAPIKIT_BLOCK_INT_H
+
+#include <sys/stat.h>
+
+#include <qapikit/block.h>
+#include <qapikit/error.h>
+
+typedef struct BlockDriver {
+    BlockFormat format;
+    /*
+     * Fill in the driver part of NODE, whose fd, filename, read_only and
+     * file_size are set.  On failure the driver has released what it
+     * allocated (close() is not called).
+     */
+    bool (*open)(BlockNode *node, unsigned flags, GError **errp);
+    void (*close)(BlockNode *node);
+    bool (*pread)(BlockNode *node, uint64_t offset, void *buf, size_t len,
+                  GError **errp);
+    bool (*pwrite)(BlockNode *node, uint64_t offset, const void *buf,
+                   size_t len, GError **errp);
+    bool (*flush)(BlockNode *node, GError **errp);
+} BlockDriver;
+
+struct BlockNode {
+    unsigned refcnt;
+    char *filename;             /* as given to block_node_open() */
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    uint64_t file_size;         /* bytes, kept up to date by the drivers */
+    const BlockDriver *drv;
+    void *opaque;               /* the driver's state */
+    uint64_t length;            /* virtual size */
+    bool read_only;
+    bool writable_fd;           /* the file was opened read-write */
+    BlockNode *backing;
+    /* qcow2: as recorded in the image (NULL otherwise) */
+    char *backing_name;
+    char *full_backing_name;
+    char *backing_format;
+    uint64_t cluster_size;
+    bool dirty;
+};
+
+extern const BlockDriver block_driver_raw;
+extern const BlockDriver block_driver_qcow2;
+
+/*
+ * Read LEN bytes of the file at OFFSET; bytes past the end of the file
+ * read as zeros.  Errors name the file.
+ */
+bool block_file_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
+                      GError **errp);
+
+/* Write LEN bytes at OFFSET (all of them); updates node->file_size. */
+bool block_file_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                       size_t len, GError **errp);
+
+/* fdatasync the file. */
+bool block_file_sync(BlockNode *node, GError **errp);
+
+/*
+ * Read guest bytes [OFFSET, OFFSET + LEN) of NODE's backing chain: the
+ * backing node's data, zeros past its end or without one.
+ */
+bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
+                         size_t len, GError **errp);
+
+/* Set *ERRP to a GenericError "FILENAME: message". */
+void block_error(GError **errp, const BlockNode *node, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+#endif /* QAPIKIT_BLOCK_INT_H */

@@ -1,0 +1,436 @@
+/*
+ * qapikit block layer: the node core.  Opening a file, detecting its
+ * format, opening its backing chain, and dispatching I/O to the format
+ * driver.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block-int.h"
+
+/* A chain deeper than this is refused rather than recursed into. */
+#define BLOCK_MAX_CHAIN_DEPTH 256
+
+typedef struct FileId {
+    dev_t dev;
+    ino_t ino;
+} FileId;
+
+void block_error(GError **errp, const BlockNode *node, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR, "%s: %s",
+                node->filename, msg);
+}
+
+const char *block_format_name(BlockFormat format)
+{
+    return format == BLOCK_FORMAT_QCOW2 ? "qcow2" : "raw";
+}
+
+bool block_format_from_name(const char *name, BlockFormat *format,
+                            GError **errp)
+{
+    if (g_strcmp0(name, "raw") == 0) {
+        *format = BLOCK_FORMAT_RAW;
+        return true;
+    }
+    if (g_strcmp0(name, "qcow2") == 0) {
+        *format = BLOCK_FORMAT_QCOW2;
+        return true;
+    }
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
+                "Invalid block format '%s'", name ? name : "(null)");
+    return false;
+}
+
+bool block_file_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
+                      GError **errp)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        if (offset >= node->file_size) {
+            memset(p, 0, len);
+            return true;
+        }
+        size_t chunk = MIN(len, (size_t)MIN(node->file_size - offset,
+                                            (uint64_t)1 << 30));
+        ssize_t n = pread(node->fd, p, chunk, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            block_error(errp, node, "read of %zu bytes at %" PRIu64
+                        " failed: %s", chunk, offset, g_strerror(errno));
+            return false;
+        }
+        if (n == 0) {
+            /* The file shrank under us: what is missing reads as zeros. */
+            node->file_size = offset;
+            continue;
+        }
+        p += n;
+        offset += (uint64_t)n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+bool block_file_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                       size_t len, GError **errp)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(node->fd, p, MIN(len, (size_t)1 << 30),
+                           (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            block_error(errp, node, "write of %zu bytes at %" PRIu64
+                        " failed: %s", len, offset, g_strerror(errno));
+            return false;
+        }
+        p += n;
+        offset += (uint64_t)n;
+        len -= (size_t)n;
+        if (offset > node->file_size) {
+            node->file_size = offset;
+        }
+    }
+    return true;
+}
+
+bool block_file_sync(BlockNode *node, GError **errp)
+{
+    while (fdatasync(node->fd) < 0) {
+        if (errno != EINTR) {
+            block_error(errp, node, "fdatasync failed: %s", g_strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
+                         size_t len, GError **errp)
+{
+    BlockNode *bs = node->backing;
+    uint64_t blen = bs ? bs->length : 0;
+    size_t from_backing = 0;
+
+    if (offset < blen) {
+        from_backing = (size_t)MIN((uint64_t)len, blen - offset);
+        if (!bs->drv->pread(bs, offset, buf, from_backing, errp)) {
+            return false;
+        }
+    }
+    memset((uint8_t *)buf + from_backing, 0, len - from_backing);
+    return true;
+}
+
+static void block_node_free(BlockNode *node)
+{
+    if (node->opaque) {
+        node->drv->close(node);
+    }
+    if (node->fd >= 0) {
+        close(node->fd);
+    }
+    block_node_unref(node->backing);
+    g_free(node->filename);
+    g_free(node->backing_name);
+    g_free(node->full_backing_name);
+    g_free(node->backing_format);
+    g_free(node);
+}
+
+static bool fileid_seen(GArray *seen, dev_t dev, ino_t ino)
+{
+    for (guint i = 0; i < seen->len; i++) {
+        FileId *id = &g_array_index(seen, FileId, i);
+        if (id->dev == dev && id->ino == ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static BlockNode *block_node_open_chain(const char *filename,
+                                        const char *format, unsigned flags,
+                                        GArray *seen, GError **errp)
+{
+    bool read_only = flags & BLOCK_OPEN_READ_ONLY;
+    struct stat st;
+    BlockFormat fmt;
+
+    if (format && !block_format_from_name(format, &fmt, errp)) {
+        return NULL;
+    }
+    if (seen->len >= BLOCK_MAX_CHAIN_DEPTH) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "%s: backing chain longer than %d images", filename,
+                    BLOCK_MAX_CHAIN_DEPTH);
+        return NULL;
+    }
+
+    int fd;
+    do {
+        fd = open(filename, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not open '%s': %s", filename, g_strerror(errno));
+        return NULL;
+    }
+
+    g_autoptr(BlockNode) node = g_new0(BlockNode, 1);
+    node->refcnt = 1;
+    node->fd = fd;
+    node->filename = g_strdup(filename);
+    node->read_only = read_only;
+    node->writable_fd = !read_only;
+
+    if (fstat(fd, &st) < 0) {
+        block_error(errp, node, "fstat failed: %s", g_strerror(errno));
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode)) {
+        node->file_size = (uint64_t)st.st_size;
+    } else if (S_ISBLK(st.st_mode)) {
+        off_t end = lseek(fd, 0, SEEK_END);
+        if (end < 0) {
+            block_error(errp, node, "cannot find the size of the device: %s",
+                        g_strerror(errno));
+            return NULL;
+        }
+        node->file_size = (uint64_t)end;
+    } else {
+        block_error(errp, node, "not a regular file or block device");
+        return NULL;
+    }
+    node->dev = st.st_dev;
+    node->ino = st.st_ino;
+    if (fileid_seen(seen, st.st_dev, st.st_ino)) {
+        block_error(errp, node, "the file appears twice in one backing "
+                    "chain");
+        return NULL;
+    }
+    FileId id = { st.st_dev, st.st_ino };
+    g_array_append_val(seen, id);
+
+    if (!format) {
+        uint8_t magic[4];
+        if (!block_file_pread(node, 0, magic, sizeof(magic), errp)) {
+            return NULL;
+        }
+        fmt = memcmp(magic, "QFI\xfb", 4) == 0 ? BLOCK_FORMAT_QCOW2
+                                                : BLOCK_FORMAT_RAW;
+    }
+    const BlockDriver *drv = fmt == BLOCK_FORMAT_QCOW2 ? &block_driver_qcow2
+                                                        : &block_driver_raw;
+    if (!drv->open(node, flags, errp)) {
+        return NULL;
+    }
+    node->drv = drv;
+
+    if (node->backing_name && !(flags & BLOCK_OPEN_NO_BACKING)) {
+        GError *local_err = NULL;
+        node->backing = block_node_open_chain(
+            node->full_backing_name, node->backing_format,
+            BLOCK_OPEN_READ_ONLY, seen, &local_err);
+        if (!node->backing) {
+            g_propagate_prefixed_error(errp, local_err,
+                                       "%s: cannot open backing file: ",
+                                       filename);
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&node);
+}
+
+BlockNode *block_node_open(const char *filename, const char *format,
+                           unsigned flags, GError **errp)
+{
+    g_autoptr(GArray) seen = g_array_new(FALSE, FALSE, sizeof(FileId));
+    return block_node_open_chain(filename, format, flags, seen, errp);
+}
+
+BlockNode *block_node_ref(BlockNode *node)
+{
+    node->refcnt++;
+    return node;
+}
+
+void block_node_unref(BlockNode *node)
+{
+    if (node && --node->refcnt == 0) {
+        block_node_free(node);
+    }
+}
+
+static bool block_check_range(BlockNode *node, uint64_t offset, size_t len,
+                              GError **errp)
+{
+    if (offset > node->length || len > node->length - offset) {
+        block_error(errp, node, "request of %zu bytes at %" PRIu64
+                    " runs past the end of the disk (%" PRIu64 " bytes)",
+                    len, offset, node->length);
+        return false;
+    }
+    return true;
+}
+
+bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
+                      size_t len, GError **errp)
+{
+    if (!block_check_range(node, offset, len, errp)) {
+        return false;
+    }
+    return len == 0 || node->drv->pread(node, offset, buf, len, errp);
+}
+
+bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                       size_t len, GError **errp)
+{
+    if (node->read_only) {
+        block_error(errp, node, "the image is read-only");
+        return false;
+    }
+    if (!block_check_range(node, offset, len, errp)) {
+        return false;
+    }
+    return len == 0 || node->drv->pwrite(node, offset, buf, len, errp);
+}
+
+bool block_node_flush(BlockNode *node, GError **errp)
+{
+    /* A node made read-only after writes still has them to flush. */
+    if (!node->writable_fd) {
+        return true;
+    }
+    return node->drv->flush(node, errp);
+}
+
+uint64_t block_node_length(const BlockNode *node)
+{
+    return node->length;
+}
+
+const char *block_node_filename(const BlockNode *node)
+{
+    return node->filename;
+}
+
+BlockFormat block_node_format(const BlockNode *node)
+{
+    return node->drv->format;
+}
+
+bool block_node_is_read_only(const BlockNode *node)
+{
+    return node->read_only;
+}
+
+void block_node_set_read_only(BlockNode *node)
+{
+    node->read_only = true;
+}
+
+BlockNode *block_node_backing(const BlockNode *node)
+{
+    return node->backing;
+}
+
+void block_node_set_backing(BlockNode *node, BlockNode *backing)
+{
+    if (backing) {
+        block_node_ref(backing);
+    }
+    block_node_unref(node->backing);
+    node->backing = backing;
+}
+
+unsigned block_node_backing_depth(const BlockNode *node)
+{
+    unsigned depth = 0;
+    for (const BlockNode *bs = node->backing; bs; bs = bs->backing) {
+        depth++;
+    }
+    return depth;
+}
+
+const char *block_node_backing_name(const BlockNode *node)
+{
+    return node->backing_name;
+}
+
+const char *block_node_full_backing_name(const BlockNode *node)
+{
+    return node->full_backing_name;
+}
+
+const char *block_node_backing_format(const BlockNode *node)
+{
+    return node->backing_format;
+}
+
+uint64_t block_node_cluster_size(const BlockNode *node)
+{
+    return node->cluster_size;
+}
+
+bool block_node_is_dirty(const BlockNode *node)
+{
+    return node->dirty;
+}
+
+int64_t block_node_actual_size(const BlockNode *node)
+{
+    struct stat st;
+    if (fstat(node->fd, &st) < 0) {
+        return -1;
+    }
+    return (int64_t)st.st_blocks * 512;
+}
+
+void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino)
+{
+    *dev = node->dev;
+    *ino = node->ino;
+}
+
+bool block_fsync_dir(const char *filename, GError **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(filename);
+    int fd;
+    do {
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "Could not open directory '%s': %s", dir,
+                    g_strerror(errno));
+        return false;
+    }
+    int ret;
+    do {
+        ret = fsync(fd);
+    } while (ret < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    if (ret < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "fsync of directory '%s' failed: %s", dir,
+                    g_strerror(saved));
+        return false;
+    }
+    return true;
+}

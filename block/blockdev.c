@@ -1,0 +1,246 @@
+/*
+ * The QMP commands of qapi/block.json: query-block and the three
+ * snapshot commands, which share block_snapshot_group().
+ */
+#include <string.h>
+
+#include <qapikit/error.h>
+
+#include "device-internal.h"
+#include "qapi-commands-block.h"
+#include "qapi-events-block.h"
+
+static BlockDeviceRegistry *qmp_registry;
+
+void blockdev_set_registry(BlockDeviceRegistry *reg)
+{
+    qmp_registry = reg;
+}
+
+BlockDeviceRegistry *blockdev_get_registry(void)
+{
+    return qmp_registry;
+}
+
+static ImageInfo *image_info(const BlockDeviceRegistry *reg,
+                             BlockNode *node)
+{
+    ImageInfo *info = g_new0(ImageInfo, 1);
+    BlockNode *backing = block_node_backing(node);
+    int64_t actual = block_node_actual_size(node);
+    const char *name;
+
+    info->filename = g_strdup(block_node_filename(node));
+    info->format = g_strdup(block_format_name(block_node_format(node)));
+    info->virtual_size = (int64_t)block_node_length(node);
+    if (actual >= 0) {
+        info->has_actual_size = true;
+        info->actual_size = actual;
+    }
+    if (block_node_format(node) == BLOCK_FORMAT_QCOW2) {
+        info->has_cluster_size = true;
+        info->cluster_size = (int64_t)block_node_cluster_size(node);
+        info->has_dirty_flag = true;
+        info->dirty_flag = block_node_is_dirty(node);
+    }
+    if ((name = block_node_backing_name(node))) {
+        info->backing_filename = g_strdup(name);
+    }
+    if ((name = block_node_full_backing_name(node))) {
+        info->full_backing_filename = g_strdup(name);
+    }
+    if ((name = block_node_backing_format(node))) {
+        info->backing_filename_format = g_strdup(name);
+    }
+    if (backing) {
+        info->backing_image = image_info(reg, backing);
+    }
+    return info;
+}
+
+static BlockInfo *block_info(const BlockDeviceRegistry *reg,
+                             const BlockDevice *dev)
+{
+    BlockInfo *info = g_new0(BlockInfo, 1);
+    BlockDeviceInfo *inserted = g_new0(BlockDeviceInfo, 1);
+    BlockNode *top = dev->top;
+    const char *backing = block_node_backing_name(top);
+
+    info->device = g_strdup(dev->id);
+    info->type = g_strdup("unknown");
+    info->removable = false;
+    info->locked = false;
+    info->has_io_status = true;
+    info->io_status = dev->io_state == BLOCK_DEVICE_IO_OK
+                          ? BLOCK_DEVICE_IO_STATUS_OK
+                          : BLOCK_DEVICE_IO_STATUS_FAILED;
+
+    inserted->file = g_strdup(block_node_filename(top));
+    inserted->node_name = g_strdup(dev->node_name);
+    inserted->ro = dev->read_only;
+    inserted->drv = g_strdup(block_format_name(block_node_format(top)));
+    inserted->backing_file = g_strdup(backing);
+    inserted->backing_file_depth = block_node_backing_depth(top);
+    inserted->encrypted = false;
+    inserted->detect_zeroes = BLOCKDEV_DETECT_ZEROES_OPTIONS_OFF;
+    inserted->cache = g_new0(BlockdevCacheInfo, 1);
+    inserted->cache->writeback = true;
+    inserted->cache->direct = false;
+    inserted->cache->no_flush = false;
+    inserted->image = image_info(reg, top);
+    info->inserted = inserted;
+    return info;
+}
+
+BlockInfoList *qmp_query_block(GError **errp)
+{
+    BlockDeviceRegistry *reg = qmp_registry;
+    BlockInfoList *head = NULL;
+    BlockInfoList **tail = &head;
+
+    (void)errp;
+    for (size_t i = 0; reg && i < block_registry_count(reg); i++) {
+        BlockInfoList *elt = g_new0(BlockInfoList, 1);
+
+        elt->value = block_info(reg, block_registry_nth(reg, i));
+        *tail = elt;
+        tail = &elt->next;
+    }
+    return head;
+}
+
+/*
+ * Run ENTRIES as one group on the handlers' registry and, on success,
+ * tell every client which device moved onto which file.
+ */
+static bool run_group(const BlockSnapshotEntry *entries, size_t n,
+                      GError **errp)
+{
+    BlockDeviceRegistry *reg = qmp_registry;
+    g_autoptr(BlockDeviceRegistry) empty = NULL;
+    BlockSnapshotGroupDeviceList *devices = NULL;
+    BlockSnapshotGroupDeviceList **tail = &devices;
+
+    if (!reg) {
+        reg = empty = block_registry_new();
+    }
+    if (!block_snapshot_group(reg, entries, n, errp)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        BlockSnapshotGroupDeviceList *elt;
+        BlockSnapshotGroupDevice *value;
+        const BlockDevice *dev;
+
+        if (entries[i].action != BLOCK_SNAPSHOT_ACTION_SNAPSHOT) {
+            continue;
+        }
+        dev = entries[i].device
+                  ? block_registry_find(reg, entries[i].device)
+                  : block_registry_find_by_node_name(reg,
+                                                     entries[i].node_name);
+        value = g_new0(BlockSnapshotGroupDevice, 1);
+        value->device = g_strdup(dev ? dev->id : entries[i].device);
+        value->snapshot_file = g_strdup(entries[i].snapshot_file);
+        value->format = g_strdup("qcow2");
+        elt = g_new0(BlockSnapshotGroupDeviceList, 1);
+        elt->value = value;
+        *tail = elt;
+        tail = &elt->next;
+    }
+    if (devices) {
+        qapi_event_send_block_snapshot_group(devices);
+    }
+    qapi_free_BlockSnapshotGroupDeviceList(devices);
+    return true;
+}
+
+bool qmp_blockdev_group_snapshot_sync(SnapshotDevList *devlist,
+                                      GError **errp)
+{
+    g_autoptr(GArray) entries = g_array_new(false, true,
+                                            sizeof(BlockSnapshotEntry));
+
+    for (SnapshotDevList *l = devlist; l; l = l->next) {
+        BlockSnapshotEntry entry = {
+            .action = BLOCK_SNAPSHOT_ACTION_SNAPSHOT,
+            .device = l->value->device,
+            .snapshot_file = l->value->snapshot_file,
+            .format = l->value->format,
+            .mode = BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS,
+        };
+
+        g_array_append_val(entries, entry);
+    }
+    return run_group((BlockSnapshotEntry *)entries->data, entries->len,
+                     errp);
+}
+
+static BlockSnapshotEntry entry_of(const BlockdevSnapshotSync *args)
+{
+    BlockSnapshotEntry entry = {
+        .action = BLOCK_SNAPSHOT_ACTION_SNAPSHOT,
+        .device = args->device,
+        .node_name = args->node_name,
+        .snapshot_file = args->snapshot_file,
+        .snapshot_node_name = args->snapshot_node_name,
+        .format = args->format,
+        .mode = args->has_mode && args->mode == NEW_IMAGE_MODE_EXISTING
+                    ? BLOCK_SNAPSHOT_MODE_EXISTING
+                    : BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS,
+    };
+
+    return entry;
+}
+
+bool qmp_blockdev_snapshot_sync(const char *device, const char *node_name,
+                                const char *snapshot_file,
+                                const char *snapshot_node_name,
+                                const char *format, bool has_mode,
+                                NewImageMode mode, GError **errp)
+{
+    BlockdevSnapshotSync args = {
+        .device = (char *)device,
+        .node_name = (char *)node_name,
+        .snapshot_file = (char *)snapshot_file,
+        .snapshot_node_name = (char *)snapshot_node_name,
+        .format = (char *)format,
+        .has_mode = has_mode,
+        .mode = mode,
+    };
+    BlockSnapshotEntry entry = entry_of(&args);
+
+    return run_group(&entry, 1, errp);
+}
+
+bool qmp_transaction(TransactionActionList *actions,
+                     TransactionProperties *properties, GError **errp)
+{
+    g_autoptr(GArray) entries = g_array_new(false, true,
+                                            sizeof(BlockSnapshotEntry));
+
+    /* Snapshots complete at once: 'grouped' and 'individual' agree. */
+    (void)properties;
+    for (TransactionActionList *l = actions; l; l = l->next) {
+        TransactionAction *action = l->value;
+        BlockSnapshotEntry entry = {
+            .action = BLOCK_SNAPSHOT_ACTION_ABORT,
+        };
+
+        switch (action->type) {
+        case TRANSACTION_ACTION_KIND_BLOCKDEV_SNAPSHOT_SYNC:
+            entry = entry_of(action->u.blockdev_snapshot_sync.data);
+            break;
+        case TRANSACTION_ACTION_KIND_ABORT:
+            break;
+        default:
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "unknown transaction action type %d",
+                        (int)action->type);
+            return false;
+        }
+        g_array_append_val(entries, entry);
+    }
+    return run_group((BlockSnapshotEntry *)entries->data, entries->len,
+                     errp);
+}

@@ -1,0 +1,256 @@
+/*
+ * qapikit block layer: named devices, atomic group snapshots and the
+ * daemon's state directory.
+ *
+ * A BlockDevice is a name (`--drive id=`) and the top BlockNode of an
+ * image chain (<qapikit/block.h>).  A BlockDeviceRegistry holds the
+ * devices in the order they were added.  block_snapshot_group() moves a
+ * group of devices onto new qcow2 overlays all or nothing, in the three
+ * phases of qcow2-format.md §11 (prepare, pivot, undo); the QMP commands
+ * blockdev-snapshot-sync, blockdev-group-snapshot-sync and transaction
+ * (block/blockdev.c) are thin wrappers around it.
+ *
+ * An embedder (tools/qapikit-blockd.c is one):
+ *
+ *     g_autoptr(BlockDeviceRegistry) reg = block_registry_new();
+ *     for each --drive:
+ *         block_registry_add_drive(reg, id, file, format, read_only, &err);
+ *     if --state DIR:
+ *         block_registry_load_state(reg, DIR, &err);
+ *     blockdev_set_registry(reg);      // the qmp_* handlers use it
+ *     ... serve QMP ...
+ *     blockdev_set_registry(NULL);
+ *
+ * Errors: GError in the QAPI domain (<qapikit/error.h>); the code is the
+ * QMP error class of qmp-protocol.md §6.  Functions that can fail return
+ * false/NULL exactly when they set *errp.  Not thread-safe: the main
+ * loop owns the registry.
+ */
+#ifndef QAPIKIT_BLOCK_DEVICE_H
+#define QAPIKIT_BLOCK_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include <qapikit/block.h>
+
+G_BEGIN_DECLS
+
+typedef struct BlockDeviceRegistry BlockDeviceRegistry;
+typedef struct BlockDevice BlockDevice;
+
+/* The registry: devices in add order */
+
+/* A new, empty registry.  Free it with block_registry_free(). */
+BlockDeviceRegistry *block_registry_new(void);
+
+/*
+ * Close every device (the nodes are flushed first; a flush error is
+ * logged) and free REG.  NULL is fine.  If REG is the registry of the
+ * QMP handlers, unset it first (blockdev_set_registry(NULL)).
+ */
+void block_registry_free(BlockDeviceRegistry *reg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockDeviceRegistry, block_registry_free)
+
+/*
+ * Add the device ID over the image FILE, as `--drive
+ * id=ID,file=FILE[,format=F][,read-only=on]` does.  FORMAT is "raw",
+ * "qcow2" or NULL to detect it (block_node_open()); the backing chain
+ * recorded in the image is opened with it, read-only.  With READ_ONLY
+ * the top is opened read-only too and writes are refused.
+ *
+ * ID must be non-empty, at most 127 bytes of [A-Za-z0-9._-] starting
+ * with a letter, and not yet used (GenericError otherwise).  Returns the
+ * new device (owned by REG), or NULL with *errp set and REG unchanged.
+ */
+BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
+                                      const char *id, const char *file,
+                                      const char *format, bool read_only,
+                                      GError **errp);
+
+/* The device named ID (borrowed), or NULL. */
+BlockDevice *block_registry_find(const BlockDeviceRegistry *reg,
+                                 const char *id);
+
+/* Number of devices, and the Nth one (borrowed) in add order. */
+size_t block_registry_count(const BlockDeviceRegistry *reg);
+BlockDevice *block_registry_nth(const BlockDeviceRegistry *reg, size_t n);
+
+/* Devices */
+
+const char *block_device_id(const BlockDevice *dev);
+
+/* The device's current image, the top of its chain (borrowed). */
+BlockNode *block_device_top(const BlockDevice *dev);
+
+/* The node name of the top image (snapshot-node-name), or NULL. */
+const char *block_device_node_name(const BlockDevice *dev);
+
+bool block_device_is_read_only(const BlockDevice *dev);
+
+/* What query-block reports as io-status. */
+typedef enum BlockDeviceIoState {
+    BLOCK_DEVICE_IO_OK,
+    BLOCK_DEVICE_IO_FAILED,  /* a write or flush on the device failed */
+} BlockDeviceIoState;
+
+BlockDeviceIoState block_device_io_state(const BlockDevice *dev);
+
+/* Guest size in bytes (the top image's virtual size). */
+uint64_t block_device_length(const BlockDevice *dev);
+
+/*
+ * Guest I/O on the device's current top (block_node_pread(),
+ * block_node_pwrite(), block_node_flush()); a failed write or flush
+ * sets the device's io state to BLOCK_DEVICE_IO_FAILED.  A range past
+ * block_device_length() is refused (GenericError) before any I/O.
+ */
+bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
+                        size_t len, GError **errp);
+bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
+                         const void *buf, size_t len, GError **errp);
+bool block_device_flush(BlockDevice *dev, GError **errp);
+
+/* Group snapshots (qcow2-format.md §11) */
+
+typedef enum BlockSnapshotMode {
+    /* Create a new file; an existing one is never overwritten. */
+    BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS,
+    /*
+     * Open an existing qcow2 image of the same virtual size whose
+     * recorded backing file is the device's current image; it is not
+     * rewritten, and never deleted on failure.
+     */
+    BLOCK_SNAPSHOT_MODE_EXISTING,
+} BlockSnapshotMode;
+
+typedef enum BlockSnapshotAction {
+    BLOCK_SNAPSHOT_ACTION_SNAPSHOT, /* one device onto a new overlay */
+    BLOCK_SNAPSHOT_ACTION_ABORT,    /* always fails (transaction 'abort') */
+} BlockSnapshotAction;
+
+/* One entry of a group.  Strings are lent for the call. */
+typedef struct BlockSnapshotEntry {
+    BlockSnapshotAction action;
+    const char *device;             /* the device, or NULL with ... */
+    const char *node_name;          /* ... the node name of its top */
+    const char *snapshot_file;      /* the overlay's file name */
+    const char *snapshot_node_name; /* node name of the overlay, or NULL */
+    const char *format;             /* NULL or "qcow2" */
+    BlockSnapshotMode mode;
+} BlockSnapshotEntry;
+
+/*
+ * Move each device of ENTRIES[0..N) onto a new overlay whose backing
+ * image is its current top, all or nothing:
+ *
+ *  1. prepare: check the whole request in order (DeviceNotFound for an
+ *     unknown device; DeviceInUse for a device listed twice;
+ *     InvalidBlockFormat for a format other than qcow2; OpenFileFailed
+ *     for a snapshot file named twice (as absolute paths, or as the
+ *     same device and inode), a file that exists in absolute-paths mode
+ *     or is missing in existing mode, a file that is an image of any
+ *     device's chain, or an old top whose name is over 1023 bytes);
+ *     then flush every old top, create every overlay (qcow2 v3, 64 KiB
+ *     clusters, the old top's size, its file name as opened as the
+ *     backing name and its format in the backing format extension) and
+ *     fdatasync it, open every overlay; fsync each target directory
+ *     once; with a state directory, record the new tops (see below).
+ *     The flushes and the creations run on a pool of up to 64 threads
+ *     (each node and file in one thread only, while the caller waits),
+ *     so that the waits for the disk overlap; the error reported is
+ *     still that of the first failing entry in request order;
+ *  2. pivot: every device's top becomes its overlay and the old top is
+ *     made read-only; nothing can fail here;
+ *  3. undo, when step 1 failed: close every overlay and unlink every
+ *     file this call created, in reverse order (a file that existed is
+ *     never deleted); every device stays on its old top.
+ *
+ * The error names the device and the file ("disk1: snapshot file
+ * '/x' already exists").  N == 0 succeeds and changes nothing.
+ */
+bool block_snapshot_group(BlockDeviceRegistry *reg,
+                          const BlockSnapshotEntry *entries, size_t n,
+                          GError **errp);
+
+/*
+ * Failure injection for tests: when a hook is installed, it is asked at
+ * each failure point of phase 1 (for the entry at INDEX in the request,
+ * or the group as a whole for the directory and state points, INDEX 0),
+ * and returning true makes that step fail there as it would for real
+ * (the file of FAULT_CREATE has already been created when it fails).
+ * NULL removes it.  Process-wide; not for production use.
+ */
+typedef enum BlockSnapshotFault {
+    BLOCK_SNAPSHOT_FAULT_FLUSH,        /* flushing the old top */
+    BLOCK_SNAPSHOT_FAULT_CREATE,       /* writing the new overlay */
+    BLOCK_SNAPSHOT_FAULT_OPEN,         /* opening the new overlay */
+    BLOCK_SNAPSHOT_FAULT_FSYNC_DIR,    /* fsync of a target directory */
+    BLOCK_SNAPSHOT_FAULT_STATE_WRITE,  /* writing the new state file */
+    BLOCK_SNAPSHOT_FAULT_STATE_RENAME, /* renaming it into place */
+    BLOCK_SNAPSHOT_FAULT__MAX,
+} BlockSnapshotFault;
+
+typedef bool (*BlockSnapshotFaultHook)(BlockSnapshotFault fault,
+                                       size_t index, void *opaque);
+void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook,
+                                   void *opaque);
+
+/* The state directory (`--state DIR`) */
+
+/*
+ * The name of the state file inside a state directory.
+ */
+#define BLOCK_STATE_FILE "blockd-state.json"
+
+/*
+ * Use DIR (created with mode 0700 if missing) as REG's state directory,
+ * call this after every block_registry_add_drive().
+ *
+ * If DIR/blockd-state.json exists, it names for each device the top
+ * image it was on when the last snapshot group succeeded.  For each
+ * device of REG that the state names: the recorded top is opened with
+ * its chain and becomes the device's image, provided that chain
+ * contains the device's --drive file (normally as its base; compared by
+ * device and inode).  If it does not, the user changed the drive: the
+ * --drive image is kept and the state entry is dropped (with a
+ * message).  Devices in the state but not in REG are dropped.  A
+ * recorded top that cannot be opened is an error (the open's class,
+ * naming the device and the file): starting on the base would fork the
+ * disk's history.  Then the state file is rewritten for the current devices.
+ *
+ * From then on every successful block_snapshot_group() on REG records
+ * the new tops before it returns: it writes DIR/blockd-state.json.tmp,
+ * fdatasyncs it, renames it over the state file and fsyncs DIR, after
+ * every overlay is durable and before any device pivots.  A crash at
+ * any point leaves either the old or the new state, each naming
+ * images that exist.
+ *
+ * On failure REG is unchanged (no device moved) and has no state
+ * directory.
+ */
+bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
+                               GError **errp);
+
+/* REG's state directory, or NULL. */
+const char *block_registry_state_dir(const BlockDeviceRegistry *reg);
+
+/* The registry of the QMP handlers */
+
+/*
+ * The qmp_* handlers of qapi/block.json (query-block,
+ * blockdev-snapshot-sync, blockdev-group-snapshot-sync, transaction)
+ * have no context parameter: they act on the registry set here
+ * (borrowed; NULL: none, and they act as if it had no devices).  After
+ * every successful snapshot command they emit BLOCK_SNAPSHOT_GROUP
+ * through the generated qapi_event_send_block_snapshot_group().
+ */
+void blockdev_set_registry(BlockDeviceRegistry *reg);
+BlockDeviceRegistry *blockdev_get_registry(void);
+
+G_END_DECLS
+
+#endif /* QAPIKIT_BLOCK_DEVICE_H */

@@ -1,0 +1,642 @@
+/*
+ * Group snapshots in three phases (qcow2-format.md §11): prepare
+ * everything that can fail, pivot with no failure point left, or undo
+ * what the prepare phase made.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qapikit/error.h>
+
+#include "device-internal.h"
+
+/* The longest backing file name a qcow2 header may hold. */
+#define BACKING_NAME_MAX 1023
+
+static BlockSnapshotFaultHook fault_hook;
+static void *fault_hook_opaque;
+
+void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook, void *opaque)
+{
+    fault_hook = hook;
+    fault_hook_opaque = opaque;
+}
+
+bool block_snapshot_fault(BlockSnapshotFault fault, size_t index)
+{
+    return fault_hook && fault_hook(fault, index, fault_hook_opaque);
+}
+
+/* One entry of the group while it is being prepared. */
+typedef struct Prepared {
+    const BlockSnapshotEntry *entry;
+    BlockDevice *dev;      /* NULL for an abort action */
+    char *path;            /* snapshot file made absolute */
+    bool exists;           /* it existed at check time ... */
+    dev_t st_dev;          /* ... as this file */
+    ino_t st_ino;
+    bool created;          /* this group created the file: unlink on undo */
+    BlockNode *overlay;    /* opened overlay, one reference */
+    char *node_name;       /* snapshot-node-name, to move into the device */
+    GError *err;           /* the first failure of this entry's preparation */
+    bool fault_create;     /* fail after creating (test hook, asked first) */
+    bool fault_open;       /* fail instead of opening (test hook) */
+} Prepared;
+
+static void prepared_clear(Prepared *p)
+{
+    block_node_unref(p->overlay);
+    g_free(p->path);
+    g_free(p->node_name);
+    g_clear_error(&p->err);
+}
+
+static char *file_key(dev_t dev, ino_t ino)
+{
+    return g_strdup_printf("%ju:%ju", (uintmax_t)dev, (uintmax_t)ino);
+}
+
+/*
+ * Every image of every chain, by absolute name and by device and inode,
+ * mapped to the id of the device that uses it.
+ */
+typedef struct ImagesInUse {
+    GHashTable *by_path;
+    GHashTable *by_file;
+} ImagesInUse;
+
+static void images_in_use_init(ImagesInUse *in_use,
+                               const BlockDeviceRegistry *reg)
+{
+    in_use->by_path = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                            g_free, NULL);
+    in_use->by_file = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                            g_free, NULL);
+    for (size_t i = 0; i < block_registry_count(reg); i++) {
+        BlockDevice *dev = block_registry_nth(reg, i);
+
+        for (BlockNode *node = dev->top; node;
+             node = block_node_backing(node)) {
+            dev_t st_dev;
+            ino_t st_ino;
+
+            block_node_file_id(node, &st_dev, &st_ino);
+            g_hash_table_insert(in_use->by_path,
+                                block_absolute_path(
+                                    block_node_filename(node)),
+                                dev->id);
+            g_hash_table_insert(in_use->by_file, file_key(st_dev, st_ino),
+                                dev->id);
+        }
+    }
+}
+
+static void images_in_use_clear(ImagesInUse *in_use)
+{
+    g_hash_table_destroy(in_use->by_path);
+    g_hash_table_destroy(in_use->by_file);
+}
+
+static bool node_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len == 0 || len > 31 || !g_ascii_isalpha(name[0])) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!g_ascii_isalnum(name[i]) && !strchr("._-", name[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Phase 1, step 1: check entry I before anything is touched. */
+static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
+                        size_t i, const ImagesInUse *in_use,
+                        GError **errp)
+{
+    Prepared *p = &prepared[i];
+    const BlockSnapshotEntry *e = p->entry;
+    const char *id;
+    const char *owner;
+    struct stat st;
+
+    if (e->action == BLOCK_SNAPSHOT_ACTION_ABORT) {
+        return true;            /* fails when prepared, in order */
+    }
+    if (!e->device == !e->node_name) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "snapshot %zu: give exactly one of 'device' and "
+                    "'node-name'", i);
+        return false;
+    }
+    if (e->device) {
+        p->dev = block_registry_find(reg, e->device);
+        if (!p->dev) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND,
+                        "device '%s' not found", e->device);
+            return false;
+        }
+    } else {
+        p->dev = block_registry_find_by_node_name(reg, e->node_name);
+        if (!p->dev) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND,
+                        "no device's image has node name '%s'",
+                        e->node_name);
+            return false;
+        }
+    }
+    id = p->dev->id;
+    for (size_t j = 0; j < i; j++) {
+        if (prepared[j].dev == p->dev) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICEINUSE,
+                        "%s: the device is listed twice in one group", id);
+            return false;
+        }
+    }
+
+    if (!e->snapshot_file || !*e->snapshot_file) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: the snapshot file name is empty", id);
+        return false;
+    }
+    p->path = block_absolute_path(e->snapshot_file);
+    if (stat(e->snapshot_file, &st) == 0) {
+        p->exists = true;
+        p->st_dev = st.st_dev;
+        p->st_ino = st.st_ino;
+    }
+    for (size_t j = 0; j < i; j++) {
+        Prepared *q = &prepared[j];
+
+        if (q->path && (!strcmp(q->path, p->path) ||
+                        (p->exists && q->exists && q->st_dev == p->st_dev &&
+                         q->st_ino == p->st_ino))) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                        "%s: snapshot file '%s' is also the snapshot file "
+                        "of device '%s'", id, e->snapshot_file, q->dev->id);
+            return false;
+        }
+    }
+
+    if (e->format && strcmp(e->format, "qcow2") != 0) {
+        if (!strcmp(e->format, "raw")) {
+            g_set_error(errp, QAPI_ERROR,
+                        QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
+                        "%s: snapshot file '%s' cannot be 'raw': a raw "
+                        "image has no backing file; use 'qcow2'",
+                        id, e->snapshot_file);
+        } else {
+            g_set_error(errp, QAPI_ERROR,
+                        QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
+                        "%s: unknown format '%s' for snapshot file '%s' "
+                        "(only 'qcow2' is supported)",
+                        id, e->format, e->snapshot_file);
+        }
+        return false;
+    }
+
+    if (e->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+        if (lstat(e->snapshot_file, &st) == 0) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                        "%s: snapshot file '%s' already exists", id,
+                        e->snapshot_file);
+            return false;
+        }
+    } else if (!p->exists) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' does not exist (mode "
+                    "'existing')", id, e->snapshot_file);
+        return false;
+    }
+
+    owner = g_hash_table_lookup(in_use->by_path, p->path);
+    if (!owner && p->exists) {
+        g_autofree char *key = file_key(p->st_dev, p->st_ino);
+
+        owner = g_hash_table_lookup(in_use->by_file, key);
+    }
+    if (owner) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' is an image of device '%s'",
+                    id, e->snapshot_file, owner);
+        return false;
+    }
+
+    if (strlen(block_node_filename(p->dev->top)) > BACKING_NAME_MAX) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' cannot record the device's "
+                    "image name as its backing file: it is longer than "
+                    "%d bytes", id, e->snapshot_file, BACKING_NAME_MAX);
+        return false;
+    }
+
+    if (e->snapshot_node_name) {
+        if (!node_name_valid(e->snapshot_node_name)) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "%s: invalid node name '%s': a letter, then "
+                        "letters, digits, '.', '_' or '-', at most 31 "
+                        "bytes", id, e->snapshot_node_name);
+            return false;
+        }
+        if (g_hash_table_contains(reg->node_names, e->snapshot_node_name)) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "%s: node name '%s' is already in use", id,
+                        e->snapshot_node_name);
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (prepared[j].node_name &&
+                !strcmp(prepared[j].node_name, e->snapshot_node_name)) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "%s: node name '%s' is given twice", id,
+                            e->snapshot_node_name);
+                return false;
+            }
+        }
+        p->node_name = g_strdup(e->snapshot_node_name);
+    }
+    return true;
+}
+
+static void set_open_failed(GError **errp, const char *id, GError *err)
+{
+    err->code = QAPI_ERROR_CLASS_OPENFILEFAILED;
+    err->domain = QAPI_ERROR;
+    g_propagate_prefixed_error(errp, err, "%s: ", id);
+}
+
+/* In mode 'existing': the image must fit in front of the old top. */
+static bool check_existing(const Prepared *p, BlockNode *old_top,
+                           GError **errp)
+{
+    const char *id = p->dev->id;
+    const char *file = p->entry->snapshot_file;
+    BlockNode *overlay = p->overlay;
+    const char *backing = block_node_full_backing_name(overlay);
+    const char *backing_format = block_node_backing_format(overlay);
+    dev_t old_dev;
+    ino_t old_ino;
+    struct stat st;
+
+    if (block_node_length(overlay) != block_node_length(old_top)) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' has a virtual size of %"
+                    G_GUINT64_FORMAT " bytes, the device has %"
+                    G_GUINT64_FORMAT, id, file, block_node_length(overlay),
+                    block_node_length(old_top));
+        return false;
+    }
+    if (!backing) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' has no backing file; it must "
+                    "name the device's image '%s'", id, file,
+                    block_node_filename(old_top));
+        return false;
+    }
+    block_node_file_id(old_top, &old_dev, &old_ino);
+    if (stat(backing, &st) != 0 || st.st_dev != old_dev ||
+        st.st_ino != old_ino) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' has backing file '%s', not "
+                    "the device's image '%s'", id, file,
+                    block_node_backing_name(overlay),
+                    block_node_filename(old_top));
+        return false;
+    }
+    if (backing_format &&
+        strcmp(backing_format,
+               block_format_name(block_node_format(old_top))) != 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' records backing format '%s', "
+                    "but the device's image '%s' is %s", id, file,
+                    backing_format, block_node_filename(old_top),
+                    block_format_name(block_node_format(old_top)));
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Phase 1, step 2 runs in two stages over the entries, so that the slow
+ * part, waiting for the disk, overlaps: (a) flush every old top, then
+ * (b) create, fdatasync and open every overlay, each stage on a pool of
+ * threads; each node and each file is used by one thread only, while
+ * the caller waits.  Then, in this thread and in order, each overlay is
+ * checked (mode 'existing') and put over its old top.  An entry whose
+ * stage fails skips the next ones; the error reported is that of the
+ * first failing entry in request order, as if the entries were prepared
+ * one after the other.  The test hook is asked in this thread only.
+ */
+#define PREPARE_THREADS 64
+
+typedef enum PrepareJobKind {
+    PREPARE_FLUSH,
+    PREPARE_CREATE_OPEN,
+} PrepareJobKind;
+
+typedef struct PrepareJob {
+    Prepared *p;
+    PrepareJobKind kind;
+    Qcow2CreateOptions opts;
+} PrepareJob;
+
+/* Stage (b) for one entry, in a worker thread. */
+static void create_and_open(PrepareJob *job)
+{
+    Prepared *p = job->p;
+    const BlockSnapshotEntry *e = p->entry;
+    unsigned flags = BLOCK_OPEN_NO_BACKING;
+    GError *err = NULL;
+
+    if (e->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+        /* p->created: undo unlinks it from here on, whatever happens. */
+        if (!qcow2_create(e->snapshot_file, &job->opts, &p->created,
+                          &err)) {
+            set_open_failed(&p->err, p->dev->id, err);
+            return;
+        }
+        if (p->fault_create) {
+            g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                        "%s: writing '%s' failed (injected fault)",
+                        p->dev->id, e->snapshot_file);
+            return;
+        }
+    }
+    if (p->fault_open) {
+        g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: opening '%s' failed (injected fault)", p->dev->id,
+                    e->snapshot_file);
+        return;
+    }
+    if (p->dev->read_only) {
+        flags |= BLOCK_OPEN_READ_ONLY;
+    }
+    p->overlay = block_node_open(e->snapshot_file, "qcow2", flags, &err);
+    if (!p->overlay) {
+        set_open_failed(&p->err, p->dev->id, err);
+    }
+}
+
+static void prepare_job_run(gpointer data, gpointer user_data)
+{
+    PrepareJob *job = data;
+
+    (void)user_data;
+    switch (job->kind) {
+    case PREPARE_FLUSH:
+        if (!block_node_flush(job->p->dev->top, &job->p->err)) {
+            g_prefix_error(&job->p->err, "%s: ", job->p->dev->id);
+        }
+        break;
+    case PREPARE_CREATE_OPEN:
+        create_and_open(job);
+        break;
+    }
+}
+
+static void prepare_jobs_run(GArray *jobs)
+{
+    GThreadPool *pool;
+
+    if (jobs->len <= 1) {
+        for (guint i = 0; i < jobs->len; i++) {
+            prepare_job_run(&g_array_index(jobs, PrepareJob, i), NULL);
+        }
+        return;
+    }
+    pool = g_thread_pool_new(prepare_job_run, NULL,
+                             MIN(jobs->len, PREPARE_THREADS), false, NULL);
+    for (guint i = 0; i < jobs->len; i++) {
+        g_thread_pool_push(pool, &g_array_index(jobs, PrepareJob, i), NULL);
+    }
+    g_thread_pool_free(pool, false, true);  /* waits for every job */
+}
+
+/*
+ * Phase 1, step 2 for ENTRIES[0..N): flush the old tops, create the
+ * overlays (each added to the undo list, p->created, as soon as it
+ * exists), open them and put them over the old tops.
+ */
+static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
+{
+    g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
+    size_t end = 0;
+
+    /* An abort action fails where it stands: prepare what comes first. */
+    while (end < n &&
+           prepared[end].entry->action != BLOCK_SNAPSHOT_ACTION_ABORT) {
+        end++;
+    }
+
+    /* (a) flush every old top */
+    for (size_t i = 0; i < end; i++) {
+        Prepared *p = &prepared[i];
+
+        if (block_node_is_read_only(p->dev->top)) {
+            continue;
+        }
+        if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FLUSH, i)) {
+            g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "%s: flushing '%s' failed (injected fault)",
+                        p->dev->id, block_node_filename(p->dev->top));
+            continue;
+        }
+        g_array_append_val(jobs, ((PrepareJob){ .p = p,
+                                                .kind = PREPARE_FLUSH }));
+    }
+    prepare_jobs_run(jobs);
+
+    /* (b) create, fdatasync and open every overlay */
+    g_array_set_size(jobs, 0);
+    for (size_t i = 0; i < end; i++) {
+        Prepared *p = &prepared[i];
+        BlockNode *old_top = p->dev->top;
+        PrepareJob job = {
+            .p = p,
+            .kind = PREPARE_CREATE_OPEN,
+            .opts = {
+                .size = block_node_length(old_top),
+                .cluster_bits = 16,
+                .backing_file = block_node_filename(old_top),
+                .backing_format =
+                    block_format_name(block_node_format(old_top)),
+                .sync = true,
+            },
+        };
+
+        if (p->err) {
+            continue;
+        }
+        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+            p->fault_create =
+                block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_CREATE, i);
+        }
+        p->fault_open = !p->fault_create &&
+                        block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_OPEN, i);
+        g_array_append_val(jobs, job);
+    }
+    prepare_jobs_run(jobs);
+
+    /* Check each overlay and put it over its old top. */
+    for (size_t i = 0; i < end; i++) {
+        Prepared *p = &prepared[i];
+
+        if (p->err) {
+            g_propagate_error(errp, g_steal_pointer(&p->err));
+            return false;
+        }
+        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_EXISTING &&
+            !check_existing(p, p->dev->top, errp)) {
+            return false;
+        }
+        block_node_set_backing(p->overlay, p->dev->top);
+    }
+    if (end < n) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "action %zu is 'abort': transaction aborted", end);
+        return false;
+    }
+    return true;
+}
+
+/* Phase 1, step 3: make the new names durable, one fsync per directory. */
+static bool sync_directories(Prepared *prepared, size_t n, GError **errp)
+{
+    g_autoptr(GHashTable) done = g_hash_table_new_full(g_str_hash,
+                                                       g_str_equal,
+                                                       g_free, NULL);
+
+    for (size_t i = 0; i < n; i++) {
+        Prepared *p = &prepared[i];
+        GError *err = NULL;
+        char *dir;
+
+        if (!p->created) {
+            continue;
+        }
+        dir = g_path_get_dirname(p->path);
+        if (g_hash_table_contains(done, dir)) {
+            g_free(dir);
+            continue;
+        }
+        g_hash_table_add(done, dir);
+        if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FSYNC_DIR, i)) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                        "%s: fsync of the directory of '%s' failed "
+                        "(injected fault)", p->dev->id,
+                        p->entry->snapshot_file);
+            return false;
+        }
+        if (!block_fsync_dir(p->path, &err)) {
+            set_open_failed(errp, p->dev->id, err);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Phase 3: close every overlay, unlink every file this group created. */
+static void undo(Prepared *prepared, size_t n)
+{
+    for (size_t i = n; i-- > 0;) {
+        Prepared *p = &prepared[i];
+
+        block_node_unref(p->overlay);
+        p->overlay = NULL;
+        if (p->created && unlink(p->path) != 0 && errno != ENOENT) {
+            g_message("%s: could not remove snapshot file '%s' after a "
+                      "failed group: %s", p->dev ? p->dev->id : "?", p->path,
+                      g_strerror(errno));
+        }
+    }
+}
+
+/* Phase 2: no failure point, no I/O. */
+static void pivot(BlockDeviceRegistry *reg, Prepared *prepared, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Prepared *p = &prepared[i];
+        BlockNode *old_top;
+
+        if (!p->dev) {
+            continue;
+        }
+        old_top = p->dev->top;
+        block_node_set_read_only(old_top);
+        p->dev->top = p->overlay;   /* the overlay holds old_top now */
+        p->overlay = NULL;
+        block_node_unref(old_top);
+        g_free(p->dev->node_name);
+        p->dev->node_name = NULL;
+        if (p->node_name) {
+            p->dev->node_name = g_strdup(p->node_name);
+            g_hash_table_insert(reg->node_names, p->node_name,
+                                p->dev->top);
+            p->node_name = NULL;
+        }
+    }
+}
+
+static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared,
+                         size_t n, GError **errp)
+{
+    size_t count = block_registry_count(reg);
+    g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!prepared[i].dev) {
+            continue;
+        }
+        for (size_t d = 0; d < count; d++) {
+            if (block_registry_nth(reg, d) == prepared[i].dev) {
+                new_tops[d] = prepared[i].overlay;
+            }
+        }
+    }
+    return block_state_save(reg, new_tops, errp);
+}
+
+bool block_snapshot_group(BlockDeviceRegistry *reg,
+                          const BlockSnapshotEntry *entries, size_t n,
+                          GError **errp)
+{
+    g_autofree Prepared *prepared = g_new0(Prepared, n ? n : 1);
+    ImagesInUse in_use;
+    bool ok = true;
+    size_t i;
+
+    images_in_use_init(&in_use, reg);
+    for (i = 0; i < n; i++) {
+        prepared[i].entry = &entries[i];
+        if (!check_entry(reg, prepared, i, &in_use, errp)) {
+            ok = false;
+            break;
+        }
+    }
+    images_in_use_clear(&in_use);
+
+    if (ok) {
+        ok = prepare_entries(prepared, n, errp);
+    }
+    if (ok) {
+        ok = sync_directories(prepared, n, errp);
+    }
+    if (ok && reg->state_dir && n > 0) {
+        ok = record_state(reg, prepared, n, errp);
+    }
+
+    if (ok) {
+        pivot(reg, prepared, n);
+    } else {
+        undo(prepared, n);
+    }
+    for (i = 0; i < n; i++) {
+        prepared_clear(&prepared[i]);
+    }
+    return ok;
+}
