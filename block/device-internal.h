@@ -25,6 +25,7 @@ struct BlockDeviceRegistry {
      */
     GHashTable *node_names;
     char *state_dir;       /* NULL: no --state */
+    int state_lock_fd;     /* flock on the state directory, or -1 */
 };
 
 /* The node name of NODE, or NULL. */

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qapikit/error.h>
 
@@ -36,6 +37,7 @@ BlockDeviceRegistry *block_registry_new(void)
     reg->by_id = g_hash_table_new(g_str_hash, g_str_equal);
     reg->node_names = g_hash_table_new_full(g_str_hash, g_str_equal,
                                             g_free, NULL);
+    reg->state_lock_fd = -1;
     return reg;
 }
 
@@ -48,6 +50,9 @@ void block_registry_free(BlockDeviceRegistry *reg)
     g_hash_table_destroy(reg->node_names);
     g_ptr_array_free(reg->devices, true);
     g_free(reg->state_dir);
+    if (reg->state_lock_fd >= 0) {
+        close(reg->state_lock_fd);
+    }
     g_free(reg);
 }
 

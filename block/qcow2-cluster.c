@@ -244,11 +244,34 @@ static bool qcow2_verify_l2(BlockNode *node, Qcow2Table *t, GError **errp)
                              "refcount %" PRIu64 " but COPIED set", t->offset,
                              count);
     }
+    /* Metadata clusters a data cluster must not be (W6 and §4). */
+    g_autoptr(GHashTable) metadata = g_hash_table_new(g_int64_hash,
+                                                      g_int64_equal);
+    for (uint64_t i = 0; i < s->rt_size; i++) {
+        if (s->rt[i]) {
+            g_hash_table_add(metadata, &s->rt[i]);
+        }
+    }
+    g_autofree uint64_t *l2_offsets = g_new(uint64_t, s->l1_size + 1);
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        l2_offsets[i] = s->l1[i] & QCOW2_OFFSET_MASK;
+        if (l2_offsets[i]) {
+            g_hash_table_add(metadata, &l2_offsets[i]);
+        }
+    }
     for (uint64_t i = 0; i < (1ull << s->l2_bits); i++) {
         uint64_t e = l2_entry(t, i);
         uint64_t host = e & QCOW2_OFFSET_MASK;
         if (!(e & QCOW2_COPIED) || !host || (e & QCOW2_COMPRESSED)) {
             continue;
+        }
+        if (!qcow2_check_overlap(node, host, "data cluster", errp)) {
+            return false;
+        }
+        if (g_hash_table_contains(metadata, &host)) {
+            return qcow2_corrupt(node, errp, "data cluster at 0x%" PRIx64
+                                 " is also an L2 table or a refcount block",
+                                 host);
         }
         if (!qcow2_refcount_get(node, host, &count, errp)) {
             return false;

@@ -164,6 +164,11 @@ bool qcow2_find_alloc_end(BlockNode *node, GError **errp)
                 break;
             }
         }
+        if (!t->dirty && s->cache_bytes > QCOW2_CACHE_MAX) {
+            /* A huge image: do not keep every block in memory. */
+            g_hash_table_remove(s->rb_cache, &t->offset);
+            s->cache_bytes -= s->cluster_size;
+        }
     }
     s->alloc_end = end << s->cluster_bits;
     return true;

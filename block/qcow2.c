@@ -66,6 +66,28 @@ bool qcow2_check_host_offset(BlockNode *node, uint64_t offset,
     return true;
 }
 
+bool qcow2_check_overlap(BlockNode *node, uint64_t offset, const char *what,
+                         GError **errp)
+{
+    Qcow2State *s = qcow2_state(node);
+    uint64_t l1_end = s->l1_offset + (uint64_t)s->l1_size * 8;
+    uint64_t rt_end = s->rt_offset + s->rt_size * 8;
+    if (offset < s->cluster_size) {
+        return qcow2_corrupt(node, errp, "%s at 0x%" PRIx64 " overlaps the "
+                             "header", what, offset);
+    }
+    if (s->l1_size && offset < l1_end &&
+        s->l1_offset < offset + s->cluster_size) {
+        return qcow2_corrupt(node, errp, "%s at 0x%" PRIx64 " overlaps the "
+                             "L1 table", what, offset);
+    }
+    if (offset < rt_end && s->rt_offset < offset + s->cluster_size) {
+        return qcow2_corrupt(node, errp, "%s at 0x%" PRIx64 " overlaps the "
+                             "refcount table", what, offset);
+    }
+    return true;
+}
+
 Qcow2Table *qcow2_table_new(Qcow2State *s, GHashTable *cache, uint64_t offset)
 {
     Qcow2Table *t = g_malloc0(sizeof(*t) + s->cluster_size);
@@ -83,7 +105,8 @@ Qcow2Table *qcow2_table_get(BlockNode *node, GHashTable *cache,
     if (t) {
         return t;
     }
-    if (!qcow2_check_host_offset(node, offset, what, errp)) {
+    if (!qcow2_check_host_offset(node, offset, what, errp) ||
+        !qcow2_check_overlap(node, offset, what, errp)) {
         return NULL;
     }
     t = g_malloc(sizeof(*t) + s->cluster_size);
@@ -112,7 +135,9 @@ bool qcow2_cache_trim(BlockNode *node, GError **errp)
     if (s->cache_bytes <= QCOW2_CACHE_MAX) {
         return true;
     }
-    if (qcow2_metadata_dirty(s) && !qcow2_writeback(node, errp)) {
+    /* A broken node never writes its metadata: only clean tables go. */
+    if (!s->broken && qcow2_metadata_dirty(s) &&
+        !qcow2_writeback(node, errp)) {
         return false;
     }
     guint dropped = g_hash_table_foreach_remove(s->l2_cache, table_is_clean,

@@ -134,6 +134,10 @@ Qcow2Table *qcow2_table_get(BlockNode *node, GHashTable *cache,
 /* Validate a host offset found in a table (§9, last item). */
 bool qcow2_check_host_offset(BlockNode *node, uint64_t offset,
                              const char *what, GError **errp);
+/* A table or data cluster at OFFSET must not overlap cluster 0, the L1
+ * table or the refcount table. */
+bool qcow2_check_overlap(BlockNode *node, uint64_t offset, const char *what,
+                         GError **errp);
 /* Write back dirty metadata if the cache is over its limit, then drop
  * the clean tables. */
 bool qcow2_cache_trim(BlockNode *node, GError **errp);

@@ -41,8 +41,6 @@ typedef struct Prepared {
     BlockNode *overlay;    /* opened overlay, one reference */
     char *node_name;       /* snapshot-node-name, to move into the device */
     GError *err;           /* the first failure of this entry's preparation */
-    bool fault_create;     /* fail after creating (test hook, asked first) */
-    bool fault_open;       /* fail instead of opening (test hook) */
 } Prepared;
 
 static void prepared_clear(Prepared *p)
@@ -322,54 +320,64 @@ static bool check_existing(const Prepared *p, BlockNode *old_top,
 }
 
 /*
- * Phase 1, step 2 runs in two stages over the entries, so that the slow
- * part, waiting for the disk, overlaps: (a) flush every old top, then
- * (b) create, fdatasync and open every overlay, each stage on a pool of
- * threads; each node and each file is used by one thread only, while
- * the caller waits.  Then, in this thread and in order, each overlay is
- * checked (mode 'existing') and put over its old top.  An entry whose
- * stage fails skips the next ones; the error reported is that of the
- * first failing entry in request order, as if the entries were prepared
- * one after the other.  The test hook is asked in this thread only.
+ * Phase 1, step 2 runs as one job per entry on a pool of threads, so
+ * that the slow part, waiting for the disk, overlaps: flush the old top,
+ * then create, fdatasync and open the overlay.  Each node and each file
+ * is used by one thread only, while the caller waits.  Then, in this
+ * thread and in order, each overlay is checked (mode 'existing') and put
+ * over its old top.  An entry whose step fails skips its next ones; the
+ * error reported is that of the first failing entry in request order, as
+ * if the entries were prepared one after the other.  The test hook is
+ * asked in this thread only, before the jobs run.
  */
 #define PREPARE_THREADS 64
 
-typedef enum PrepareJobKind {
-    PREPARE_FLUSH,
-    PREPARE_CREATE_OPEN,
-} PrepareJobKind;
-
 typedef struct PrepareJob {
     Prepared *p;
-    PrepareJobKind kind;
+    bool flush;            /* the old top is writable: flush it */
+    bool fault_flush;      /* test hook: fail the flush */
+    bool fault_create;     /* test hook: fail after creating */
+    bool fault_open;       /* test hook: fail instead of opening */
     Qcow2CreateOptions opts;
 } PrepareJob;
 
-/* Stage (b) for one entry, in a worker thread. */
-static void create_and_open(PrepareJob *job)
+static void prepare_job_run(gpointer data, gpointer user_data)
 {
+    PrepareJob *job = data;
     Prepared *p = job->p;
     const BlockSnapshotEntry *e = p->entry;
+    const char *id = p->dev->id;
     unsigned flags = BLOCK_OPEN_NO_BACKING;
     GError *err = NULL;
 
+    (void)user_data;
+    if (job->fault_flush) {
+        g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "%s: flushing '%s' failed (injected fault)", id,
+                    block_node_filename(p->dev->top));
+        return;
+    }
+    if (job->flush && !block_node_flush(p->dev->top, &p->err)) {
+        g_prefix_error(&p->err, "%s: ", id);
+        return;
+    }
     if (e->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
         /* p->created: undo unlinks it from here on, whatever happens. */
         if (!qcow2_create(e->snapshot_file, &job->opts, &p->created,
                           &err)) {
-            set_open_failed(&p->err, p->dev->id, err);
+            set_open_failed(&p->err, id, err);
             return;
         }
-        if (p->fault_create) {
+        if (job->fault_create) {
             g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                        "%s: writing '%s' failed (injected fault)",
-                        p->dev->id, e->snapshot_file);
+                        "%s: writing '%s' failed (injected fault)", id,
+                        e->snapshot_file);
             return;
         }
     }
-    if (p->fault_open) {
+    if (job->fault_open) {
         g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "%s: opening '%s' failed (injected fault)", p->dev->id,
+                    "%s: opening '%s' failed (injected fault)", id,
                     e->snapshot_file);
         return;
     }
@@ -378,24 +386,7 @@ static void create_and_open(PrepareJob *job)
     }
     p->overlay = block_node_open(e->snapshot_file, "qcow2", flags, &err);
     if (!p->overlay) {
-        set_open_failed(&p->err, p->dev->id, err);
-    }
-}
-
-static void prepare_job_run(gpointer data, gpointer user_data)
-{
-    PrepareJob *job = data;
-
-    (void)user_data;
-    switch (job->kind) {
-    case PREPARE_FLUSH:
-        if (!block_node_flush(job->p->dev->top, &job->p->err)) {
-            g_prefix_error(&job->p->err, "%s: ", job->p->dev->id);
-        }
-        break;
-    case PREPARE_CREATE_OPEN:
-        create_and_open(job);
-        break;
+        set_open_failed(&p->err, id, err);
     }
 }
 
@@ -433,32 +424,12 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
         end++;
     }
 
-    /* (a) flush every old top */
-    for (size_t i = 0; i < end; i++) {
-        Prepared *p = &prepared[i];
-
-        if (block_node_is_read_only(p->dev->top)) {
-            continue;
-        }
-        if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FLUSH, i)) {
-            g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "%s: flushing '%s' failed (injected fault)",
-                        p->dev->id, block_node_filename(p->dev->top));
-            continue;
-        }
-        g_array_append_val(jobs, ((PrepareJob){ .p = p,
-                                                .kind = PREPARE_FLUSH }));
-    }
-    prepare_jobs_run(jobs);
-
-    /* (b) create, fdatasync and open every overlay */
-    g_array_set_size(jobs, 0);
     for (size_t i = 0; i < end; i++) {
         Prepared *p = &prepared[i];
         BlockNode *old_top = p->dev->top;
         PrepareJob job = {
             .p = p,
-            .kind = PREPARE_CREATE_OPEN,
+            .flush = !block_node_is_read_only(old_top),
             .opts = {
                 .size = block_node_length(old_top),
                 .cluster_bits = 16,
@@ -469,15 +440,14 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
             },
         };
 
-        if (p->err) {
-            continue;
-        }
-        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
-            p->fault_create =
-                block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_CREATE, i);
-        }
-        p->fault_open = !p->fault_create &&
-                        block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_OPEN, i);
+        job.fault_flush =
+            job.flush && block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FLUSH, i);
+        job.fault_create =
+            !job.fault_flush &&
+            p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS &&
+            block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_CREATE, i);
+        job.fault_open = !job.fault_flush && !job.fault_create &&
+                         block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_OPEN, i);
         g_array_append_val(jobs, job);
     }
     prepare_jobs_run(jobs);

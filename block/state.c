@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +256,44 @@ out:
     return ok;
 }
 
+/*
+ * One daemon per state directory: an exclusive flock on
+ * DIR/blockd-state.lock, held while the registry lives.  Returns the
+ * locked descriptor, or -1 with *errp set.
+ */
+static int lock_state_dir(const char *dir, GError **errp)
+{
+    g_autofree char *path = g_build_filename(dir, BLOCK_STATE_LOCK_FILE,
+                                             NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int saved_errno;
+
+    if (fd < 0) {
+        saved_errno = errno;
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "cannot open '%s': %s", path, g_strerror(saved_errno));
+        return -1;
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        saved_errno = errno;
+        if (saved_errno == EINTR) {
+            continue;
+        }
+        close(fd);
+        if (saved_errno == EWOULDBLOCK) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "state directory '%s' is in use by another "
+                        "daemon (lock '%s')", dir, path);
+        } else {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "cannot lock '%s': %s", path,
+                        g_strerror(saved_errno));
+        }
+        return -1;
+    }
+    return fd;
+}
+
 bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
                                GError **errp)
 {
@@ -263,6 +302,7 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
     g_autofree char *abs_dir = block_absolute_path(dir);
     g_autofree char *path = g_build_filename(abs_dir, BLOCK_STATE_FILE,
                                              NULL);
+    int lock_fd;
     bool ok;
 
     if (g_mkdir_with_parents(abs_dir, 0700) != 0) {
@@ -273,15 +313,29 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
                     g_strerror(saved_errno));
         return false;
     }
+    lock_fd = lock_state_dir(abs_dir, errp);
+    if (lock_fd < 0) {
+        return false;
+    }
     ok = !g_file_test(path, G_FILE_TEST_EXISTS) ||
          open_recorded_tops(reg, path, new_tops, errp);
     if (ok) {
-        g_free(reg->state_dir);
+        g_autofree char *old_dir = g_steal_pointer(&reg->state_dir);
+
         reg->state_dir = g_strdup(abs_dir);
         ok = block_state_save(reg, new_tops, errp);
         if (!ok) {
-            g_clear_pointer(&reg->state_dir, g_free);
+            g_free(reg->state_dir);
+            reg->state_dir = g_steal_pointer(&old_dir);
         }
+    }
+    if (ok) {
+        if (reg->state_lock_fd >= 0) {
+            close(reg->state_lock_fd);
+        }
+        reg->state_lock_fd = lock_fd;
+    } else {
+        close(lock_fd);
     }
     for (size_t d = 0; d < count; d++) {
         BlockDevice *dev = block_registry_nth(reg, d);

@@ -9,6 +9,9 @@
  *   QAPIKIT_FAULT_COUNT=PATH   write the number of calls made to PATH at
  *                              exit
  */
+/* Both symbols are wrapped: the build's -D_FILE_OFFSET_BITS=64 would
+ * rename pwrite to pwrite64 here. */
+#undef _FILE_OFFSET_BITS
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -57,10 +60,6 @@ static int fault_hit(void)
     _exit(FAULT_EXIT_STATUS);
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset);
-ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset);
-int fdatasync(int fd);
-
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
 {
     static ssize_t (*real)(int, const void *, size_t, off_t);
@@ -71,11 +70,11 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
     return fault_hit() ? -1 : real(fd, buf, count, offset);
 }
 
-ssize_t pwrite64(int fd, const void *buf, size_t count, off_t offset)
+ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset)
 {
-    static ssize_t (*real)(int, const void *, size_t, off_t);
+    static ssize_t (*real)(int, const void *, size_t, off64_t);
     if (!real) {
-        real = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(
+        real = (ssize_t(*)(int, const void *, size_t, off64_t))dlsym(
             RTLD_NEXT, "pwrite64");
     }
     return fault_hit() ? -1 : real(fd, buf, count, offset);

@@ -331,6 +331,45 @@ static void test_small_cluster_round_trip(Fixture *f, gconstpointer data)
     g_assert_cmpuint(rt_clusters, >, 1);
 }
 
+/* More metadata than the cache keeps (64 MiB): one L2 table of 512 bytes
+ * per byte written, so the cache is written back and trimmed while
+ * writing, and tables are read back from the file afterwards. */
+static void test_cache_trim(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = fpath(f, "sparse.qcow2");
+    const uint64_t range = 32 * 1024;   /* guest bytes per L2 table */
+    const uint64_t count = 140000;
+    create_qcow2(path, count * range, 9, NULL, NULL);
+    {
+        g_autoptr(BlockNode) node = block_node_open(path, NULL, 0, &err);
+        g_assert_no_error(err);
+        for (uint64_t i = 0; i < count; i++) {
+            uint8_t byte = (uint8_t)(i * 31 + 7);
+            g_assert_true(block_node_pwrite(node, i * range + i % 500, &byte,
+                                            1, &err));
+        }
+        for (uint64_t i = 0; i < count; i += 997) {
+            uint8_t byte[2];
+            g_assert_true(block_node_pread(node, i * range + i % 500, byte,
+                                           2, &err));
+            g_assert_cmpuint(byte[0], ==, (uint8_t)(i * 31 + 7));
+            g_assert_cmpuint(byte[1], ==, 0);
+        }
+        g_assert_true(block_node_flush(node, &err));
+    }
+    g_autoptr(BlockNode) node = block_node_open(path, NULL,
+                                                BLOCK_OPEN_READ_ONLY, &err);
+    g_assert_no_error(err);
+    for (uint64_t i = 0; i < count; i++) {
+        uint8_t byte;
+        g_assert_true(block_node_pread(node, i * range + i % 500, &byte, 1,
+                                       &err));
+        g_assert_cmpuint(byte, ==, (uint8_t)(i * 31 + 7));
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -347,5 +386,7 @@ int main(int argc, char **argv)
     g_test_add("/block/small-cluster-round-trip", Fixture, NULL,
                fixture_setup, test_small_cluster_round_trip,
                fixture_teardown);
+    g_test_add("/block/cache-trim", Fixture, NULL, fixture_setup,
+               test_cache_trim, fixture_teardown);
     return g_test_run();
 }

@@ -250,6 +250,22 @@ class ReadQemuImages(blocktest.BlockTestCase):
                      'read -P 0 70010 978566', 'read -P 0x77 1M 3M')
         self.check_image(top)
 
+    def test_preallocated_and_zero_clusters(self) -> None:
+        img = self.path('prealloc.qcow2')
+        self.qemu_img('create', '-q', '-f', 'qcow2', '-o',
+                      'preallocation=metadata', img, '4M')
+        self.qemu_io(img, 'write -P 0x21 0 4M', 'write -z 1M 1M',
+                     read_only=False)
+        self.blockio(img, 'read -P 0x21 0 1M', 'read -P 0 1M 1M',
+                     'read -P 0x21 2M 2M', read_only=True)
+        # into a ZERO cluster (preallocated or not), and in place
+        self.blockio(img, 'write -P 0x31 1100k 10', 'write -P 0x32 10 10')
+        self.check_image(img)
+        self.qemu_io(img, 'read -P 0x21 0 10', 'read -P 0x32 10 10',
+                     'read -P 0x21 20 1048556', 'read -P 0 1M 76k',
+                     'read -P 0x31 1100k 10', 'read -P 0 1126410 970742',
+                     'read -P 0x21 2M 2M')
+
     def test_backing_shorter_than_overlay(self) -> None:
         base = self.path('base.qcow2')
         self.qemu_img('create', '-q', '-f', 'qcow2', base, '100000')

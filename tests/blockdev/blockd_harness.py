@@ -95,8 +95,8 @@ class Daemon:
 
     def __init__(self, binary: str, workdir: str,
                  drives: Sequence[tuple[str, str, Optional[str]]],
-                 state: Optional[str] = None) -> None:
-        self.socket_path = os.path.join(workdir, "qmp.sock")
+                 state: Optional[str] = None, name: str = "qmp") -> None:
+        self.socket_path = os.path.join(workdir, f"{name}.sock")
         args = [binary, "--qmp", f"unix:{self.socket_path}"]
         for device, path, fmt in drives:
             spec = f"id={device},file={path}"
@@ -167,6 +167,7 @@ class BlockdTestCase(unittest.TestCase):
         self.binary = binary
         self.workdir = tempfile.mkdtemp(prefix="blockd-test-")
         self.daemons: list[Daemon] = []
+        self.started = 0
 
     def tearDown(self) -> None:
         for daemon in self.daemons:
@@ -188,7 +189,9 @@ class BlockdTestCase(unittest.TestCase):
 
     def start(self, drives: Sequence[tuple[str, str, Optional[str]]],
               state: Optional[str] = None) -> Daemon:
-        daemon = Daemon(self.binary, self.workdir, drives, state)
+        self.started += 1
+        daemon = Daemon(self.binary, self.workdir, drives, state,
+                        name=f"qmp{self.started}")
         self.daemons.append(daemon)
         return daemon
 

@@ -668,48 +668,49 @@ static void test_state_restart(void)
     g_autofree char *state_dir = NULL;
     g_autofree char *tops = NULL;
     g_autofree char *tops_again = NULL;
-    BlockDeviceRegistry *again;
+    g_autofree char *base0 = NULL, *base1 = NULL;
+    BlockDeviceRegistry *again, *third;
 
     test_disks_init(&t, 2, true);
     state_dir = test_path(&t, "state");
+    base0 = test_path(&t, "disk0.qcow2");
+    base1 = test_path(&t, "disk1.raw");
     g_assert_true(block_registry_load_state(t.reg, state_dir, &err));
     g_assert_no_error(err);
+    g_assert_cmpstr(block_registry_state_dir(t.reg), ==, state_dir);
     snapshot_all(&t, "s1");
     snapshot_all(&t, "s2");
     tops = test_tops(t.reg);
 
-    /* A second daemon on the same drives and state. */
-    again = block_registry_new();
-    for (size_t i = 0; i < 2; i++) {
-        BlockDevice *dev = block_registry_nth(t.reg, i);
-        BlockNode *base = block_device_top(dev);
+    /* One daemon per state directory. */
+    third = block_registry_new();
+    g_assert_false(block_registry_load_state(third, state_dir, &err));
+    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_nonnull(strstr(err->message, "in use"));
+    g_clear_error(&err);
+    g_assert_null(block_registry_state_dir(third));
+    block_registry_free(third);
 
-        while (block_node_backing(base)) {
-            base = block_node_backing(base);
-        }
-        g_assert_nonnull(block_registry_add_drive(
-            again, block_device_id(dev), block_node_filename(base), NULL,
-            false, &err));
-    }
+    /* The daemon stops; a second one starts on the same drives. */
+    block_registry_free(t.reg);
+    t.reg = block_registry_new();
+    again = block_registry_new();
+    g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
+                                              false, &err));
+    g_assert_nonnull(block_registry_add_drive(again, "disk1", base1, NULL,
+                                              false, &err));
     g_assert_true(block_registry_load_state(again, state_dir, &err));
     g_assert_no_error(err);
     tops_again = test_tops(again);
     g_assert_cmpstr(tops, ==, tops_again);
     block_registry_free(again);
 
-    /* The drive changed: the state entry is dropped. */
+    /* The drive changed: that state entry is dropped. */
     again = block_registry_new();
-    {
-        g_autofree char *other = test_path(&t, "disk0.qcow2");
-
-        g_assert_nonnull(block_registry_add_drive(again, "disk1", other,
-                                                  NULL, false, &err));
-    }
-    g_assert_nonnull(block_registry_add_drive(
-        again, "disk0",
-        block_node_filename(block_node_backing(block_node_backing(
-            block_device_top(block_registry_nth(t.reg, 0))))),
-        NULL, false, &err));
+    g_assert_nonnull(block_registry_add_drive(again, "disk1", base0, NULL,
+                                              false, &err));
+    g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
+                                              false, &err));
     g_assert_true(block_registry_load_state(again, state_dir, &err));
     g_assert_no_error(err);
     g_assert_cmpuint(block_node_backing_depth(

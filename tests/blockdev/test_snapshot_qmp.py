@@ -17,7 +17,7 @@ import sys
 import unittest
 from typing import Any
 
-from blockd_harness import (DISK_SIZE, BlockdTestCase, QmpClient, QmpError,
+from blockd_harness import (DISK_SIZE, BlockdTestCase, QmpClient,
                             dir_digest, have_qemu_img, qemu_img, sha256)
 
 SKIP_EXIT_STATUS = 77
@@ -297,6 +297,8 @@ class StateTest(BlockdTestCase):
         state = self.path("state")
         daemon = self.start(drives, state=state)
         client = daemon.client()
+        with self.assertRaises(AssertionError):
+            self.start(drives, state=state)     # one daemon per directory
         s1 = [self.path(f"disk{i}.s1.qcow2") for i in range(2)]
         client.execute("blockdev-group-snapshot-sync", devlist=[
             {"device": f"disk{i}", "snapshot-file": s1[i]}
@@ -311,6 +313,41 @@ class StateTest(BlockdTestCase):
 
         again = self.start(drives, state=state)
         self.assertEqual(self.tops(again.client()), tops)
+
+    def test_kill_after_reply(self) -> None:
+        """SIGKILL right after the reply: the state already names the
+        new tops (it was durable before the reply)."""
+        drives = self.make_disks(1)
+        state = self.path("state")
+        daemon = self.start(drives, state=state)
+        client = daemon.client()
+        s1 = self.path("disk0.s1.qcow2")
+        client.execute("blockdev-snapshot-sync", device="disk0",
+                       **{"snapshot-file": s1})
+        daemon.proc.kill()
+        daemon.stop()
+        self.daemons.remove(daemon)
+        self.assertEqual(sorted(os.listdir(state)),
+                         ["blockd-state.json", "blockd-state.lock"])
+        again = self.start(drives, state=state)
+        self.assertEqual(self.tops(again.client()), {"disk0": (s1, 1)})
+
+    def test_failed_group_keeps_state(self) -> None:
+        drives = self.make_disks(2)
+        state = self.path("state")
+        daemon = self.start(drives, state=state)
+        client = daemon.client()
+        state_file = os.path.join(state, "blockd-state.json")
+        before = sha256(state_file)
+        reply = client.request("transaction", actions=[
+            {"type": "blockdev-snapshot-sync",
+             "data": {"device": "disk0",
+                      "snapshot-file": self.path("a.qcow2")}},
+            {"type": "abort", "data": {}}])
+        self.assertEqual(reply["error"]["class"], "GenericError")
+        self.assertEqual(sha256(state_file), before)
+        self.assertEqual(sorted(os.listdir(state)),
+                         ["blockd-state.json", "blockd-state.lock"])
 
 
 def main() -> None:

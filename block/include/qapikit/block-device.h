@@ -154,15 +154,15 @@ typedef struct BlockSnapshotEntry {
  *     same device and inode), a file that exists in absolute-paths mode
  *     or is missing in existing mode, a file that is an image of any
  *     device's chain, or an old top whose name is over 1023 bytes);
- *     then flush every old top, create every overlay (qcow2 v3, 64 KiB
- *     clusters, the old top's size, its file name as opened as the
- *     backing name and its format in the backing format extension) and
- *     fdatasync it, open every overlay; fsync each target directory
- *     once; with a state directory, record the new tops (see below).
- *     The flushes and the creations run on a pool of up to 64 threads
- *     (each node and file in one thread only, while the caller waits),
- *     so that the waits for the disk overlap; the error reported is
- *     still that of the first failing entry in request order;
+ *     then per entry flush the old top, create the overlay (qcow2 v3,
+ *     64 KiB clusters, the old top's size, its file name as opened as
+ *     the backing name and its format in the backing format extension),
+ *     fdatasync it and open it; fsync each target directory once; with
+ *     a state directory, record the new tops (see below).  The entries
+ *     are prepared on a pool of up to 64 threads (each node and file in
+ *     one thread only, while the caller waits), so that the waits for
+ *     the disk overlap; the error reported is still that of the first
+ *     failing entry in request order;
  *  2. pivot: every device's top becomes its overlay and the old top is
  *     made read-only; nothing can fail here;
  *  3. undo, when step 1 failed: close every overlay and unlink every
@@ -177,12 +177,14 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
                           GError **errp);
 
 /*
- * Failure injection for tests: when a hook is installed, it is asked at
- * each failure point of phase 1 (for the entry at INDEX in the request,
- * or the group as a whole for the directory and state points, INDEX 0),
- * and returning true makes that step fail there as it would for real
- * (the file of FAULT_CREATE has already been created when it fails).
- * NULL removes it.  Process-wide; not for production use.
+ * Failure injection for tests: when a hook is installed, it is asked,
+ * in the calling thread, about each failure point of phase 1 that an
+ * entry may reach (INDEX: the entry's place in the request; for a
+ * directory fsync, the first entry whose file is in that directory; 0
+ * for the state file), at most once per point and entry; returning true
+ * makes that step fail as it would for real, with the same error class
+ * (the file of FAULT_CREATE has been created when it fails, so undo has
+ * to remove it).  NULL removes the hook.  Process-wide; for tests only.
  */
 typedef enum BlockSnapshotFault {
     BLOCK_SNAPSHOT_FAULT_FLUSH,        /* flushing the old top */
@@ -202,13 +204,17 @@ void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook,
 /* The state directory (`--state DIR`) */
 
 /*
- * The name of the state file inside a state directory.
+ * The state file inside a state directory, and the lock file that keeps
+ * a second daemon out of it.
  */
 #define BLOCK_STATE_FILE "blockd-state.json"
+#define BLOCK_STATE_LOCK_FILE "blockd-state.lock"
 
 /*
  * Use DIR (created with mode 0700 if missing) as REG's state directory,
- * call this after every block_registry_add_drive().
+ * call this after every block_registry_add_drive().  REG holds an
+ * exclusive lock on DIR/blockd-state.lock until it is freed: a second
+ * registry (another daemon) on the same DIR is refused (GenericError).
  *
  * If DIR/blockd-state.json exists, it names for each device the top
  * image it was on when the last snapshot group succeeded.  For each
@@ -229,8 +235,8 @@ void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook,
  * any point leaves either the old or the new state, each naming
  * images that exist.
  *
- * On failure REG is unchanged (no device moved) and has no state
- * directory.
+ * On failure REG is unchanged (no device moved, the state directory it
+ * had before kept).
  */
 bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
                                GError **errp);
