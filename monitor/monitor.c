@@ -3,12 +3,33 @@
  *
  * Sessions, listeners and the scheduler.  A session reads into its JSON
  * reader, which queues requests (in-band, or out-of-band once
- * negotiated) and bad-input errors; one idle source per monitor runs the
- * queued work round robin over the sessions; replies and events are
- * appended to a session's output buffer and written when its stream
- * polls writable.  Sessions are reference counted and closed lazily (a
- * reaper in the main loop), so a write failure noticed in the middle of a
- * command never frees what the command's caller still uses.
+ * negotiated) and bad-input errors; replies and events are appended to a
+ * session's output buffer and written by the turn that made them, or
+ * when its stream polls writable if the write would block.  Sessions are
+ * reference counted and closed lazily (a reaper in the main loop), so a
+ * write failure noticed in the middle of a command never frees what the
+ * command's caller still uses.
+ *
+ * One long-lived GSource per monitor (MonitorSource) does the work of a
+ * main loop iteration: it polls the file descriptor of every session that
+ * may be read (G_IO_IN) and of every session whose output would block
+ * (G_IO_OUT), and when dispatched it first does the I/O of the sessions
+ * that polled ready, then runs one turn of queued work, round robin over
+ * the sessions (§11/3): a request is read and run in the same dispatch.
+ * Its prepare function reports "work queued", so work left for the next
+ * turn needs no wake-up either.  The source is never destroyed while the
+ * monitor lives, and a session's descriptor is added to it or removed
+ * only at the end of input, at shutdown, while output is held back
+ * (§1/13), or when its output blocks or drains (session_update_reading(),
+ * session_set_writing()): in the steady state one request costs one
+ * poll, one read and one write.  GLib wakes its context up (an eventfd
+ * write, then a read) whenever a descriptor is added or removed, and
+ * around each dispatch of a source that may not recurse, whose
+ * descriptors it removes and adds back: hence one source that may
+ * recurse, with the turn itself guarded against nesting.  Streams with
+ * no file descriptor (a GPollableInputStream of the embedder's) fall
+ * back to a pollable source of their own, created and destroyed as
+ * needed.
  */
 
 #ifndef G_LOG_DOMAIN
@@ -30,6 +51,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <gio/gfiledescriptorbased.h>
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 #include <glib-unix.h>
@@ -56,8 +78,14 @@ struct QmpSession {
     GOutputStream *out;
     bool in_pollable;           /* else always ready (a regular file) */
     bool out_pollable;
-    GSource *read_source;
-    GSource *write_source;
+    int in_fd;                  /* polled by the monitor's source, or -1 */
+    int out_fd;                 /* likewise */
+    gpointer in_tag;            /* IN_FD polled for G_IO_IN */
+    gpointer out_tag;           /* OUT_FD polled for G_IO_OUT */
+    GSource *read_source;       /* pollable streams with no fd only */
+    GSource *write_source;      /* likewise */
+    bool reading;               /* input wanted (see session_update_reading) */
+    bool writing;               /* output waits for the stream */
     JsonReader *reader;
     GQueue inband;              /* of QueuedItem */
     GQueue oob;                 /* of QueuedItem */
@@ -97,7 +125,9 @@ struct QmpMonitor {
     GQueue sessions;            /* of QmpSession, each holding a ref */
     GQueue runnable;            /* sessions with queued work, no ref */
     GPtrArray *dead;            /* closed sessions awaiting the reaper */
-    GSource *dispatch_source;
+    GSource *source;            /* the MonitorSource, for the monitor's life */
+    unsigned idle_readers;      /* reading sessions with non-pollable input */
+    bool in_turn;               /* a turn of queued work is running */
     GSource *reap_source;
     bool shutting_down;
     GSource *shutdown_timer;
@@ -117,7 +147,9 @@ static bool stdio_taken;
 
 static void session_close(QmpSession *s);
 static void session_flush(QmpSession *s);
+static void session_read(QmpSession *s);
 static void session_update_reading(QmpSession *s);
+static void session_set_writing(QmpSession *s, bool want);
 static void monitor_schedule(QmpMonitor *mon, QmpSession *s);
 static void monitor_check_done(QmpMonitor *mon);
 
@@ -209,8 +241,9 @@ static void session_close(QmpSession *s)
         return;
     }
     s->dead = true;
-    destroy_source(&s->read_source);
-    destroy_source(&s->write_source);
+    /* No descriptor of S stays polled: the reaper closes them. */
+    session_update_reading(s);
+    session_set_writing(s, false);
     g_queue_clear_full(&s->inband, queued_item_free);
     g_queue_clear_full(&s->oob, queued_item_free);
     g_string_truncate(s->outbuf, 0);
@@ -272,10 +305,41 @@ static gboolean write_ready_cb(GObject *stream, gpointer opaque)
 
     (void)stream;
     session_ref(s);
-    destroy_source(&s->write_source);
     session_flush(s);
     session_unref(s);
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;
+}
+
+/*
+ * Wait for S's output stream to poll writable (WANT), or stop waiting.
+ * Only pollable output streams ever wait.
+ */
+static void session_set_writing(QmpSession *s, bool want)
+{
+    QmpMonitor *mon = s->mon;
+
+    if (want == s->writing) {
+        return;
+    }
+    s->writing = want;
+    if (s->out_fd >= 0) {
+        if (want) {
+            s->out_tag = g_source_add_unix_fd(mon->source, s->out_fd,
+                                              G_IO_OUT);
+        } else {
+            g_source_remove_unix_fd(mon->source, s->out_tag);
+            s->out_tag = NULL;
+        }
+    } else if (want) {
+        s->write_source = g_pollable_output_stream_create_source(
+            G_POLLABLE_OUTPUT_STREAM(s->out), NULL);
+        g_source_set_callback(s->write_source,
+                              (GSourceFunc)(void (*)(void))write_ready_cb,
+                              s, NULL);
+        g_source_attach(s->write_source, mon->context);
+    } else {
+        destroy_source(&s->write_source);
+    }
 }
 
 /*
@@ -302,15 +366,7 @@ static void session_flush(QmpSession *s)
                     g_string_erase(s->outbuf, 0, (gssize)s->out_off);
                     s->out_off = 0;
                 }
-                if (!s->write_source) {
-                    s->write_source = g_pollable_output_stream_create_source(
-                        G_POLLABLE_OUTPUT_STREAM(s->out), NULL);
-                    g_source_set_callback(s->write_source,
-                                          (GSourceFunc)(void (*)(void))
-                                              write_ready_cb,
-                                          s, NULL);
-                    g_source_attach(s->write_source, s->mon->context);
-                }
+                session_set_writing(s, true);
                 return;
             }
             g_debug("QMP session: write failed: %s", err->message);
@@ -324,6 +380,7 @@ static void session_flush(QmpSession *s)
     }
     g_string_truncate(s->outbuf, 0);
     s->out_off = 0;
+    session_set_writing(s, false);
     session_update_reading(s);
     session_maybe_finish(s);
 }
@@ -365,20 +422,19 @@ static void reader_error_cb(const GError *err, void *opaque)
     }
 }
 
-static gboolean read_ready_cb(GObject *stream, gpointer opaque)
+/* Read S once (it is readable, or its input cannot be polled). */
+static void session_read(QmpSession *s)
 {
-    QmpSession *s = opaque;
     g_autoptr(GError) err = NULL;
     char *buf = s->mon->read_buf;
     gssize n;
 
-    (void)stream;
     n = s->in_pollable
         ? g_pollable_input_stream_read_nonblocking(
               G_POLLABLE_INPUT_STREAM(s->in), buf, READ_CHUNK, NULL, &err)
         : g_input_stream_read(s->in, buf, READ_CHUNK, NULL, &err);
     if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        return G_SOURCE_CONTINUE;
+        return;
     }
     session_ref(s);
     if (n > 0) {
@@ -394,39 +450,65 @@ static gboolean read_ready_cb(GObject *stream, gpointer opaque)
     session_update_reading(s);
     session_maybe_finish(s);
     session_unref(s);
-    return G_SOURCE_CONTINUE;
 }
 
-static gboolean read_idle_cb(gpointer opaque)
+static gboolean read_ready_cb(GObject *stream, gpointer opaque)
 {
-    return read_ready_cb(NULL, opaque);
+    (void)stream;
+    session_read(opaque);
+    return G_SOURCE_CONTINUE;
 }
 
 /*
  * Read S while it may: not after end of input, while too many in-band
  * requests wait (§10/3) or too much output is unsent (§1/13).
+ *
+ * A session whose descriptor the monitor's source polls stays polled
+ * while only the first of these holds (a "soft" pause): its queue is
+ * being worked off, so the main loop does not sleep anyway and a
+ * readable descriptor costs nothing, whereas removing and adding it
+ * again would wake the context up twice per batch of pipelined
+ * requests.  It is removed at the end of input, at shutdown and while
+ * output is held back (nothing may be queued then: a peer that hung up
+ * would make every poll return at once), and by a nested loop
+ * (monitor_source_dispatch()).
  */
 static void session_update_reading(QmpSession *s)
 {
     QmpMonitor *mon = s->mon;
-    bool want = !s->dead && !s->eof && !mon->shutting_down
-        && g_queue_get_length(&s->inband) < mon->max_queued
+    bool may = !s->dead && !s->eof && !mon->shutting_down
         && session_unsent(s) <= mon->pause_bytes;
+    bool want = may && g_queue_get_length(&s->inband) < mon->max_queued;
 
-    if (want && !s->read_source) {
-        s->read_source = s->in_pollable
-            ? g_pollable_input_stream_create_source(
-                  G_POLLABLE_INPUT_STREAM(s->in), NULL)
-            : g_idle_source_new();
-        if (s->in_pollable) {
-            g_source_set_callback(s->read_source,
-                                  (GSourceFunc)(void (*)(void))read_ready_cb,
-                                  s, NULL);
-        } else {
-            g_source_set_callback(s->read_source, read_idle_cb, s, NULL);
+    if (s->in_fd >= 0) {
+        s->reading = want;
+        if (want && !s->in_tag) {
+            s->in_tag = g_source_add_unix_fd(mon->source, s->in_fd, G_IO_IN);
+        } else if (!may && s->in_tag) {
+            g_source_remove_unix_fd(mon->source, s->in_tag);
+            s->in_tag = NULL;
         }
+        return;
+    }
+    if (want == s->reading) {
+        return;
+    }
+    s->reading = want;
+    if (!s->in_pollable) {
+        /* Always ready: the monitor's source reads it every iteration. */
+        if (want) {
+            mon->idle_readers++;
+        } else {
+            mon->idle_readers--;
+        }
+    } else if (want) {
+        s->read_source = g_pollable_input_stream_create_source(
+            G_POLLABLE_INPUT_STREAM(s->in), NULL);
+        g_source_set_callback(s->read_source,
+                              (GSourceFunc)(void (*)(void))read_ready_cb, s,
+                              NULL);
         g_source_attach(s->read_source, mon->context);
-    } else if (!want && s->read_source) {
+    } else {
         destroy_source(&s->read_source);
     }
 }
@@ -464,6 +546,14 @@ static void session_greet(QmpSession *s)
     json_object_put(greeting);
 }
 
+/* The file descriptor under STREAM, or -1 if it has none. */
+static int stream_fd(gpointer stream)
+{
+    return G_IS_FILE_DESCRIPTOR_BASED(stream)
+        ? g_file_descriptor_based_get_fd(G_FILE_DESCRIPTOR_BASED(stream))
+        : -1;
+}
+
 static bool session_open(QmpMonitor *mon, GIOStream *stream, bool is_stdio,
                          GError **errp)
 {
@@ -486,6 +576,8 @@ static bool session_open(QmpMonitor *mon, GIOStream *stream, bool is_stdio,
         && g_pollable_input_stream_can_poll(G_POLLABLE_INPUT_STREAM(in));
     s->out_pollable = G_IS_POLLABLE_OUTPUT_STREAM(out)
         && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out));
+    s->in_fd = s->in_pollable ? stream_fd(in) : -1;
+    s->out_fd = s->out_pollable ? stream_fd(out) : -1;
     s->reader = json_reader_new(&mon->limits, reader_value_cb,
                                 reader_error_cb, s);
     g_queue_init(&s->inband);
@@ -566,10 +658,24 @@ static void session_run_one(QmpSession *s)
     session_unref(s);
 }
 
-static gboolean dispatch_cb(gpointer opaque)
+/* Whether a turn of queued work may run now. */
+static bool monitor_has_turn(const QmpMonitor *mon)
 {
-    QmpMonitor *mon = opaque;
+    return !mon->shutting_down && !mon->in_turn && mon->runnable.length;
+}
 
+/*
+ * Run up to ITEMS_PER_TURN queued items, one at a time, round robin over
+ * the sessions that have one (§11/3).  A command handler that iterates
+ * the main context (a nested loop) gets no turn inside it: commands
+ * never run concurrently (§11/4).
+ */
+static void monitor_run_turn(QmpMonitor *mon)
+{
+    if (!monitor_has_turn(mon)) {
+        return;
+    }
+    mon->in_turn = true;
     for (int i = 0; i < ITEMS_PER_TURN && !mon->shutting_down
                     && !g_queue_is_empty(&mon->runnable);
          i++) {
@@ -582,12 +688,7 @@ static gboolean dispatch_cb(gpointer opaque)
             g_queue_push_tail(&mon->runnable, s);
         }
     }
-    if (g_queue_is_empty(&mon->runnable) || mon->shutting_down) {
-        g_source_unref(mon->dispatch_source);
-        mon->dispatch_source = NULL;
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+    mon->in_turn = false;
 }
 
 /* Put S, which has work queued, in the round robin (§11/3). */
@@ -600,12 +701,95 @@ static void monitor_schedule(QmpMonitor *mon, QmpSession *s)
         s->scheduled = true;
         g_queue_push_tail(&mon->runnable, s);
     }
-    if (!mon->dispatch_source) {
-        mon->dispatch_source = g_idle_source_new();
-        g_source_set_priority(mon->dispatch_source, G_PRIORITY_DEFAULT);
-        g_source_set_callback(mon->dispatch_source, dispatch_cb, mon, NULL);
-        g_source_attach(mon->dispatch_source, mon->context);
+}
+
+/* ---- the monitor's source ---- */
+
+typedef struct MonitorSource {
+    GSource base;
+    QmpMonitor *mon;
+} MonitorSource;
+
+/*
+ * Ready without polling when work is queued, or a session with an input
+ * that cannot be polled (a regular file) wants reading; else GLib polls
+ * the descriptors and dispatches the source when one of them is ready.
+ */
+static gboolean monitor_source_prepare(GSource *source, gint *timeout)
+{
+    QmpMonitor *mon = ((MonitorSource *)source)->mon;
+
+    *timeout = -1;
+    return monitor_has_turn(mon) || mon->idle_readers;
+}
+
+/* The I/O of the sessions that are ready, then one turn of work. */
+static gboolean monitor_source_dispatch(GSource *source, GSourceFunc cb,
+                                        gpointer data)
+{
+    QmpMonitor *mon = ((MonitorSource *)source)->mon;
+
+    (void)cb;
+    (void)data;
+    for (GList *link = mon->sessions.head; link;) {
+        QmpSession *s = link->data;
+        GIOCondition out = s->out_tag
+            ? g_source_query_unix_fd(source, s->out_tag) : 0;
+        GIOCondition in = s->in_tag
+            ? g_source_query_unix_fd(source, s->in_tag) : 0;
+
+        /*
+         * Only S may close here (no command runs), and a closed session
+         * leaves the list: take the next one first.
+         */
+        link = link->next;
+        if (in && !s->reading && mon->in_turn) {
+            /*
+             * Soft-paused (session_update_reading()) in a nested loop,
+             * where no command runs: stop polling it, or the loop would
+             * spin.  Reading resumes when the queue has room.
+             */
+            g_source_remove_unix_fd(source, s->in_tag);
+            s->in_tag = NULL;
+            in = 0;
+        }
+        if (!out && !in && (s->in_pollable || !s->reading)) {
+            continue;
+        }
+        session_ref(s);
+        if (out) {
+            session_flush(s);
+        }
+        if (!s->dead && s->reading && (in || !s->in_pollable)) {
+            session_read(s);
+        }
+        session_unref(s);
     }
+    monitor_run_turn(mon);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs monitor_source_funcs = {
+    .prepare = monitor_source_prepare,
+    .dispatch = monitor_source_dispatch,
+};
+
+static GSource *monitor_source_new(QmpMonitor *mon)
+{
+    GSource *source = g_source_new(&monitor_source_funcs,
+                                   sizeof(MonitorSource));
+
+    ((MonitorSource *)source)->mon = mon;
+    g_source_set_name(source, "qapikit-monitor");
+    /*
+     * Dispatched without being blocked, i.e. without GLib removing and
+     * re-adding its descriptors (and waking the context up twice) around
+     * every dispatch.  Recursion (a nested loop in a command handler)
+     * only does I/O: monitor_run_turn() refuses to nest.
+     */
+    g_source_set_can_recurse(source, TRUE);
+    g_source_attach(source, mon->context);
+    return source;
 }
 
 /* ---- the built-in commands (§3) ---- */
@@ -782,6 +966,7 @@ QmpMonitor *qmp_monitor_new(QmpCommandList *commands, GMainContext *context)
     g_queue_init(&mon->runnable);
     mon->dead = g_ptr_array_new();
     mon->read_buf = g_malloc(READ_CHUNK);
+    mon->source = monitor_source_new(mon);
 
     qmp_register_command(commands, "qmp_capabilities",
                          marshal_qmp_capabilities, QCO_ALLOW_PRECONFIG, 0);
@@ -830,7 +1015,7 @@ void qmp_monitor_free(QmpMonitor *mon)
     }
     g_ptr_array_free(mon->dead, TRUE);
     destroy_source(&mon->reap_source);
-    destroy_source(&mon->dispatch_source);
+    destroy_source(&mon->source);
     destroy_source(&mon->shutdown_timer);
     destroy_source(&mon->shutdown_source);
     destroy_source(&mon->done_source);
@@ -982,6 +1167,17 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond,
     return G_SOURCE_CONTINUE;
 }
 
+/*
+ * Listen on SOCKET (bound) with the largest backlog the system allows:
+ * GLib's default of 10 refuses the 12th of a burst of connections made
+ * before the main loop runs (EAGAIN for a non-blocking unix connect).
+ */
+static bool socket_listen(GSocket *socket, GError **errp)
+{
+    g_socket_set_listen_backlog(socket, SOMAXCONN);
+    return g_socket_listen(socket, errp);
+}
+
 /* Start accepting on SOCKET (a listening socket; the listener takes it). */
 static QmpListener *listener_start(QmpMonitor *mon, GSocket *socket)
 {
@@ -1092,7 +1288,7 @@ bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path,
                     g_strerror(saved));
         return false;
     }
-    if (!g_socket_listen(socket, errp)) {
+    if (!socket_listen(socket, errp)) {
         unlink(path);
         g_prefix_error(errp, "unix socket '%s': ", path);
         return false;
@@ -1160,7 +1356,7 @@ bool qmp_monitor_listen_tcp(QmpMonitor *mon, const char *host, guint16 port,
         return false;
     }
     if (!g_socket_bind(socket, addr, TRUE, errp)
-        || !g_socket_listen(socket, errp)) {
+        || !socket_listen(socket, errp)) {
         g_prefix_error(errp, "tcp %s:%u: ", host, port);
         return false;
     }

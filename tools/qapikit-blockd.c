@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 
@@ -59,9 +61,11 @@ typedef struct Daemon {
     QmpCommandList *cmds;
     BlockDeviceRegistry *registry;
     bool shutting_down;
+    int signal_fd;          /* SIGTERM and SIGINT, or -1 */
+    guint signal_watch;
 } Daemon;
 
-static Daemon daemon_state;
+static Daemon daemon_state = { .signal_fd = -1 };
 
 /* ---- command line ---- */
 
@@ -356,17 +360,64 @@ static void daemon_shutdown(Daemon *d, ShutdownCause reason)
     qmp_monitor_shutdown(d->mon, SHUTDOWN_TIMEOUT_MS, shutdown_done, d);
 }
 
-static gboolean signal_cb(gpointer opaque)
+static void daemon_signalled(Daemon *d)
 {
-    Daemon *d = opaque;
-
     if (d->shutting_down) {
         /* A second signal: stop waiting for slow clients. */
         g_main_loop_quit(d->loop);
-        return G_SOURCE_CONTINUE;
+        return;
     }
     daemon_shutdown(d, SHUTDOWN_CAUSE_HOST_SIGNAL);
+}
+
+static gboolean signalfd_cb(gint fd, GIOCondition cond, gpointer opaque)
+{
+    struct signalfd_siginfo info;
+
+    (void)cond;
+    while (read(fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+        daemon_signalled(opaque);
+    }
     return G_SOURCE_CONTINUE;
+}
+
+/*
+ * SIGTERM and SIGINT, blocked, arrive on a signalfd polled by the main
+ * loop.  (g_unix_signal_add() would do, but starts GLib's worker thread
+ * for it: a thread's stack and malloc arena for two signals.)  Call
+ * before any thread exists (the block layer's snapshot workers start
+ * later and inherit the mask), so that no thread takes them with the
+ * default action.  The daemon starts no program: nothing inherits the
+ * mask.  Returns false with errno set on failure.
+ */
+static bool signals_start(Daemon *d)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        return false;
+    }
+    d->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->signal_fd < 0) {
+        return false;
+    }
+    d->signal_watch = g_unix_fd_add(d->signal_fd, G_IO_IN, signalfd_cb, d);
+    return true;
+}
+
+static void signals_stop(Daemon *d)
+{
+    if (d->signal_watch) {
+        g_source_remove(d->signal_watch);
+        d->signal_watch = 0;
+    }
+    if (d->signal_fd >= 0) {
+        close(d->signal_fd);
+        d->signal_fd = -1;
+    }
 }
 
 /*
@@ -442,11 +493,18 @@ int main(int argc, char **argv)
     g_autofree char *state_dir = NULL;
     gboolean show_version = FALSE;
     GOptionEntry entries[] = {
-        { "qmp", 0, 0, G_OPTION_ARG_STRING_ARRAY, &qmp_args,
+        /*
+         * File names (PATH of unix:, file= of --drive) are bytes, not
+         * text: taken as given, never converted from the locale's
+         * charset, so that a name that is not valid in it (any byte but
+         * 0) still works.  The other parts are checked for what they
+         * are (a device id by the block layer, a TCP host by GIO).
+         */
+        { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_args,
           "Serve QMP on ADDRESS: unix:PATH[,mode=0660], tcp:HOST:PORT or "
           "stdio (repeatable; default: unix:$XDG_RUNTIME_DIR/" SOCKET_NAME
           ", or ./" SOCKET_NAME " without XDG_RUNTIME_DIR)", "ADDRESS" },
-        { "drive", 0, 0, G_OPTION_ARG_STRING_ARRAY, &drive_args,
+        { "drive", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &drive_args,
           "Open a device: id=NAME,file=PATH[,format=raw|qcow2]"
           "[,read-only=on] (repeatable)", "OPTIONS" },
         { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
@@ -542,8 +600,11 @@ int main(int argc, char **argv)
     qapi_event_set_emitter(qmp_monitor_event_emitter, d->mon);
     /* Before the address lines: a client may signal as soon as it sees
      * them. */
-    g_unix_signal_add(SIGTERM, signal_cb, d);
-    g_unix_signal_add(SIGINT, signal_cb, d);
+    if (!signals_start(d)) {
+        fprintf(stderr, "qapikit-blockd: cannot handle signals: %s\n",
+                g_strerror(errno));
+        goto out_monitor;
+    }
 
     for (guint i = 0; i < addresses->len; i++) {
         /* With a stdio session, stdout carries QMP: report on stderr. */
@@ -562,6 +623,7 @@ int main(int argc, char **argv)
     status = EXIT_OK;
 
 out_monitor:
+    signals_stop(d);
     qapi_event_set_emitter(NULL, NULL);
     qmp_monitor_free(d->mon);
     qmp_command_list_free(d->cmds);

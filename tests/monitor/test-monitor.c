@@ -157,6 +157,50 @@ static bool marshal_hangup(json_object *args, json_object **ret,
     return true;
 }
 
+/*
+ * Iterate the main context inside a command, as a handler that waits
+ * for something may: the monitor must not start another command in
+ * there (§11/3-4).
+ */
+static void client_send(Client *c, const char *text);
+
+/* A client that 'nest' feeds requests while it runs, or NULL. */
+static Client *nest_feed;
+
+static bool marshal_nest(json_object *args, json_object **ret,
+                         GError **errp)
+{
+    (void)args;
+    (void)errp;
+    g_ptr_array_add(current->order, g_strdup("nest-in"));
+    for (int i = 0; i < 100; i++) {
+        g_main_context_iteration(NULL, FALSE);
+    }
+    if (nest_feed) {
+        g_autoptr(GString) ten = g_string_new(NULL);
+
+        /* Read in here: 10 queued, more than the 8 that pause reading. */
+        for (int i = 0; i < 10; i++) {
+            g_string_append_printf(ten, "{\"execute\":\"record\","
+                                   "\"arguments\":{\"tag\":\"f%d\"}}", i);
+        }
+        client_send(nest_feed, ten->str);
+        for (int i = 0; i < 1000 && g_main_context_pending(NULL); i++) {
+            g_main_context_iteration(NULL, FALSE);
+        }
+        /* Input while paused must not keep the loop busy. */
+        client_send(nest_feed, "{\"execute\":\"record\","
+                               "\"arguments\":{\"tag\":\"f10\"}}");
+        for (int i = 0; i < 1000 && g_main_context_pending(NULL); i++) {
+            g_main_context_iteration(NULL, FALSE);
+        }
+        g_assert_false(g_main_context_pending(NULL));
+    }
+    g_ptr_array_add(current->order, g_strdup("nest-out"));
+    *ret = json_object_new_object();
+    return true;
+}
+
 static const QLitDictEntry schema_entry[] = {
     { "name", QLIT_QSTR("echo") },
     { "meta-type", QLIT_QSTR("command") },
@@ -186,6 +230,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     qmp_register_command(f->cmds, "quit", marshal_quit, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "hangup", marshal_hangup, QCO_NO_OPTIONS,
                          0);
+    qmp_register_command(f->cmds, "nest", marshal_nest, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "disabled", marshal_echo, QCO_NO_OPTIONS,
                          0);
     qmp_command_set_enabled(f->cmds, "disabled", false);
@@ -1148,6 +1193,181 @@ static void test_fd_listener(Fixture *f, gconstpointer data)
     g_rmdir(dir);
 }
 
+/*
+ * A burst of connections made before the main loop runs: every one is
+ * queued by the kernel (the listen backlog is the system's maximum, not
+ * GLib's default of 10) and then served.
+ */
+static void test_listen_burst(Fixture *f, gconstpointer data)
+{
+    enum { N = 64 };
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = g_dir_make_tmp("qapikit-monitor-XXXXXX", &err);
+    g_autofree char *path = g_build_filename(dir, "qmp.sock", NULL);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    Client *clients[N];
+
+    (void)data;
+    g_assert_no_error(err);
+    g_assert_true(qmp_monitor_listen_unix(f->mon, path, 0600, NULL, &err));
+    g_assert_no_error(err);
+    g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
+    for (int i = 0; i < N; i++) {
+        Client *c = g_new0(Client, 1);
+
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                       0);
+        g_assert_cmpint(c->fd, >=, 0);
+        /* EAGAIN here: the backlog is full. */
+        if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+            g_error("connection %d of %d refused: %s", i + 1, N,
+                    g_strerror(errno));
+        }
+        c->in = g_string_new(NULL);
+        clients[i] = c;
+    }
+    for (int i = 0; i < N; i++) {
+        client_negotiate(clients[i], false);
+    }
+    g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, N);
+    for (int i = 0; i < N; i++) {
+        client_send(clients[i], "{\"execute\":\"echo\"}");
+    }
+    for (int i = 0; i < N; i++) {
+        expect_message(clients[i], "{\"return\":{}}");
+        client_free(clients[i]);
+    }
+    qmp_monitor_free(f->mon);
+    f->mon = NULL;
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/*
+ * A session on streams that poll but have no file descriptor (memory
+ * streams): served through their own pollable sources.
+ */
+static void test_stream_without_fd(Fixture *f, gconstpointer data)
+{
+    static const char input[] =
+        "{\"execute\":\"qmp_capabilities\"}\r\n"
+        "{\"execute\":\"echo\",\"arguments\":{\"n\":1},\"id\":1}"
+        "{\"execute\":\"fail\",\"id\":2}";
+    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_data(
+        input, sizeof(input) - 1, NULL);
+    g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+    g_autoptr(GIOStream) stream = g_simple_io_stream_new(in, out);
+    g_autoptr(GError) err = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *text = NULL;
+    gint64 give_up = g_get_monotonic_time() + GIVE_UP_US;
+
+    (void)data;
+    g_assert_true(qmp_monitor_add_stream(f->mon, stream, &err));
+    g_assert_no_error(err);
+    /* End of input ends the session once its replies are written. */
+    while (qmp_monitor_session_count(f->mon)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, give_up);
+        g_main_context_iteration(NULL, TRUE);
+    }
+    text = g_strndup(g_memory_output_stream_get_data(
+                         G_MEMORY_OUTPUT_STREAM(out)),
+                     g_memory_output_stream_get_data_size(
+                         G_MEMORY_OUTPUT_STREAM(out)));
+    lines = g_strsplit(text, "\r\n", -1);
+    g_assert_cmpuint(g_strv_length(lines), ==, 5);
+    g_assert_true(g_str_has_prefix(lines[0], "{\"QMP\":"));
+    g_assert_cmpstr(lines[1], ==, "{\"return\":{}}");
+    g_assert_cmpstr(lines[2], ==, "{\"return\":{\"n\":1},\"id\":1}");
+    g_assert_true(g_str_has_prefix(lines[3], "{\"error\":"));
+    g_assert_nonnull(strstr(lines[3], "\"id\":2"));
+    g_assert_cmpstr(lines[4], ==, "");
+}
+
+/*
+ * A command that iterates the main context (a nested loop) runs to its
+ * end before any other command starts, though the monitor keeps reading
+ * meanwhile.
+ */
+static void test_nested_loop(Fixture *f, gconstpointer data)
+{
+    Client *a = client_new(f), *b = client_new(f);
+
+    (void)data;
+    client_negotiate(a, false);
+    client_negotiate(b, false);
+    client_send(a, "{\"execute\":\"nest\"}{\"execute\":\"record\","
+                   "\"arguments\":{\"tag\":\"a\"}}");
+    client_send(b, "{\"execute\":\"record\",\"arguments\":{\"tag\":\"b\"}}");
+    expect_message(a, "{\"return\":{}}");
+    expect_message(a, "{\"return\":{}}");
+    expect_message(b, "{\"return\":{}}");
+    g_assert_cmpuint(f->order->len, ==, 4);
+    g_assert_cmpstr(f->order->pdata[0], ==, "nest-in");
+    g_assert_cmpstr(f->order->pdata[1], ==, "nest-out");
+
+    /* A session paused by its queue inside the nested loop. */
+    g_ptr_array_set_size(f->order, 0);
+    nest_feed = b;
+    client_send(a, "{\"execute\":\"nest\"}");
+    expect_message(a, "{\"return\":{}}");
+    nest_feed = NULL;
+    for (int i = 0; i <= 10; i++) {
+        expect_message(b, "{\"return\":{}}");
+    }
+    g_assert_cmpuint(f->order->len, ==, 13);
+    g_assert_cmpstr(f->order->pdata[0], ==, "nest-in");
+    g_assert_cmpstr(f->order->pdata[1], ==, "nest-out");
+    for (guint i = 2; i < 13; i++) {
+        g_autofree char *want = g_strdup_printf("f%u", i - 2);
+
+        g_assert_cmpstr(f->order->pdata[i], ==, want);
+    }
+    client_free(a);
+    client_free(b);
+}
+
+/* The id the context gives the next source attached to it. */
+static guint next_source_id(void)
+{
+    GSource *probe = g_idle_source_new();
+    guint id = g_source_attach(probe, NULL);
+
+    g_source_destroy(probe);
+    g_source_unref(probe);
+    return id + 1;
+}
+
+/*
+ * Serving requests creates no GSource: the monitor's own source, attached
+ * for its life, polls and runs everything (sequential requests, a
+ * pipelined batch that pauses and resumes reading, replies).  GLib
+ * numbers sources in order, so the id of the next source attached tells.
+ */
+static void test_long_lived_sources(Fixture *f, gconstpointer data)
+{
+    Client *c = client_new(f);
+    g_autoptr(GString) batch = g_string_new(NULL);
+    guint before;
+
+    (void)data;
+    client_negotiate(c, false);
+    before = next_source_id();
+    for (int i = 0; i < 50; i++) {
+        client_send(c, "{\"execute\":\"query-version\"}");
+        g_free(client_message_text(c));
+    }
+    for (int i = 0; i < 40; i++) {
+        g_string_append(batch, "{\"execute\":\"echo\"}");
+    }
+    client_send_len(c, batch->str, batch->len);
+    for (int i = 0; i < 40; i++) {
+        expect_message(c, "{\"return\":{}}");
+    }
+    /* One id: the probe's own (next_source_id() used BEFORE). */
+    g_assert_cmpuint(next_source_id(), ==, before + 1);
+    client_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1177,6 +1397,10 @@ int main(int argc, char **argv)
     ADD("/monitor/unix-listener", test_unix_listener);
     ADD("/monitor/tcp-listener", test_tcp_listener);
     ADD("/monitor/fd-listener", test_fd_listener);
+    ADD("/monitor/listen-burst", test_listen_burst);
+    ADD("/monitor/stream-without-fd", test_stream_without_fd);
+    ADD("/monitor/nested-loop", test_nested_loop);
+    ADD("/monitor/long-lived-sources", test_long_lived_sources);
 #undef ADD
     return g_test_run();
 }

@@ -6,9 +6,13 @@
  * or handed over as a connected GIOStream (a socket pair, stdio, ...).
  * Everything runs on one GMainContext, chosen at creation, and nothing
  * that serves sessions blocks it: input is read in 64 KiB chunks when the
- * stream polls readable, output is queued per session and written when
- * it polls writable.  (Setting up may block: qmp_monitor_listen_tcp()
- * resolves a host name synchronously.)
+ * stream polls readable, output is queued per session, written by the
+ * turn that made it and, what the stream does not take, when it polls
+ * writable.  One
+ * GSource per monitor, attached for the monitor's life, polls the
+ * sessions and runs their commands (docs/embedding.md, "The main loop").
+ * (Setting up may block: qmp_monitor_listen_tcp() resolves a host name
+ * synchronously.)
  *
  * Per session the monitor sends the greeting (§2), runs the negotiation
  * (§3), frames requests with its strict incremental JSON reader (§1, §7,
@@ -39,8 +43,12 @@
  *                              and a warning logged (§1/13).
  *
  * Threads: a monitor and everything it creates belong to the thread that
- * runs its GMainContext; call these functions from that thread only.
- * Several monitors may coexist (on different contexts, or the same).
+ * runs its GMainContext; call these functions (and emit events) from that
+ * thread only: the monitor never wakes its context up, since nothing
+ * else may touch it while the context is polled.  Several monitors may
+ * coexist (on different contexts, or the same).  A command handler may
+ * iterate the context (a nested loop): sessions are read and written
+ * meanwhile, but no other command starts before the handler returns.
  *
  * Errors follow qapikit/base.h: GError **errp last, false or NULL
  * exactly when the error is set.  Socket errors are in the G_IO_ERROR
@@ -133,13 +141,14 @@ QAPIKIT_API void qmp_monitor_set_flow_limits(QmpMonitor *mon,
                                              size_t drop_bytes);
 
 /*
- * Listen on the unix stream socket PATH, created with permissions MODE
- * (e.g. 0600; the umask does not apply).  An existing PATH is replaced
- * only if it is a socket nobody listens on; any other file, or a live
- * socket, is an error and left alone.  On success, and if ADDRESS is not
- * NULL, *ADDRESS is a new string "unix:PATH".  The socket file is removed
- * when the monitor is freed (if it is still the one created here).
- * After failure nothing was created.
+ * Listen on the unix stream socket PATH (bytes, any but 0; at most 107),
+ * with the system's largest listen backlog (SOMAXCONN), created with
+ * permissions MODE (e.g. 0600; the umask does not apply).  An existing
+ * PATH is replaced only if it is a socket nobody listens on; any other
+ * file, or a live socket, is an error and left alone.  On success, and
+ * if ADDRESS is not NULL, *ADDRESS is a new string "unix:PATH".  The
+ * socket file is removed when the monitor is freed (if it is still the
+ * one created here).  After failure nothing was created.
  */
 QAPIKIT_API bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path,
                                          unsigned mode, char **address,
@@ -149,8 +158,9 @@ QAPIKIT_API bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path,
  * Listen on TCP HOST:PORT.  HOST NULL or "" means 127.0.0.1 (loopback:
  * QMP has no authentication; listen elsewhere on purpose only); a host
  * name is resolved (blocking, once, here) and its first address used.
- * PORT 0 picks a free port.  On success *ADDRESS (if ADDRESS is not
- * NULL) is a new string "tcp:IP:PORT" with the actual port.
+ * PORT 0 picks a free port.  The listen backlog is SOMAXCONN.  On
+ * success *ADDRESS (if ADDRESS is not NULL) is a new string
+ * "tcp:IP:PORT" with the actual port.
  */
 QAPIKIT_API bool qmp_monitor_listen_tcp(QmpMonitor *mon, const char *host,
                                         guint16 port, char **address,
