@@ -7,6 +7,7 @@
  */
 #include "visitor-impl.h"
 
+#include <limits.h>
 #include <math.h>
 
 #include <json-c/json_object_iterator.h>
@@ -97,7 +98,14 @@ static char *output_visitor_path(Visitor *v, const char *name)
     return output_path(to_output(v), name);
 }
 
-/* Store VALUE (a reference handed over; NULL is JSON null) as NAME. */
+/*
+ * Store VALUE (a reference handed over; NULL is JSON null) as NAME.
+ * Member names go into the tree by reference, not copied, and without a
+ * search for an earlier member of the same name: visitor.h makes both
+ * the caller's promise (NAME outlives the tree, and is visited once per
+ * object).  That saves an allocation, a copy, a hash lookup and a free
+ * per member.
+ */
 static void output_add(JsonOutputVisitor *ov, const char *name,
                        json_object *value)
 {
@@ -111,7 +119,9 @@ static void output_add(JsonOutputVisitor *ov, const char *name,
         json_object_array_add(frame->value, value);
     } else {
         g_assert(name);
-        json_object_object_add(frame->value, name, value);
+        json_object_object_add_ex(frame->value, name, value,
+                                  JSON_C_OBJECT_ADD_KEY_IS_NEW
+                                  | JSON_C_OBJECT_KEY_IS_CONSTANT);
     }
 }
 
@@ -173,10 +183,21 @@ static void output_end_struct(Visitor *v, void **obj)
 static bool output_start_list(Visitor *v, const char *name,
                               GenericList **list, size_t size, GError **errp)
 {
-    (void)list;
+    int length = 0;
+
     (void)size;
     (void)errp;
-    output_push(to_output(v), name, json_object_new_array(), true);
+    /*
+     * An array of the list's length from the start: json-c's default
+     * (32 slots, doubled when full) is too big for most lists and needs
+     * copies for long ones.
+     */
+    for (GenericList *node = list ? *list : NULL; node && length < INT_MAX;
+         node = node->next) {
+        length++;
+    }
+    output_push(to_output(v), name, json_object_new_array_ext(MAX(length, 1)),
+                true);
     return true;
 }
 

@@ -6,7 +6,7 @@ needs other definitions (types exist, bases, clashes) is schema.py's.
 """
 
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from .common import c_name, quoted_list, schema_repr
 from .error import QAPIError
@@ -64,6 +64,11 @@ class ShapeChecker:
 
     def __init__(self, pragmas: Pragmas):
         self.pragmas = pragmas
+        # (name, rule) pairs check_name() accepted: the same names recur
+        # in many definitions.
+        self.good_names: Set[Tuple[str, str]] = set()
+        # The same for check_member_name().
+        self.good_member_names: Set[Tuple[str, str]] = set()
 
     # Names (§7)
 
@@ -76,6 +81,8 @@ class ShapeChecker:
             raise QAPIError(info, '%s%s must be a string, not %s'
                             % (role, ' of ' + where if where else '',
                                schema_repr(name)))
+        if (name, rule) in self.good_names:
+            return name
         role_of = ' of ' + where if where else ''
         match = _NAME.fullmatch(name)
         assert match
@@ -106,18 +113,22 @@ class ShapeChecker:
         if rule == 'type' and name.endswith('List'):
             raise QAPIError(info, "%s '%s' must not end in 'List': such "
                             "names are for array types" % (role, name))
+        self.good_names.add((name, rule))
         return name
 
     def check_member_name(self, name: Value, info: QAPISourceInfo,
                           role: str, defn: str) -> str:
         rule = ('member+' if self.pragmas.allows('member-name-exceptions',
                                                  defn) else 'member')
+        if isinstance(name, str) and (name, rule) in self.good_member_names:
+            return name
         self.check_name(name, info, role, rule)
         assert isinstance(name, str)
         if name == 'u' or c_name(name).startswith('has_'):
             raise QAPIError(info, "%s '%s' is reserved: 'u' and names "
                             "starting with 'has-' or 'has_' are used in "
                             "the generated C" % (role, name))
+        self.good_member_names.add((name, rule))
         return name
 
     # Conditions (§5) and features (§6)

@@ -26,6 +26,21 @@ _STRING = re.compile(r"'((?:[\x20-\x26\x28-\x5b\x5d-\x7e]|\\\\)*)'")
 # quote (§1/2).
 _STRAY = re.compile(r"[^ \t\r\n{}\[\]:,']+")
 _STRUCTURAL = '{}[]:,'
+# The common case in one match: whitespace, then a structural character
+# or a well-formed string (group 2 its content).  Anything else (a
+# comment, a doc block, a boolean, an error, the end) takes next()'s
+# general path.
+_FAST_TOKEN = re.compile(r"[ \t\r\n]*([{}\[\]:,]|"
+                         r"'((?:[\x20-\x26\x28-\x5b\x5d-\x7e]|\\\\)*)')")
+
+# A token inside an expression, after whitespace and comments: group 1
+# a structural character, 2 a well-formed string's content, 3 a
+# boolean, 4 anything else (an error or the end of the text).
+_EXPR_TOKEN = re.compile(r"(?:[ \t\r\n]+|#[^\n]*)*"
+                         r"(?:([{}\[\]:,])"
+                         r"|'((?:[\x20-\x26\x28-\x5b\x5d-\x7e]|\\\\)*)'"
+                         r"|(true|false)(?![^ \t\r\n{}\[\]:,'])"
+                         r"|(.|\Z))", re.DOTALL)
 
 # Nesting deeper than this is refused with an error; no real schema
 # comes close, and it keeps the recursive parser within Python's stack.
@@ -69,7 +84,6 @@ class Lexer:
         self.info = info            # the file, at line 1
         self.pos = 0
         self.line = 1
-        self.line_start = 0
         self.tok = ''
         self.val: Value = ''
         self.doc_lines: List[DocLine] = []
@@ -111,7 +125,6 @@ class Lexer:
         newlines = self.text.count('\n', pos, end)
         if newlines:
             self.line += newlines
-            self.line_start = self.text.rfind('\n', pos, end) + 1
         return end
 
     def next(self, top: bool = False) -> None:
@@ -119,6 +132,22 @@ class Lexer:
         expressions, where a '##' comment opens a doc block."""
         text = self.text
         pos = self.pos
+        match = _FAST_TOKEN.match(text, pos)
+        if match is not None:
+            start = match.start(1)
+            newlines = text.count('\n', pos, start)
+            if newlines:
+                self.line += newlines
+            self.tok_pos = start
+            self.tok_line = self.line
+            self.pos = match.end()
+            string = match.group(2)
+            if string is None:
+                self.tok = text[start]
+            else:
+                self.tok = 'str'
+                self.val = string.replace('\\\\', '\\')
+            return
         while True:
             pos = self._skip_space(pos)
             if pos < len(text) and text[pos] == '#':
@@ -212,7 +241,6 @@ class Lexer:
                 continue
             hash_pos = start + len(raw) - len(content)
             self.line = line
-            self.line_start = start
             if content.startswith('##'):
                 if content != '##':
                     raise self.error(
@@ -340,7 +368,9 @@ class _FileParser:
                                 'expected an object at top level',
                                 with_context=False)
             info = lex.info.at_line(lex.tok_line)
-            expr = self._object(0)
+            expr = self._fast_object()
+            if expr is None:
+                expr = self._object(0)
             if 'include' in expr or 'pragma' in expr:
                 self._unattached(pending)
                 pending = None
@@ -387,6 +417,89 @@ class _FileParser:
         if self.lex.tok == 'eof':
             return self.lex.eof_error('expected %s before end of file' % what)
         return self.lex.error('expected %s' % what)
+
+    def _fast_object(self) -> Optional[Dict[str, Value]]:
+        """The top-level object opening at the current token, read in
+        one pass over its tokens; None when it has anything unusual (an
+        error, deep nesting), and then nothing was consumed: _object()
+        reads it again and reports what is wrong."""
+        lex = self.lex
+        text = lex.text
+        start = lex.tok_pos
+        # The open containers, and for each open object its pending key.
+        stack: List[Union[Dict[str, Value], List[Value]]] = []
+        keys: List[str] = []
+        # What may come next: a value, a value or ']' (after '['), a key,
+        # a key or '}' (after '{'), ':', or ',' or the closing bracket.
+        value, value_or_end, key, key_or_end, colon, after = range(6)
+        expect = value
+        for match in _EXPR_TOKEN.finditer(text, start):
+            kind = match.lastindex
+            if kind == 1:
+                tok = match[1]
+                if expect == colon:         # (the most frequent cases first)
+                    if tok != ':':
+                        return None
+                    expect = value
+                    continue
+                if expect == after:
+                    top = stack[-1]
+                    if tok == ',':
+                        expect = key if type(top) is dict else value
+                        continue
+                    if tok != ('}' if type(top) is dict else ']'):
+                        return None
+                elif tok == '}' and expect == key_or_end \
+                        or tok == ']' and expect == value_or_end:
+                    top = stack[-1]
+                elif tok in '{[' and expect <= value_or_end:
+                    if len(stack) >= MAX_DEPTH // 2:
+                        return None
+                    if tok == '{':
+                        stack.append({})
+                        expect = key_or_end
+                    else:
+                        stack.append([])
+                        expect = value_or_end
+                    continue
+                else:
+                    return None
+                # TOP is complete
+                stack.pop()
+                if not stack:
+                    end = match.end()
+                    lex.line += text.count('\n', start, end)
+                    lex.pos = end
+                    lex.tok = '}'
+                    lex.tok_pos = end - 1
+                    lex.tok_line = lex.line
+                    assert type(top) is dict
+                    return top      # type: ignore[return-value]
+                item: Value = top   # type: ignore[assignment]
+                expect = value      # TOP is the value its parent awaited
+            elif kind == 2:
+                item = match[2]
+                if '\\' in item:
+                    item = item.replace('\\\\', '\\')
+                if expect >= key:       # key or key_or_end (not colon, after)
+                    if expect > key_or_end or item in stack[-1]:
+                        return None
+                    keys.append(item)
+                    expect = colon
+                    continue
+            elif kind == 3:
+                item = match[3] == 'true'
+            else:
+                return None
+            if expect > value_or_end:
+                return None
+            parent = stack[-1]
+            if type(parent) is dict:
+                parent[keys.pop()] = item   # type: ignore[call-overload]
+            else:
+                parent.append(item)         # type: ignore[union-attr]
+            expect = after
+        return None
 
     def _object(self, depth: int) -> Dict[str, Value]:
         lex = self.lex

@@ -8,7 +8,7 @@ result through SchemaVisitor and never see a raw expression.
 """
 
 import os
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from .check import SPECIAL_FEATURES, check_shapes
 from .common import c_enum_const, c_name, cgen_ifcond, Cond
@@ -202,6 +202,7 @@ class EnumType(Type):
         for member in members:
             member.owner = self
         self.prefix = prefix
+        self._const_prefix: Optional[str] = None
 
     def json_kind(self) -> str:
         return 'string'
@@ -210,7 +211,11 @@ class EnumType(Type):
         return [member.name for member in self.members]
 
     def const(self, value: str) -> str:
-        return c_enum_const(self.name, value, self.prefix)
+        """common.c_enum_const(), with the part before the value's name
+        computed once."""
+        if self._const_prefix is None:
+            self._const_prefix = c_enum_const(self.name, '', self.prefix)
+        return self._const_prefix + c_name(value, False).upper()
 
     def _check(self, schema: 'QAPISchema') -> None:
         seen: Dict[str, EnumMember] = {}
@@ -293,7 +298,7 @@ class ObjectMember(Member):
         return self._role or super().role()
 
     def check(self, schema: 'QAPISchema') -> None:
-        self.type = schema.resolve(self.ref, self.info, self.role())
+        self.type = schema.resolve(self.ref, self.info, self.role)
 
 
 class Variant:
@@ -831,14 +836,18 @@ class QAPISchema:
         return entity if isinstance(entity, Type) else None
 
     def resolve(self, ref: TypeRef, info: Optional[QAPISourceInfo],
-                role: str, allow_implicit: bool = False) -> Type:
-        """The type REF names; ROLE says who refers to it, for errors.
+                role: Union[str, Callable[[], str]],
+                allow_implicit: bool = False) -> Type:
+        """The type REF names; ROLE says who refers to it, for errors
+        (or is a function that says it, called only for an error).
         Schemas cannot name implicit types; ALLOW_IMPLICIT is for the
         references the model itself made up."""
         written = ref.element or ref.name
         found = self._by_name.get(written)
         if not isinstance(found, Type) \
            or found.is_implicit() and not allow_implicit:
+            if not isinstance(role, str):
+                role = role()
             if isinstance(found, (Command, Event)):
                 raise QAPIError(info, "%s refers to %s, which is not a type"
                                 % (role, found.describe()))

@@ -1,6 +1,5 @@
 """Source positions: which file, which line, and how we got there."""
 
-import copy
 from typing import List, Optional
 
 
@@ -22,10 +21,7 @@ class QAPISourceInfo:
 
     def at_line(self, line: int) -> 'QAPISourceInfo':
         """A copy of this position moved to LINE of the same file."""
-        info = copy.copy(self)
-        info.line = line
-        info.defn_meta = info.defn_name = None
-        return info
+        return QAPISourceInfo(self.fname, line, self.parent)
 
     def set_defn(self, meta: str, name: str) -> None:
         self.defn_meta = meta

@@ -50,6 +50,11 @@ QAPIKIT_API Visitor *qapi_json_input_visitor_new(json_object *obj);
  * A visitor that writes one value; after the visit, visit_complete(v,
  * &result) stores a new reference to the json-c tree in result (a
  * json_object *), or NULL for JSON null.
+ *
+ * Member names are not copied: the tree's objects point to the NAME
+ * strings the visit passed, which must stay valid and unchanged as long
+ * as the tree lives (string literals, which generated visitors pass, do),
+ * and a struct's visit passes each NAME at most once.
  */
 QAPIKIT_API Visitor *qapi_json_output_visitor_new(void);
 

@@ -100,6 +100,8 @@ def wrap(text: str, ifcond: IfCond) -> str:
     """TEXT inside #if ... #endif when IFCOND is present: the one place
     where conditions become preprocessor lines (qapi-language.md §5/4).
     TEXT is whole lines, each ending in a newline."""
+    if ifcond.cond is None:
+        return text
     cond = ifcond.cgen()
     if not cond:
         return text

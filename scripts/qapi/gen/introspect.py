@@ -8,19 +8,38 @@ from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
                       Entity, EnumType, Event, Feature, IfCond, ObjectType,
                       QAPISchema, Type, UnionType)
 
-# A literal: a string, a bool, None (JSON null), a list of annotated
-# literals or a dict (key order kept) of annotated literals.  An
-# annotated literal carries the condition it is compiled under.
-Lit = Union[str, bool, None, List['Annotated'], Dict[str, 'Annotated']]
+# A literal: a string, a bool, None (JSON null), a type name (Ref,
+# numbered under -m), a list of nodes or a dict (key order kept) of
+# nodes.  A node is a literal, or an Annotated literal when it is
+# compiled under a condition or carries a comment.
+Lit = Union[str, bool, None, 'Ref', List['Node'], Dict[str, 'Node']]
+Node = Union[Lit, 'Annotated']
+
+
+class Ref:
+    """A type name, as clients see it (numbered under -m)."""
+    __slots__ = ('name',)
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 class Annotated:
-    def __init__(self, value: Lit, ifcond: Optional[IfCond] = None,
-                 comment: Optional[str] = None, type_ref: bool = False):
+    """A literal with the condition it is compiled under, or a comment."""
+    __slots__ = ('value', 'ifcond', 'comment')
+
+    def __init__(self, value: Lit, ifcond: IfCond,
+                 comment: Optional[str] = None):
         self.value = value
-        self.type_ref = type_ref        # a type name, numbered under -m
-        self.ifcond = ifcond or IfCond()
+        self.ifcond = ifcond
         self.comment = comment
+
+
+def _under(value: Lit, ifcond: IfCond) -> Node:
+    """VALUE compiled under IFCOND."""
+    if ifcond.cond is None:
+        return value
+    return Annotated(value, ifcond)
 
 
 class Introspection:
@@ -29,18 +48,21 @@ class Introspection:
     def __init__(self, schema: QAPISchema, mask: bool):
         self.schema = schema
         self.mask = mask
-        self.entries: List[Tuple[Entity, Annotated]] = []
+        # (entity, its SchemaInfo object, its condition)
+        self.entries: List[Tuple[Entity, Dict[str, Node], IfCond]] = []
         self.used: Dict[str, Type] = {}
         self.queue: List[Type] = []
         self.names: Dict[str, str] = {}
         for entity in schema.entities:
             if isinstance(entity, Command):
-                self.entries.append((entity, self._command(entity)))
+                self._command(entity)
             elif isinstance(entity, Event):
-                self.entries.append((entity, self._event(entity)))
-        while self.queue:
-            entity = self.queue.pop(0)
-            self.entries.append((entity, self._type(entity)))
+                self._event(entity)
+        done = 0
+        while done < len(self.queue):
+            entity = self.queue[done]
+            done += 1
+            self._type(entity)
         if mask:
             self._assign_numbers()
 
@@ -73,96 +95,82 @@ class Introspection:
             self.queue.append(entity)
         return name
 
-    def display(self, name: str) -> str:
-        """NAME as clients see it: numbered under -m."""
-        if name.startswith('['):
-            return '[%s]' % self.display(name[1:-1])
-        return self.names.get(name, name)
-
-    @staticmethod
-    def _ref(name: str) -> Annotated:
-        return Annotated(name, type_ref=True)
-
     # Entries
 
     @staticmethod
-    def _features(features: List[Feature]) -> List[Annotated]:
-        return [Annotated(feat.name, feat.ifcond) for feat in features]
+    def _features(features: List[Feature]) -> List[Node]:
+        return [_under(feat.name, feat.ifcond) for feat in features]
 
-    def _entry(self, name: str, meta: str, fields: Dict[str, Annotated],
-               features: List[Feature], ifcond: IfCond) -> Annotated:
-        obj: Dict[str, Annotated] = {'name': Annotated(name, type_ref=True),
-                                     'meta-type': Annotated(meta)}
+    def _entry(self, entity: Entity, name: str, meta: str,
+               fields: Dict[str, Node], features: List[Feature],
+               ifcond: IfCond) -> None:
+        obj: Dict[str, Node] = {'name': Ref(name), 'meta-type': meta}
         obj.update(fields)
         if features:
-            obj['features'] = Annotated(self._features(features))
-        return Annotated(obj, ifcond)
+            obj['features'] = self._features(features)
+        self.entries.append((entity, obj, ifcond))
 
-    def _command(self, cmd: Command) -> Annotated:
-        fields = {'arg-type': self._ref(self.use(cmd.arg_type)),
-                  'ret-type': self._ref(self.use(cmd.ret_type))}
+    def _command(self, cmd: Command) -> None:
+        fields: Dict[str, Node] = {'arg-type': Ref(self.use(cmd.arg_type)),
+                                   'ret-type': Ref(self.use(cmd.ret_type))}
         if cmd.allow_oob:
-            fields['allow-oob'] = Annotated(True)
-        return self._entry(cmd.name, 'command', fields, cmd.features,
-                           cmd.ifcond)
+            fields['allow-oob'] = True
+        self._entry(cmd, cmd.name, 'command', fields, cmd.features,
+                    cmd.ifcond)
 
-    def _event(self, event: Event) -> Annotated:
-        return self._entry(event.name, 'event',
-                           {'arg-type': self._ref(self.use(event.arg_type))},
-                           event.features, event.ifcond)
+    def _event(self, event: Event) -> None:
+        self._entry(event, event.name, 'event',
+                    {'arg-type': Ref(self.use(event.arg_type))},
+                    event.features, event.ifcond)
 
-    def _type(self, entity: Type) -> Annotated:
+    def _type(self, entity: Type) -> None:
         name = self.use(entity)
         if isinstance(entity, BuiltinType):
-            return self._entry(name, 'builtin',
-                               {'json-type': Annotated(entity.json_type)},
-                               [], IfCond())
-        if isinstance(entity, EnumType):
-            members = []
+            self._entry(entity, name, 'builtin',
+                        {'json-type': entity.json_type}, [], IfCond())
+        elif isinstance(entity, EnumType):
+            members: List[Node] = []
             for value in entity.members:
-                member: Dict[str, Annotated] = {'name': Annotated(value.name)}
+                member: Dict[str, Node] = {'name': value.name}
                 if value.features:
-                    member['features'] = Annotated(
-                        self._features(value.features))
-                members.append(Annotated(member, value.ifcond))
-            values = [Annotated(value.name, value.ifcond)
+                    member['features'] = self._features(value.features)
+                members.append(_under(member, value.ifcond))
+            values = [_under(value.name, value.ifcond)
                       for value in entity.members]
             # (a list of plain names, for clients older than 'members')
-            return self._entry(name, 'enum', {
-                'members': Annotated(members),
-                'values': Annotated(values)}, entity.features,
-                entity.ifcond)
-        if isinstance(entity, ArrayType):
+            self._entry(entity, name, 'enum',
+                        {'members': members, 'values': values},
+                        entity.features, entity.ifcond)
+        elif isinstance(entity, ArrayType):
             assert entity.element_type is not None
-            return self._entry(name, 'array', {
-                'element-type': self._ref(self.use(entity.element_type))},
+            self._entry(entity, name, 'array', {
+                'element-type': Ref(self.use(entity.element_type))},
                 [], entity.ifcond)
-        if isinstance(entity, ObjectType):
+        elif isinstance(entity, ObjectType):
             members = []
             for obj_member in entity.members:
-                member = {'name': Annotated(obj_member.name),
-                          'type': self._ref(self.use(obj_member.type))}
+                member = {'name': obj_member.name,
+                          'type': Ref(self.use(obj_member.type))}
                 if obj_member.optional:
-                    member['default'] = Annotated(None)
+                    member['default'] = None
                 if obj_member.features:
-                    member['features'] = Annotated(
-                        self._features(obj_member.features))
-                members.append(Annotated(member, obj_member.ifcond))
-            fields = {'members': Annotated(members)}
+                    member['features'] = self._features(obj_member.features)
+                members.append(_under(member, obj_member.ifcond))
+            fields: Dict[str, Node] = {'members': members}
             if isinstance(entity, UnionType):
                 assert entity.tag_member is not None
-                fields['tag'] = Annotated(entity.tag_member.name)
-                fields['variants'] = Annotated([
-                    Annotated({'case': Annotated(v.name),
-                               'type': self._ref(self.use(v.type))},
-                              v.ifcond)
-                    for v in entity.variants])
-            return self._entry(name, 'object', fields, entity.features,
-                               entity.ifcond)
-        assert isinstance(entity, AlternateType)
-        return self._entry(name, 'alternate', {'members': Annotated([
-            Annotated({'type': self._ref(self.use(v.type))}, v.ifcond)
-            for v in entity.variants])}, entity.features, entity.ifcond)
+                fields['tag'] = entity.tag_member.name
+                fields['variants'] = [
+                    _under({'case': v.name, 'type': Ref(self.use(v.type))},
+                           v.ifcond)
+                    for v in entity.variants]
+            self._entry(entity, name, 'object', fields, entity.features,
+                        entity.ifcond)
+        else:
+            assert isinstance(entity, AlternateType)
+            self._entry(entity, name, 'alternate', {'members': [
+                _under({'type': Ref(self.use(v.type))}, v.ifcond)
+                for v in entity.variants]}, entity.features, entity.ifcond)
 
 
 def _c_string(text: str) -> str:
@@ -171,72 +179,103 @@ def _c_string(text: str) -> str:
     return '"%s"' % text.replace('\\', '\\\\').replace('"', '\\"')
 
 
+class _Renderer:
+    """Writes the literal's lines: each value's first line after a head
+    (its indentation, and its key in a dict), its last before a tail."""
+
+    def __init__(self, intro: Introspection):
+        self.names = intro.names
+        self.lines: List[str] = []
+        # Per depth, the start of a dict entry's line for each key.
+        self.key_heads: Dict[int, Dict[str, str]] = {}
+
+    def display(self, name: str) -> str:
+        """NAME as clients see it: numbered under -m."""
+        if name.startswith('['):
+            return '[%s]' % self.display(name[1:-1])
+        return self.names.get(name, name)
+
+    def node(self, node: Node, depth: int, head: str, tail: str) -> None:
+        """NODE at nesting DEPTH, in its condition, after its comment."""
+        if type(node) is not Annotated:
+            self.value(node, depth, head, tail)     # type: ignore[arg-type]
+            return
+        assert isinstance(node, Annotated)
+        lines = self.lines
+        start = len(lines)
+        if node.comment:
+            lines.append('    ' * depth + '/* %s */' % node.comment)
+        self.value(node.value, depth, head, tail)
+        if node.ifcond.is_present():
+            text = ctypes.wrap(''.join(line + '\n' for line in lines[start:]),
+                               node.ifcond)
+            lines[start:] = text.rstrip('\n').split('\n')
+
+    def value(self, value: Lit, depth: int, head: str, tail: str) -> None:
+        lines = self.lines
+        kind = type(value)
+        if kind is str:
+            lines.append(head + 'QLIT_QSTR(' + _c_string(value)  # type: ignore
+                         + ')' + tail)
+        elif kind is Ref:
+            name = value.name                           # type: ignore
+            if self.names:
+                name = self.display(name)
+            lines.append(head + 'QLIT_QSTR(' + _c_string(name) + ')' + tail)
+        elif kind is bool:
+            lines.append(head + ('QLIT_QBOOL(true)' if value
+                                 else 'QLIT_QBOOL(false)') + tail)
+        elif value is None:
+            lines.append(head + 'QLIT_QNULL' + tail)
+        elif kind is list:
+            pad = '    ' * (depth + 1)
+            lines.append(head + 'QLIT_QLIST(((const QLitObject[]) {')
+            for item in value:                          # type: ignore
+                item_kind = type(item)
+                if item_kind is str:                    # (the common cases)
+                    lines.append(pad + 'QLIT_QSTR(' + _c_string(item) + '),')
+                elif item_kind is dict:
+                    self.value(item, depth + 1, pad, ',')
+                else:
+                    self.node(item, depth + 1, pad, ',')
+            lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
+            lines.append('    ' * depth + '}))' + tail)
+        else:
+            assert isinstance(value, dict)
+            heads = self.key_heads.get(depth)
+            if heads is None:
+                heads = self.key_heads[depth] = {}
+            pad = '    ' * (depth + 1)
+            lines.append(head + 'QLIT_QDICT(((const QLitDictEntry[]) {')
+            for key, item in value.items():
+                key_head = heads.get(key)
+                if key_head is None:
+                    key_head = heads[key] = \
+                        pad + '{ ' + _c_string(key) + ', '
+                item_kind = type(item)
+                if item_kind is str:                    # (the common cases)
+                    lines.append(key_head + 'QLIT_QSTR(' + _c_string(item)
+                                 + ') },')
+                elif item_kind is Ref and not self.names:
+                    lines.append(key_head + 'QLIT_QSTR('
+                                 + _c_string(item.name)  # type: ignore
+                                 + ') },')
+                elif item is None:
+                    lines.append(key_head + 'QLIT_QNULL },')
+                else:
+                    self.node(item, depth + 1, key_head, ' },')
+            lines.append(pad + '{ .key = NULL },')
+            lines.append('    ' * depth + '}))' + tail)
+
+
 def render(intro: Introspection) -> str:
     """The C initializer of the whole list, indented for file scope."""
-    lines: List[str] = []
-    items = [Annotated(entry.value, entry.ifcond,
-                       'real name: %s' % entity.name
-                       if intro.mask and entity.name in intro.names else None)
-             for entity, entry in intro.entries]
-    _render_list(intro, items, 0, lines)
-    return '\n'.join(lines)
-
-
-def _wrapped(item: Annotated, depth: int, body: List[str],
-             lines: List[str]) -> None:
-    if not item.comment and item.ifcond.cond is None:
-        lines.extend(body)
-        return
-    if item.comment:
-        body = ['    ' * depth + '/* %s */' % item.comment] + body
-    if not item.ifcond.is_present():
-        lines.extend(body)
-        return
-    text = ctypes.wrap(''.join(line + '\n' for line in body), item.ifcond)
-    lines.extend(text.rstrip('\n').split('\n'))
-
-
-def _value(intro: Introspection, item: Annotated, depth: int,
-           key: Optional[str]) -> List[str]:
-    """Lines of one value: 'QLIT_...' possibly spanning lines."""
-    value = item.value
-    if isinstance(value, bool):
-        return ['QLIT_QBOOL(%s)' % ('true' if value else 'false')]
-    if value is None:
-        return ['QLIT_QNULL']
-    if isinstance(value, str):
-        if item.type_ref:
-            value = intro.display(value)
-        return ['QLIT_QSTR(%s)' % _c_string(value)]
-    out: List[str] = []
-    if isinstance(value, list):
-        _render_list(intro, value, depth, out)
-    else:
-        _render_dict(intro, value, depth, out)
-    return out
-
-
-def _render_list(intro: Introspection, items: List[Annotated], depth: int,
-                 lines: List[str]) -> None:
-    pad = '    ' * (depth + 1)
-    lines.append('QLIT_QLIST(((const QLitObject[]) {')
-    for item in items:
-        body = _value(intro, item, depth + 1, None)
-        body = [pad + body[0]] + body[1:]
-        body[-1] += ','
-        _wrapped(item, depth + 1, body, lines)
-    lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
-    lines.append('    ' * depth + '}))')
-
-
-def _render_dict(intro: Introspection, obj: Dict[str, Annotated],
-                 depth: int, lines: List[str]) -> None:
-    pad = '    ' * (depth + 1)
-    lines.append('QLIT_QDICT(((const QLitDictEntry[]) {')
-    for key, item in obj.items():
-        body = _value(intro, item, depth + 1, key)
-        body = [pad + '{ %s, %s' % (_c_string(key), body[0])] + body[1:]
-        body[-1] += ' },'
-        _wrapped(item, depth + 1, body, lines)
-    lines.append(pad + '{ .key = NULL },')
-    lines.append('    ' * depth + '}))')
+    items: List[Node] = []
+    for entity, obj, ifcond in intro.entries:
+        comment = ('real name: %s' % entity.name
+                   if intro.mask and entity.name in intro.names else None)
+        items.append(Annotated(obj, ifcond, comment)
+                     if comment or ifcond.is_present() else obj)
+    renderer = _Renderer(intro)
+    renderer.value(items, 0, '', '')
+    return '\n'.join(renderer.lines)

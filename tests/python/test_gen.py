@@ -1,0 +1,186 @@
+"""Tests of the C backends' machinery (qapi.gen): rendering in two
+processes gives the same files as in one, and fails cleanly; the
+'signature' filter; the cache of compiled templates.
+
+    PYTHONPATH=scripts python3 -m unittest -v tests/python/test_gen.py
+"""
+
+import os
+import stat
+import sys
+import tempfile
+import unittest
+from typing import Dict, Iterator
+from contextlib import contextmanager
+from unittest import mock
+
+_SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        os.pardir, os.pardir, 'scripts')
+if os.path.normpath(_SCRIPTS) not in map(os.path.normpath, sys.path):
+    sys.path.insert(0, os.path.normpath(_SCRIPTS))
+
+import qapi.gen as gen  # noqa: E402
+from qapi.schema import QAPISchema  # noqa: E402
+
+_KITCHEN_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             os.pardir, 'qapi-schema',
+                             'qapi-schema-test.json')
+
+
+@contextmanager
+def _cache_home(path: str) -> Iterator[None]:
+    """XDG_CACHE_HOME set to PATH for the duration."""
+    with mock.patch.dict(os.environ, {'XDG_CACHE_HOME': path}):
+        yield
+
+
+def _no_child_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork')
+class ParallelTest(unittest.TestCase):
+    """generate(jobs=2): a forked child renders part of the files."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.schema = QAPISchema(_KITCHEN_SINK)
+
+    def files(self, jobs: int, **options: object) -> Dict[str, str]:
+        return gen.generate(self.schema, jobs=jobs,     # type: ignore
+                            **options).files
+
+    def test_same_files(self) -> None:
+        for options in ({}, {'prefix': 'test-'},
+                        {'builtins': True, 'mask': True}):
+            with self.subTest(**options):
+                one = self.files(1, **options)
+                self.assertEqual(self.files(2, **options), one)
+                self.assertTrue(any(path.endswith('qapi-introspect.c')
+                                    for path in one))
+        self.assertTrue(_no_child_left())
+
+    def test_child_fails(self) -> None:
+        # The child renders the schema-wide files.
+        with mock.patch.object(gen._Generator, 'render_schema_wide',
+                               side_effect=ValueError('broken template')):
+            with self.assertRaises(RuntimeError) as caught:
+                self.files(2)
+        self.assertIn('ValueError: broken template', str(caught.exception))
+        self.assertTrue(_no_child_left())
+
+    def test_parent_fails(self) -> None:
+        calls = []
+        real = gen._Generator.render_module
+
+        def render_module(self: gen._Generator, module: object) -> None:
+            if os.getpid() == parent:
+                calls.append(module)
+                raise KeyError('parent')
+            real(self, module)              # type: ignore[arg-type]
+
+        parent = os.getpid()
+        with mock.patch.object(gen._Generator, 'render_module',
+                               render_module):
+            with self.assertRaises(KeyError):
+                self.files(2)
+        self.assertTrue(calls)
+        self.assertTrue(_no_child_left())
+
+
+class SignatureTest(unittest.TestCase):
+    """The 'signature' filter wraps like signature()."""
+
+    def test_short_line_kept(self) -> None:
+        text = 'bool f(int a, int b);\n'
+        self.assertIs(gen.signature_lines(text), text)
+
+    def test_wrapped(self) -> None:
+        params = ['Visitor *v', 'const char *name',
+                  'SomeRatherLongTypeNameForTesting **obj', 'GError **errp']
+        head = 'bool visit_type_SomeRatherLongTypeNameForTesting'
+        line = head + '(' + ', '.join(params) + ')'
+        self.assertGreater(len(line), 80)
+        wrapped = gen.signature_lines(line + '\nint x;\n')
+        self.assertEqual(wrapped, gen.signature(head, params) + '\nint x;\n')
+        self.assertTrue(all(len(part) <= 80
+                            for part in wrapped.split('\n')))
+
+    def test_tail(self) -> None:
+        params = ['cmds', '"a-rather-long-command-name"',
+                  'qmp_marshal_a_rather_long_command_name',
+                  'QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG', '0']
+        head = '    qmp_register_command'
+        line = head + '(' + ', '.join(params) + ');'
+        self.assertEqual(gen.signature_lines(line),
+                         gen.signature(head, params, ';'))
+
+
+class CacheTest(unittest.TestCase):
+    """Compiled templates kept in $XDG_CACHE_HOME/qapikit/templates."""
+
+    def setUp(self) -> None:
+        self.schema = QAPISchema(_KITCHEN_SINK)
+        self.expected = gen.generate(self.schema, jobs=1).files
+
+    def test_cache_filled_and_used(self) -> None:
+        with tempfile.TemporaryDirectory() as home, _cache_home(home):
+            self.assertEqual(gen.generate(self.schema, jobs=1).files,
+                             self.expected)
+            cache = os.path.join(home, 'qapikit', 'templates')
+            entries = os.listdir(cache)
+            self.assertTrue(entries)
+            # A second run loads them; the same files.
+            self.assertEqual(gen.generate(self.schema, jobs=1).files,
+                             self.expected)
+            self.assertEqual(sorted(os.listdir(cache)), sorted(entries))
+
+    def test_corrupt_cache(self) -> None:
+        with tempfile.TemporaryDirectory() as home, _cache_home(home):
+            gen.generate(self.schema, jobs=1)
+            cache = os.path.join(home, 'qapikit', 'templates')
+            for entry in os.listdir(cache):
+                with open(os.path.join(cache, entry), 'r+b') as file:
+                    data = file.read()
+                    file.seek(0)
+                    file.write(data[:len(data) // 2])
+                    file.truncate()
+            self.assertEqual(gen.generate(self.schema, jobs=1).files,
+                             self.expected)
+
+    @unittest.skipIf(hasattr(os, 'geteuid') and os.geteuid() == 0,
+                     'root writes to read-only directories')
+    def test_read_only_cache(self) -> None:
+        with tempfile.TemporaryDirectory() as home, _cache_home(home):
+            cache = os.path.join(home, 'qapikit', 'templates')
+            os.makedirs(cache)
+            os.chmod(cache, stat.S_IRUSR | stat.S_IXUSR)
+            try:
+                self.assertEqual(gen.generate(self.schema, jobs=1).files,
+                                 self.expected)
+                self.assertEqual(os.listdir(cache), [])
+            finally:
+                os.chmod(cache, stat.S_IRWXU)
+
+    def test_no_cache(self) -> None:
+        with tempfile.TemporaryDirectory() as home:
+            blocked = os.path.join(home, 'file')
+            with open(blocked, 'w', encoding='utf-8'):
+                pass
+            for where in ('relative/dir', blocked,
+                          os.path.join(gen.TEMPLATES, 'cache')):
+                with self.subTest(where=where), _cache_home(where):
+                    self.assertIsNone(gen._bytecode_cache())
+                    self.assertEqual(
+                        gen.generate(self.schema, jobs=1).files,
+                        self.expected)
+        self.assertFalse(os.path.exists(os.path.join(gen.TEMPLATES,
+                                                     'cache')))
+
+
+if __name__ == '__main__':
+    unittest.main()
