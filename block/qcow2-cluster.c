@@ -139,8 +139,9 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                                        s->cluster_size - (off & cmask));
                 /* Extend the run over clusters of the same kind. */
                 while (done + n < chunk) {
-                    Qcow2ClusterType next_type;
-                    uint64_t next_host;
+                    /* Initialised for gcc -O3's flow analysis only. */
+                    Qcow2ClusterType next_type = type;
+                    uint64_t next_host = 0;
                     if (!qcow2_classify(node, l2_entry(l2, ++index),
                                         &next_type, &next_host, errp)) {
                         return false;
