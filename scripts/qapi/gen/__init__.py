@@ -241,7 +241,7 @@ class TypeView:
                  'values', 'masked', 'max', 'element_decl', 'element_visit',
                  'members', 'local_members', 'flagless', 'base_tn',
                  'base_public', 'tag_name', 'tag_cname', 'variants',
-                 'branches', 'empty')
+                 'branches', 'empty', 'members_may_vanish')
 
     def __init__(self, entity: Type, views: '_Views'):
         self.name = entity.name
@@ -264,6 +264,9 @@ class TypeView:
         self.variants: List[VariantView] = []
         self.branches: List[VariantView] = []
         self.empty = False
+        # A struct's _members visitor may use none of its parameters: no
+        # base, no variants, and no member that is always compiled in.
+        self.members_may_vanish = False
         if isinstance(entity, EnumType):
             self.kind = 'enum'
             self.values = [EnumValueView(value.name, entity.const(value.name),
@@ -300,6 +303,10 @@ class TypeView:
                                  for v in entity.variants]
                 self.branches = [v for v in self.variants if v.has_fields]
             self.empty = not entity.members and not self.branches
+            self.members_may_vanish = (
+                self.kind == 'struct' and not self.base_tn
+                and all(view.ifcond.is_present()
+                        for view in self.local_members))
 
 
 class CallableView:
