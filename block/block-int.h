@@ -45,6 +45,7 @@ struct BlockNode {
     char *backing_format;
     uint64_t cluster_size;
     bool dirty;
+    int io_errno;               /* errno of the last failed write or flush */
 };
 
 extern const BlockDriver block_driver_raw;

@@ -94,6 +94,7 @@ bool block_file_pwrite(BlockNode *node, uint64_t offset, const void *buf,
             if (errno == EINTR) {
                 continue;
             }
+            node->io_errno = errno;
             block_error(errp, node, "write of %zu bytes at %" PRIu64
                         " failed: %s", len, offset, g_strerror(errno));
             return false;
@@ -112,6 +113,7 @@ bool block_file_sync(BlockNode *node, GError **errp)
 {
     while (fdatasync(node->fd) < 0) {
         if (errno != EINTR) {
+            node->io_errno = errno;
             block_error(errp, node, "fdatasync failed: %s", g_strerror(errno));
             return false;
         }
@@ -390,6 +392,11 @@ uint64_t block_node_cluster_size(const BlockNode *node)
 bool block_node_is_dirty(const BlockNode *node)
 {
     return node->dirty;
+}
+
+bool block_node_out_of_space(const BlockNode *node)
+{
+    return node->io_errno == ENOSPC || node->io_errno == EDQUOT;
 }
 
 int64_t block_node_actual_size(const BlockNode *node)

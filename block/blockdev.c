@@ -71,9 +71,17 @@ static BlockInfo *block_info(const BlockDeviceRegistry *reg,
     info->removable = false;
     info->locked = false;
     info->has_io_status = true;
-    info->io_status = dev->io_state == BLOCK_DEVICE_IO_OK
-                          ? BLOCK_DEVICE_IO_STATUS_OK
-                          : BLOCK_DEVICE_IO_STATUS_FAILED;
+    switch (dev->io_state) {
+    case BLOCK_DEVICE_IO_OK:
+        info->io_status = BLOCK_DEVICE_IO_STATUS_OK;
+        break;
+    case BLOCK_DEVICE_IO_NOSPACE:
+        info->io_status = BLOCK_DEVICE_IO_STATUS_NOSPACE;
+        break;
+    default:
+        info->io_status = BLOCK_DEVICE_IO_STATUS_FAILED;
+        break;
+    }
 
     inserted->file = g_strdup(block_node_filename(top));
     inserted->node_name = g_strdup(dev->node_name);

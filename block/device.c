@@ -222,6 +222,13 @@ bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
     return true;
 }
 
+/* The io-status after a failed write or flush of DEV. */
+static BlockDeviceIoState device_io_failure(const BlockDevice *dev)
+{
+    return block_node_out_of_space(dev->top) ? BLOCK_DEVICE_IO_NOSPACE
+                                             : BLOCK_DEVICE_IO_FAILED;
+}
+
 bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
                          const void *buf, size_t len, GError **errp)
 {
@@ -234,7 +241,7 @@ bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
         return false;
     }
     if (!block_node_pwrite(dev->top, offset, buf, len, errp)) {
-        dev->io_state = BLOCK_DEVICE_IO_FAILED;
+        dev->io_state = device_io_failure(dev);
         g_prefix_error(errp, "%s: ", dev->id);
         return false;
     }
@@ -244,7 +251,7 @@ bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
 bool block_device_flush(BlockDevice *dev, GError **errp)
 {
     if (!block_node_flush(dev->top, errp)) {
-        dev->io_state = BLOCK_DEVICE_IO_FAILED;
+        dev->io_state = device_io_failure(dev);
         g_prefix_error(errp, "%s: ", dev->id);
         return false;
     }

@@ -95,6 +95,7 @@ bool block_device_is_read_only(const BlockDevice *dev);
 typedef enum BlockDeviceIoState {
     BLOCK_DEVICE_IO_OK,
     BLOCK_DEVICE_IO_FAILED,  /* a write or flush on the device failed */
+    BLOCK_DEVICE_IO_NOSPACE, /* ... for lack of space (ENOSPC, EDQUOT) */
 } BlockDeviceIoState;
 
 BlockDeviceIoState block_device_io_state(const BlockDevice *dev);

@@ -173,6 +173,12 @@ uint64_t block_node_cluster_size(const BlockNode *node);
 /* qcow2: the dirty bit as found on open; raw: false. */
 bool block_node_is_dirty(const BlockNode *node);
 
+/*
+ * Whether the most recent write or flush of NODE's file that failed
+ * failed for lack of space (ENOSPC or EDQUOT); false if none failed.
+ */
+bool block_node_out_of_space(const BlockNode *node);
+
 /* Bytes allocated on disk for the file (st_blocks * 512), or -1. */
 int64_t block_node_actual_size(const BlockNode *node);
 
