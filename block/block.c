@@ -12,9 +12,6 @@
 
 #include "block-int.h"
 
-/* A chain deeper than this is refused rather than recursed into. */
-#define BLOCK_MAX_CHAIN_DEPTH 256
-
 typedef struct FileId {
     dev_t dev;
     ino_t ino;

@@ -128,9 +128,28 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
     g_autoptr(BlockDeviceRegistry) empty = NULL;
     BlockSnapshotGroupDeviceList *devices = NULL;
     BlockSnapshotGroupDeviceList **tail = &devices;
+    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 
     if (!reg) {
         reg = empty = block_registry_new();
+    }
+    /*
+     * Each entry's device, resolved before the group runs: the pivot
+     * moves node names onto the new tops, so an entry addressed by
+     * node-name names another node (or none) afterwards.  Devices are
+     * never removed, so the ids stay right; an entry that resolves to
+     * nothing fails the group before the event is sent.
+     */
+    for (size_t i = 0; i < n; i++) {
+        const BlockDevice *dev = NULL;
+
+        if (entries[i].device) {
+            dev = block_registry_find(reg, entries[i].device);
+        } else if (entries[i].node_name) {
+            dev = block_registry_find_by_node_name(reg,
+                                                   entries[i].node_name);
+        }
+        g_ptr_array_add(ids, g_strdup(dev ? dev->id : NULL));
     }
     if (!block_snapshot_group(reg, entries, n, errp)) {
         return false;
@@ -138,17 +157,14 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
     for (size_t i = 0; i < n; i++) {
         BlockSnapshotGroupDeviceList *elt;
         BlockSnapshotGroupDevice *value;
-        const BlockDevice *dev;
+        const char *id = ids->pdata[i];
 
         if (entries[i].action != BLOCK_SNAPSHOT_ACTION_SNAPSHOT) {
             continue;
         }
-        dev = entries[i].device
-                  ? block_registry_find(reg, entries[i].device)
-                  : block_registry_find_by_node_name(reg,
-                                                     entries[i].node_name);
         value = g_new0(BlockSnapshotGroupDevice, 1);
-        value->device = g_strdup(dev ? dev->id : entries[i].device);
+        /* Resolved: the group succeeded, so every snapshot's did. */
+        value->device = g_strdup(id ? id : "");
         value->snapshot_file = g_strdup(entries[i].snapshot_file);
         value->format = g_strdup("qcow2");
         elt = g_new0(BlockSnapshotGroupDeviceList, 1);

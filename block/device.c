@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <qapikit/error.h>
@@ -71,6 +72,78 @@ static bool device_id_valid(const char *id)
     return true;
 }
 
+/*
+ * Whether the image DEV/INO, which would be the top of the new device
+ * ID, is already any image of another device's chain (two writers on
+ * one file, or a writer under another device's overlay).  FILE is the
+ * name to report.
+ */
+static bool check_top_free(const BlockDeviceRegistry *reg, const char *id,
+                           const char *file, dev_t st_dev, ino_t st_ino,
+                           GError **errp)
+{
+    for (guint i = 0; i < reg->devices->len; i++) {
+        const BlockDevice *other = g_ptr_array_index(reg->devices, i);
+
+        for (BlockNode *node = other->top; node;
+             node = block_node_backing(node)) {
+            dev_t node_dev;
+            ino_t node_ino;
+
+            block_node_file_id(node, &node_dev, &node_ino);
+            if (node_dev == st_dev && node_ino == st_ino) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "%s: image '%s' is already %s of device '%s' "
+                            "('%s')", id, file,
+                            node == other->top ? "the active image"
+                                               : "a backing image",
+                            other->id, block_node_filename(node));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * Whether the new chain TOP of device ID may be used next to the
+ * devices of REG: its top is no image of theirs, and none of its images
+ * is the top of one of them (the image that device writes).  Read-only
+ * backing images may be shared.
+ */
+static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
+                             BlockNode *top, GError **errp)
+{
+    dev_t st_dev;
+    ino_t st_ino;
+
+    block_node_file_id(top, &st_dev, &st_ino);
+    if (!check_top_free(reg, id, block_node_filename(top), st_dev, st_ino,
+                        errp)) {
+        return false;
+    }
+    for (BlockNode *node = block_node_backing(top); node;
+         node = block_node_backing(node)) {
+        block_node_file_id(node, &st_dev, &st_ino);
+        for (guint i = 0; i < reg->devices->len; i++) {
+            const BlockDevice *other = g_ptr_array_index(reg->devices, i);
+            dev_t top_dev;
+            ino_t top_ino;
+
+            block_node_file_id(other->top, &top_dev, &top_ino);
+            if (top_dev == st_dev && top_ino == st_ino) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "%s: backing image '%s' is the active image "
+                            "of device '%s' ('%s')", id,
+                            block_node_filename(node), other->id,
+                            block_node_filename(other->top));
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
                                       const char *id, const char *file,
                                       const char *format, bool read_only,
@@ -78,6 +151,7 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
 {
     BlockNode *top;
     BlockDevice *dev;
+    struct stat st;
 
     if (!device_id_valid(id)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
@@ -90,12 +164,21 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
                     "device '%s' already exists", id);
         return NULL;
     }
+    /* Refused before the file is opened (and maybe written). */
+    if (stat(file, &st) == 0 &&
+        !check_top_free(reg, id, file, st.st_dev, st.st_ino, errp)) {
+        return NULL;
+    }
     top = block_node_open(file, format,
                           read_only ? BLOCK_OPEN_READ_ONLY
                                     : BLOCK_OPEN_READ_WRITE,
                           errp);
     if (!top) {
         g_prefix_error(errp, "%s: ", id);
+        return NULL;
+    }
+    if (!check_chain_free(reg, id, top, errp)) {
+        block_node_unref(top);
         return NULL;
     }
     dev = g_new0(BlockDevice, 1);
@@ -156,15 +239,29 @@ BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
 
 char *block_absolute_path(const char *name)
 {
-    g_autofree char *canonical = g_canonicalize_filename(name, NULL);
-    g_autofree char *dir = g_path_get_dirname(canonical);
-    g_autofree char *base = g_path_get_basename(canonical);
-    g_autofree char *real_dir = realpath(dir, NULL);
+    g_autofree char *cwd = g_path_is_absolute(name) ? NULL
+                                                    : g_get_current_dir();
+    g_autofree char *absolute = g_build_filename(cwd ? cwd : "/", name, NULL);
+    g_autofree char *dir = g_path_get_dirname(absolute);
+    g_autofree char *base = g_path_get_basename(absolute);
+    g_autofree char *real_dir = NULL;
 
-    /* Symlinks in the directory part resolved, so that two spellings of
-     * one new file compare equal before it exists. */
+    /*
+     * The directory part is resolved by the kernel (realpath), never as
+     * text: in "link/../x" the ".." applies to where "link" points.  So
+     * two spellings of one new file compare equal before it exists, and
+     * the name is the file the kernel will create.  The last component
+     * stays as given (it may not exist yet, or be a symlink to refuse).
+     */
+    if (!strcmp(base, ".") || !strcmp(base, "..")) {
+        real_dir = realpath(absolute, NULL);
+        return real_dir ? g_steal_pointer(&real_dir)
+                        : g_steal_pointer(&absolute);
+    }
+    real_dir = realpath(dir, NULL);
     if (!real_dir) {
-        return g_steal_pointer(&canonical);
+        /* A missing directory: creating the file will fail anyway. */
+        return g_steal_pointer(&absolute);
     }
     return g_build_filename(real_dir, base, NULL);
 }

@@ -123,9 +123,6 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
     const char *owner;
     struct stat st;
 
-    if (e->action == BLOCK_SNAPSHOT_ACTION_ABORT) {
-        return true;            /* fails when prepared, in order */
-    }
     if (!e->device == !e->node_name) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "snapshot %zu: give exactly one of 'device' and "
@@ -230,6 +227,17 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
                     "%s: snapshot file '%s' cannot record the device's "
                     "image name as its backing file: it is longer than "
                     "%d bytes", id, e->snapshot_file, BACKING_NAME_MAX);
+        return false;
+    }
+
+    /* The overlay over a chain of depth D + 1 images: D + 2 images. */
+    if (block_node_backing_depth(p->dev->top) + 2 > BLOCK_MAX_CHAIN_DEPTH) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' would make the backing chain "
+                    "%u images long; at most %d can be opened",
+                    id, e->snapshot_file,
+                    block_node_backing_depth(p->dev->top) + 2,
+                    BLOCK_MAX_CHAIN_DEPTH);
         return false;
     }
 
@@ -409,22 +417,16 @@ static void prepare_jobs_run(GArray *jobs)
 }
 
 /*
- * Phase 1, step 2 for ENTRIES[0..N): flush the old tops, create the
- * overlays (each added to the undo list, p->created, as soon as it
- * exists), open them and put them over the old tops.
+ * Phase 1, step 2 for ENTRIES[0..N), all checked snapshot entries:
+ * flush the old tops, create the overlays (each added to the undo list,
+ * p->created, as soon as it exists), open them and put them over the
+ * old tops.
  */
 static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
 {
     g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
-    size_t end = 0;
 
-    /* An abort action fails where it stands: prepare what comes first. */
-    while (end < n &&
-           prepared[end].entry->action != BLOCK_SNAPSHOT_ACTION_ABORT) {
-        end++;
-    }
-
-    for (size_t i = 0; i < end; i++) {
+    for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
         BlockNode *old_top = p->dev->top;
         PrepareJob job = {
@@ -453,7 +455,7 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
     prepare_jobs_run(jobs);
 
     /* Check each overlay and put it over its old top. */
-    for (size_t i = 0; i < end; i++) {
+    for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
 
         if (p->err) {
@@ -465,11 +467,6 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
             return false;
         }
         block_node_set_backing(p->overlay, p->dev->top);
-    }
-    if (end < n) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "action %zu is 'abort': transaction aborted", end);
-        return false;
     }
     return true;
 }
@@ -577,12 +574,27 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
 {
     g_autofree Prepared *prepared = g_new0(Prepared, n ? n : 1);
     ImagesInUse in_use;
+    GError *abort_err = NULL;
     bool ok = true;
     size_t i;
 
+    /*
+     * Every entry in request order; the first failure is the reply.  An
+     * abort action is a failure at its position: the entries before it
+     * were checked and are still prepared (their failure comes first in
+     * request order), then undone; the entries after it are not looked
+     * at.  A check failure of an entry is raised before any file is
+     * touched.
+     */
     images_in_use_init(&in_use, reg);
     for (i = 0; i < n; i++) {
         prepared[i].entry = &entries[i];
+        if (entries[i].action == BLOCK_SNAPSHOT_ACTION_ABORT) {
+            g_set_error(&abort_err, QAPI_ERROR,
+                        QAPI_ERROR_CLASS_GENERICERROR,
+                        "action %zu is 'abort': transaction aborted", i);
+            break;
+        }
         if (!check_entry(reg, prepared, i, &in_use, errp)) {
             ok = false;
             break;
@@ -591,8 +603,13 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     images_in_use_clear(&in_use);
 
     if (ok) {
-        ok = prepare_entries(prepared, n, errp);
+        ok = prepare_entries(prepared, i, errp);
     }
+    if (ok && abort_err) {
+        g_propagate_error(errp, g_steal_pointer(&abort_err));
+        ok = false;
+    }
+    g_clear_error(&abort_err);
     if (ok) {
         ok = sync_directories(prepared, n, errp);
     }

@@ -317,6 +317,20 @@ static void test_transaction(void)
     list2 = test_list_dir(f.disks.dir);
     g_assert_cmpstr(list, ==, list2);
     g_assert_cmpuint(f.events->len, ==, 0);
+    /* abort before an entry that fails its checks: the abort is the
+     * first failure in request order. */
+    assert_error(execute(&f, "{'execute': 'transaction', 'arguments': "
+                         "{'actions': [{'type': 'blockdev-snapshot-sync', "
+                         "'data': {'device': 'disk0', 'snapshot-file': '%s'}},"
+                         " {'type': 'abort', 'data': {}},"
+                         " {'type': 'blockdev-snapshot-sync', "
+                         "'data': {'device': 'nope', 'snapshot-file': '%s'}}"
+                         "]}}", f0, f1),
+                 "GenericError", "action 1 is 'abort': transaction aborted");
+    g_free(list2);
+    list2 = test_list_dir(f.disks.dir);
+    g_assert_cmpstr(list, ==, list2);
+    g_assert_cmpuint(f.events->len, ==, 0);
 
     assert_success(execute(&f, "{'execute': 'transaction', 'arguments': "
                            "{'actions': [{'type': 'blockdev-snapshot-sync', "
@@ -359,6 +373,50 @@ static void test_snapshot_sync_args(void)
     fixture_cleanup(&f);
 }
 
+/* BLOCK_SNAPSHOT_GROUP names the device of an entry given by node-name,
+ * although the pivot moved (or dropped) that node name. */
+static void test_event_node_name(void)
+{
+    Fixture f;
+    g_autofree char *f1 = NULL, *f2 = NULL, *f3 = NULL, *g1 = NULL;
+    g_autofree char *expected = NULL;
+
+    fixture_init(&f, 2);
+    f1 = test_path(&f.disks, "disk0.s1.qcow2");
+    f2 = test_path(&f.disks, "disk0.s2.qcow2");
+    f3 = test_path(&f.disks, "disk0.s3.qcow2");
+    g1 = test_path(&f.disks, "disk1.s1.qcow2");
+    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+                           "'arguments': {'device': 'disk0', "
+                           "'snapshot-file': '%s', "
+                           "'snapshot-node-name': 'n1'}}", f1));
+    /* By node name, onto a new node name. */
+    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+                           "'arguments': {'node-name': 'n1', "
+                           "'snapshot-file': '%s', "
+                           "'snapshot-node-name': 'n2'}}", f2));
+    /* By node name, the new top unnamed, in a transaction. */
+    assert_success(execute(&f, "{'execute': 'transaction', 'arguments': "
+                           "{'actions': [{'type': 'blockdev-snapshot-sync', "
+                           "'data': {'node-name': 'n2', "
+                           "'snapshot-file': '%s'}}, "
+                           "{'type': 'blockdev-snapshot-sync', "
+                           "'data': {'device': 'disk1', "
+                           "'snapshot-file': '%s'}}]}}", f3, g1));
+    g_assert_cmpuint(f.events->len, ==, 3);
+    expected = g_strdup_printf(
+        "{\"devices\":[{\"device\":\"disk0\",\"snapshot-file\":\"%s\","
+        "\"format\":\"qcow2\"}]}", f2);
+    g_assert_cmpstr(f.events->pdata[1], ==, expected);
+    g_free(expected);
+    expected = g_strdup_printf(
+        "{\"devices\":[{\"device\":\"disk0\",\"snapshot-file\":\"%s\","
+        "\"format\":\"qcow2\"},{\"device\":\"disk1\",\"snapshot-file\":"
+        "\"%s\",\"format\":\"qcow2\"}]}", f3, g1);
+    g_assert_cmpstr(f.events->pdata[2], ==, expected);
+    fixture_cleanup(&f);
+}
+
 static void test_no_registry(void)
 {
     QmpCommandList *cmds = qmp_command_list_new();
@@ -382,6 +440,7 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/qmp/group", test_group_command);
     g_test_add_func("/blockdev/qmp/transaction", test_transaction);
     g_test_add_func("/blockdev/qmp/snapshot-sync", test_snapshot_sync_args);
+    g_test_add_func("/blockdev/qmp/event-node-name", test_event_node_name);
     g_test_add_func("/blockdev/qmp/no-registry", test_no_registry);
     return g_test_run();
 }

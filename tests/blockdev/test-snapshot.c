@@ -518,7 +518,16 @@ static void test_read_only_device(void)
     char byte = 'x';
 
     test_disks_init(&t, 1, false);
-    image = test_path(&t, "disk0.qcow2");
+    /* A copy of disk0's image: disk0 writes its own. */
+    {
+        g_autofree char *base0 = test_path(&t, "disk0.qcow2");
+        g_autofree char *data = NULL;
+        gsize len;
+
+        image = test_path(&t, "ro.qcow2");
+        g_assert_true(g_file_get_contents(base0, &data, &len, NULL));
+        g_assert_true(g_file_set_contents(image, data, (gssize)len, NULL));
+    }
     overlay = test_path(&t, "ro.s1.qcow2");
     dev = block_registry_add_drive(t.reg, "ro", image, "qcow2", true, &err);
     g_assert_nonnull(dev);
@@ -668,7 +677,7 @@ static void test_state_restart(void)
     g_autofree char *state_dir = NULL;
     g_autofree char *tops = NULL;
     g_autofree char *tops_again = NULL;
-    g_autofree char *base0 = NULL, *base1 = NULL;
+    g_autofree char *base0 = NULL, *base1 = NULL, *other = NULL;
     BlockDeviceRegistry *again, *third;
 
     test_disks_init(&t, 2, true);
@@ -706,8 +715,16 @@ static void test_state_restart(void)
     block_registry_free(again);
 
     /* The drive changed: that state entry is dropped. */
+    {
+        Qcow2CreateOptions opts = { .size = TEST_DISK_SIZE };
+        bool created = false;
+
+        other = test_path(&t, "other.qcow2");
+        g_assert_true(qcow2_create(other, &opts, &created, &err));
+        g_assert_no_error(err);
+    }
     again = block_registry_new();
-    g_assert_nonnull(block_registry_add_drive(again, "disk1", base0, NULL,
+    g_assert_nonnull(block_registry_add_drive(again, "disk1", other, NULL,
                                               false, &err));
     g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
                                               false, &err));
@@ -758,6 +775,349 @@ static void test_state_missing_image(void)
     test_disks_cleanup(&t);
 }
 
+/* Every file under DIR, recursively (symlinks not followed): relative
+ * name and sha256 ("-" for directories and symlinks), sorted. */
+static void tree_digest_add(GPtrArray *lines, const char *root,
+                            const char *rel)
+{
+    g_autofree char *path = rel ? g_build_filename(root, rel, NULL)
+                                : g_strdup(root);
+    GDir *dir = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    if (!dir) {
+        return;
+    }
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *child_rel = rel ? g_build_filename(rel, name, NULL)
+                                         : g_strdup(name);
+        g_autofree char *child = g_build_filename(root, child_rel, NULL);
+        g_autofree char *sum = NULL;
+        struct stat st;
+
+        g_assert_cmpint(lstat(child, &st), ==, 0);
+        if (S_ISREG(st.st_mode)) {
+            sum = test_sha256_file(child);
+        }
+        g_ptr_array_add(lines, g_strdup_printf("%s %s", child_rel,
+                                               sum ? sum : "-"));
+        if (S_ISDIR(st.st_mode)) {
+            tree_digest_add(lines, root, child_rel);
+        }
+    }
+    g_dir_close(dir);
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *tree_digest(const char *root)
+{
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+
+    tree_digest_add(lines, root, NULL);
+    g_ptr_array_sort(lines, compare_lines);
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+/*
+ * ".." after a symlink: DIR/link/../victim.qcow2 with DIR/link ->
+ * DIR/d/e names DIR/d/victim.qcow2 for the kernel.  The undo of a
+ * failed group must remove that file, never the unrelated
+ * DIR/victim.qcow2; and two spellings of one new file are one file.
+ */
+static void test_symlink_dotdot(void)
+{
+    TestDisks t;
+    g_autofree char *d = NULL, *e_dir = NULL, *link = NULL;
+    g_autofree char *victim = NULL, *via_link = NULL, *missing = NULL;
+    g_autofree char *sum = NULL, *sum_after = NULL;
+    g_autofree char *tree = NULL, *tree_after = NULL;
+    g_autofree char *x_direct = NULL, *x_link = NULL, *desc = NULL;
+    g_autofree char *tops = NULL, *tops_after = NULL;
+    BlockSnapshotEntry e[2];
+
+    test_disks_init(&t, 2, false);
+    d = test_path(&t, "d");
+    e_dir = test_path(&t, "d/e");
+    link = test_path(&t, "link");
+    victim = test_path(&t, "victim.qcow2");
+    via_link = test_path(&t, "link/../victim.qcow2");
+    missing = test_path(&t, "no-such-dir/disk1.s1.qcow2");
+    g_assert_cmpint(g_mkdir(d, 0755), ==, 0);
+    g_assert_cmpint(g_mkdir(e_dir, 0755), ==, 0);
+    g_assert_cmpint(symlink(e_dir, link), ==, 0);
+    g_assert_true(g_file_set_contents(victim, "not an overlay\n", -1, NULL));
+    sum = test_sha256_file(victim);
+    tree = tree_digest(t.dir);
+    tops = test_tops(t.reg);
+
+    /* The first entry creates DIR/d/victim.qcow2, the second fails. */
+    e[0] = entry("disk0", via_link);
+    e[1] = entry("disk1", missing);
+    {
+        g_autoptr(GError) err = NULL;
+
+        g_assert_false(block_snapshot_group(t.reg, e, 2, &err));
+        g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
+        g_assert_true(g_str_has_prefix(err->message, "disk1: "));
+    }
+    sum_after = test_sha256_file(victim);
+    g_assert_cmpstr(sum, ==, sum_after);
+    tree_after = tree_digest(t.dir);
+    g_assert_cmpstr(tree, ==, tree_after);
+    tops_after = test_tops(t.reg);
+    g_assert_cmpstr(tops, ==, tops_after);
+
+    /* Two spellings of one new file: refused before anything is made. */
+    x_direct = test_path(&t, "d/x.qcow2");
+    x_link = test_path(&t, "link/../x.qcow2");
+    e[0] = entry("disk0", x_direct);
+    e[1] = entry("disk1", x_link);
+    desc = g_strdup_printf("disk1: snapshot file '%s' is also the snapshot "
+                           "file of device 'disk0'", x_link);
+    expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
+    g_free(tree_after);
+    tree_after = tree_digest(t.dir);
+    g_assert_cmpstr(tree, ==, tree_after);
+
+    /* The link spelling works, and names the file the kernel made. */
+    e[0] = entry("disk0", via_link);
+    {
+        g_autoptr(GError) err = NULL;
+        g_autofree char *made = test_path(&t, "d/victim.qcow2");
+
+        g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+        g_assert_no_error(err);
+        g_assert_true(g_file_test(made, G_FILE_TEST_IS_REGULAR));
+    }
+    g_free(sum_after);
+    sum_after = test_sha256_file(victim);
+    g_assert_cmpstr(sum, ==, sum_after);
+    test_disks_cleanup(&t);
+}
+
+/*
+ * A chain of BLOCK_MAX_CHAIN_DEPTH images is the longest that opens
+ * again (at a restart): the snapshot that would go past it is refused.
+ */
+static void test_chain_depth_limit(void)
+{
+    TestDisks t;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *prev = NULL, *last = NULL, *over = NULL, *desc = NULL;
+    BlockSnapshotEntry e[1];
+    BlockDevice *dev;
+
+    test_disks_init(&t, 0, false);
+    /* BLOCK_MAX_CHAIN_DEPTH - 1 images, each over the one before. */
+    for (int i = 0; i < BLOCK_MAX_CHAIN_DEPTH - 1; i++) {
+        g_autofree char *name = g_strdup_printf("c%03d.qcow2", i);
+        char *path = test_path(&t, name);
+        Qcow2CreateOptions opts = {
+            .size = 65536,
+            .backing_file = prev,
+            .backing_format = prev ? "qcow2" : NULL,
+        };
+        bool created = false;
+
+        g_assert_true(qcow2_create(path, &opts, &created, &err));
+        g_assert_no_error(err);
+        g_free(prev);
+        prev = path;
+    }
+    dev = block_registry_add_drive(t.reg, "deep", prev, "qcow2", false,
+                                   &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(dev);
+    g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
+                     BLOCK_MAX_CHAIN_DEPTH - 2);
+
+    /* The last image that fits. */
+    last = test_path(&t, "deep.s1.qcow2");
+    e[0] = entry("deep", last);
+    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_no_error(err);
+    g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
+                     BLOCK_MAX_CHAIN_DEPTH - 1);
+    {
+        g_autoptr(BlockNode) again = block_node_open(last, NULL,
+                                                     BLOCK_OPEN_READ_ONLY,
+                                                     &err);
+
+        g_assert_no_error(err);
+        g_assert_nonnull(again);
+    }
+
+    /* One more would not open again: refused before any file exists. */
+    over = test_path(&t, "deep.s2.qcow2");
+    e[0] = entry("deep", over);
+    desc = g_strdup_printf("deep: snapshot file '%s' would make the backing "
+                           "chain %d images long; at most %d can be opened",
+                           over, BLOCK_MAX_CHAIN_DEPTH + 1,
+                           BLOCK_MAX_CHAIN_DEPTH);
+    expect_failure(&t, e, 1, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
+    g_assert_false(g_file_test(over, G_FILE_TEST_EXISTS));
+    test_disks_cleanup(&t);
+}
+
+/*
+ * An abort action fails at its position in request order: before a
+ * later entry's check failure, after the preparation of the entries
+ * before it (whose own failure would come first), which is undone.
+ */
+static void test_abort_order(void)
+{
+    TestDisks t;
+    g_autofree char *f0 = NULL, *f1 = NULL, *f2 = NULL, *list = NULL;
+    g_autofree char *list_after = NULL;
+    BlockSnapshotEntry e[3];
+
+    test_disks_init(&t, 2, false);
+    f0 = test_path(&t, "disk0.s1.qcow2");
+    f1 = test_path(&t, "disk1.s1.qcow2");
+    f2 = test_path(&t, "nope.s1.qcow2");
+    list = test_list_dir(t.dir);
+
+    e[0] = entry("disk0", f0);
+    memset(&e[1], 0, sizeof(e[1]));
+    e[1].action = BLOCK_SNAPSHOT_ACTION_ABORT;
+    e[2] = entry("nope", f2);
+    expect_failure(&t, e, 3, QAPI_ERROR_CLASS_GENERICERROR,
+                   "action 1 is 'abort': transaction aborted");
+    /* Also a later entry that fails its checks in other ways. */
+    e[2] = entry("disk0", f1);
+    expect_failure(&t, e, 3, QAPI_ERROR_CLASS_GENERICERROR,
+                   "action 1 is 'abort': transaction aborted");
+    /* An abort first of all. */
+    e[0] = e[1];
+    e[1] = entry("nope", f2);
+    expect_failure(&t, e, 2, QAPI_ERROR_CLASS_GENERICERROR,
+                   "action 0 is 'abort': transaction aborted");
+
+    /* The entries before the abort are prepared: their failure wins. */
+    e[0] = entry("disk0", f0);
+    memset(&e[1], 0, sizeof(e[1]));
+    e[1].action = BLOCK_SNAPSHOT_ACTION_ABORT;
+    e[2] = entry("nope", f2);
+    {
+        Fault f = { .fault = BLOCK_SNAPSHOT_FAULT_OPEN, .index = 0 };
+        g_autoptr(GError) err = NULL;
+        Before b;
+
+        before_take(&b, &t);
+        block_snapshot_set_fault_hook(fault_hook, &f);
+        g_assert_false(block_snapshot_group(t.reg, e, 3, &err));
+        block_snapshot_set_fault_hook(NULL, NULL);
+        g_assert_cmpuint(f.hits, ==, 1);
+        g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
+        g_assert_true(g_str_has_prefix(err->message, "disk0: "));
+        before_check(&b, &t);
+    }
+    /* A check failure before the abort wins too. */
+    e[0] = entry("nope", f0);
+    expect_failure(&t, e, 3, QAPI_ERROR_CLASS_DEVICENOTFOUND,
+                   "device 'nope' not found");
+    list_after = test_list_dir(t.dir);
+    g_assert_cmpstr(list, ==, list_after);
+    test_disks_cleanup(&t);
+}
+
+/* A new device that would refuse (NULL, GenericError, DESC) and leave
+ * REG as it was. */
+static void expect_add_refused(TestDisks *t, const char *id,
+                               const char *file, bool read_only,
+                               const char *desc)
+{
+    g_autoptr(GError) err = NULL;
+    size_t count = block_registry_count(t->reg);
+    g_autofree char *sum = test_sha256_file(file);
+    g_autofree char *sum_after = NULL;
+
+    g_assert_null(block_registry_add_drive(t->reg, id, file, NULL,
+                                           read_only, &err));
+    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_cmpstr(err->message, ==, desc);
+    g_assert_cmpuint(block_registry_count(t->reg), ==, count);
+    g_assert_null(block_registry_find(t->reg, id));
+    sum_after = test_sha256_file(file);
+    g_assert_cmpstr(sum, ==, sum_after);
+}
+
+/*
+ * One image file in two devices: never as one's top and any image of
+ * the other; read-only backing images may be shared.
+ */
+static void test_drive_shared_image(void)
+{
+    TestDisks t;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *base0 = NULL, *base1 = NULL, *hard = NULL;
+    g_autofree char *s1 = NULL, *over1 = NULL, *share = NULL, *desc = NULL;
+    Qcow2CreateOptions opts = { .size = TEST_DISK_SIZE,
+                                .backing_format = "qcow2" };
+    bool created;
+    BlockSnapshotEntry e[1];
+    BlockDevice *dev;
+
+    test_disks_init(&t, 2, false);
+    base0 = test_path(&t, "disk0.qcow2");
+    base1 = test_path(&t, "disk1.qcow2");
+    hard = test_path(&t, "hard.qcow2");
+    g_assert_cmpint(link(base0, hard), ==, 0);
+
+    /* Another device's top, by name, by hard link, even read-only. */
+    desc = g_strdup_printf("dup: image '%s' is already the active image of "
+                           "device 'disk0' ('%s')", base0, base0);
+    expect_add_refused(&t, "dup", base0, false, desc);
+    expect_add_refused(&t, "dup", base0, true, desc);
+    g_free(desc);
+    desc = g_strdup_printf("dup: image '%s' is already the active image of "
+                           "device 'disk0' ('%s')", hard, base0);
+    expect_add_refused(&t, "dup", hard, false, desc);
+    g_free(desc);
+
+    /* After a snapshot, disk0.qcow2 is a backing image of disk0. */
+    s1 = test_path(&t, "disk0.s1.qcow2");
+    e[0] = entry("disk0", s1);
+    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_no_error(err);
+    desc = g_strdup_printf("under: image '%s' is already a backing image of "
+                           "device 'disk0' ('%s')", base0, base0);
+    expect_add_refused(&t, "under", base0, true, desc);
+    g_free(desc);
+
+    /* An overlay of disk1's top: disk1 would write under it. */
+    over1 = test_path(&t, "over1.qcow2");
+    opts.backing_file = base1;
+    g_assert_true(qcow2_create(over1, &opts, &created, &err));
+    g_assert_no_error(err);
+    desc = g_strdup_printf("over: backing image '%s' is the active image of "
+                           "device 'disk1' ('%s')", base1, base1);
+    expect_add_refused(&t, "over", over1, false, desc);
+    g_free(desc);
+
+    /* Sharing disk0's read-only base is fine. */
+    share = test_path(&t, "share.qcow2");
+    opts.backing_file = base0;
+    g_assert_true(qcow2_create(share, &opts, &created, &err));
+    g_assert_no_error(err);
+    dev = block_registry_add_drive(t.reg, "share", share, NULL, false, &err);
+    g_assert_no_error(err);
+    g_assert_nonnull(dev);
+    g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==, 1);
+    check_content(&t, 0);
+
+    /* And the new device's top is now taken in turn. */
+    desc = g_strdup_printf("again: image '%s' is already the active image "
+                           "of device 'share' ('%s')", share, share);
+    expect_add_refused(&t, "again", share, false, desc);
+    test_disks_cleanup(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -769,13 +1129,18 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/snapshot/qemu-img", test_qemu_img_oracle);
     g_test_add_func("/blockdev/snapshot/failures", test_failure_classes);
     g_test_add_func("/blockdev/snapshot/target-in-use", test_target_in_use);
+    g_test_add_func("/blockdev/snapshot/symlink-dotdot", test_symlink_dotdot);
     g_test_add_func("/blockdev/snapshot/long-backing-name",
                     test_long_backing_name);
     g_test_add_func("/blockdev/snapshot/mode-existing", test_mode_existing);
+    g_test_add_func("/blockdev/snapshot/chain-depth-limit",
+                    test_chain_depth_limit);
     g_test_add_func("/blockdev/snapshot/node-names", test_node_names);
     g_test_add_func("/blockdev/snapshot/read-only", test_read_only_device);
+    g_test_add_func("/blockdev/drive/shared-image", test_drive_shared_image);
     g_test_add_func("/blockdev/snapshot/fault-injection",
                     test_fault_injection);
+    g_test_add_func("/blockdev/snapshot/abort-order", test_abort_order);
     g_test_add_func("/blockdev/state/restart", test_state_restart);
     g_test_add_func("/blockdev/state/missing-image",
                     test_state_missing_image);

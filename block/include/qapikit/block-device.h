@@ -63,7 +63,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockDeviceRegistry, block_registry_free)
  * the top is opened read-only too and writes are refused.
  *
  * ID must be non-empty, at most 127 bytes of [A-Za-z0-9._-] starting
- * with a letter, and not yet used (GenericError otherwise).  Returns the
+ * with a letter, and not yet used (GenericError otherwise).  Images are
+ * compared as files (device and inode) with the chains of the devices
+ * already in REG: FILE must be no image of theirs, and no image of its
+ * chain may be the active image (top) of one of them (GenericError
+ * naming both devices and the file); read-only backing images may be
+ * shared.  Returns the
  * new device (owned by REG), or NULL with *errp set and REG unchanged.
  */
 BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
@@ -154,8 +159,11 @@ typedef struct BlockSnapshotEntry {
  *     for a snapshot file named twice (as absolute paths, or as the
  *     same device and inode), a file that exists in absolute-paths mode
  *     or is missing in existing mode, a file that is an image of any
- *     device's chain, or an old top whose name is over 1023 bytes);
- *     then per entry flush the old top, create the overlay (qcow2 v3,
+ *     device's chain, an old top whose name is over 1023 bytes, or a
+ *     new chain longer than BLOCK_MAX_CHAIN_DEPTH images; GenericError
+ *     for an abort action, which is a failure at its position: the
+ *     entries after it are not checked, those before it are still
+ *     prepared, then undone); then per entry flush the old top, create the overlay (qcow2 v3,
  *     64 KiB clusters, the old top's size, its file name as opened as
  *     the backing name and its format in the backing format extension),
  *     fdatasync it and open it; fsync each target directory once; with

@@ -154,6 +154,12 @@ BlockNode *block_node_backing(const BlockNode *node);
  */
 void block_node_set_backing(BlockNode *node, BlockNode *backing);
 
+/*
+ * The most images one chain may have (top and every backing image):
+ * opening a longer chain fails rather than recursing deeper.
+ */
+#define BLOCK_MAX_CHAIN_DEPTH 256
+
 /* Number of nodes below NODE in its chain (0 without a backing node). */
 unsigned block_node_backing_depth(const BlockNode *node);
 
