@@ -69,6 +69,15 @@ struct JsonReader {
     /* recovery (§8) */
     bool skipping;
     bool tentative;
+    /*
+     * While skipping: brackets of the broken value still open, and the
+     * quote of a string of it being skipped (0: none), so that the rest
+     * of a broken value is skipped whole and no part of it is taken for
+     * a request of its own.
+     */
+    size_t skip_depth;
+    char skip_quote;
+    bool skip_escape;
 
     /* the value being read */
     json_object *root;
@@ -931,37 +940,112 @@ JsonReader *json_reader_new(const JsonReaderLimits *limits,
     return r;
 }
 
+/* Stop skipping: the next byte starts a value or is between values. */
+static void skip_end(JsonReader *r)
+{
+    r->skipping = false;
+    r->skip_depth = 0;
+    r->skip_quote = 0;
+    r->skip_escape = false;
+}
+
+/*
+ * A control byte other than TAB, CR and LF, or 0xFF: what a client sends
+ * to make any pending input fail and resynchronise (§8/1).
+ */
+static bool is_resync_byte(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0xFF;
+}
+
+/*
+ * Byte C while skipping.  Inside the broken value (skip_depth > 0) its
+ * strings and brackets are followed, so that the rest of it is dropped
+ * whole; at depth 0, '{' or '[' starts a tentative value.  CR or LF ends
+ * skipping anywhere (§8: one error per bad line); a resync byte drops
+ * what is left of the broken value.  True when C starts a tentative
+ * value, which the caller reads.
+ */
+static bool skip_byte(JsonReader *r, unsigned char c)
+{
+    if (c == '\r' || c == '\n') {
+        skip_end(r);
+        return false;
+    }
+    if (is_resync_byte(c)) {
+        r->skip_depth = 0;
+        r->skip_quote = 0;
+        r->skip_escape = false;
+        return false;
+    }
+    if (r->skip_quote) {
+        if (r->skip_escape) {
+            r->skip_escape = false;
+        } else if (c == '\\') {
+            r->skip_escape = true;
+        } else if (c == (unsigned char)r->skip_quote) {
+            r->skip_quote = 0;
+        }
+        return false;
+    }
+    if (r->skip_depth == 0) {
+        if (c == '{' || c == '[') {
+            skip_end(r);
+            r->tentative = true;
+            return true;
+        }
+        return false;
+    }
+    if (c == '{' || c == '[') {
+        r->skip_depth++;
+    } else if (c == '}' || c == ']') {
+        r->skip_depth--;
+    } else if (c == '"' || c == '\'') {
+        r->skip_quote = (char)c;
+    }
+    return false;
+}
+
 void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
 {
     const unsigned char *in = (const unsigned char *)bytes;
 
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = in[i];
+        size_t depth;
+        char quote;
 
         if (r->skipping) {
-            if (c == '\r' || c == '\n') {
-                r->skipping = false;
-            } else if (c == '{' || c == '[') {
-                r->skipping = false;
-                r->tentative = true;
+            if (skip_byte(r, in[i])) {
                 read_byte(r, in, len, &i);
             }
             continue;
         }
+        depth = r->depth;
+        quote = r->lex == LEX_STRING ? r->quote : 0;
         read_byte(r, in, len, &i);
+        if (!r->skipping) {
+            continue;
+        }
         /*
-         * An error at CR or LF ends the run of bad input there; one at
-         * '{' or '[' starts a tentative value with it (§8).
+         * The byte at I broke the value, which had DEPTH brackets open:
+         * skip the rest of it from there.  An error inside a string
+         * (not at its closing quote) skips the rest of the string first;
+         * the offending byte itself counts as skipped input.
          */
-        if (r->skipping && r->root == NULL &&
-            (c == '\r' || c == '\n' || c == '{' || c == '[')) {
-            if (c == '\r' || c == '\n') {
-                r->skipping = false;
-            } else {
-                r->skipping = false;
-                r->tentative = true;
-                read_byte(r, in, len, &i);
+        r->skip_depth = is_resync_byte(in[i]) ? 0 : depth;
+        if (quote && in[i] != (unsigned char)quote
+            && !is_resync_byte(in[i])) {
+            r->skip_quote = quote;
+            if (in[i] == '\r' || in[i] == '\n') {
+                skip_end(r);
             }
+            continue;
+        }
+        if (quote) {
+            continue; /* a key refused at its closing quote */
+        }
+        if (skip_byte(r, in[i])) {
+            read_byte(r, in, len, &i);
         }
     }
 }
@@ -974,7 +1058,7 @@ void json_reader_end(JsonReader *r)
         complete_number(r);
     }
     value_reset(r);
-    r->skipping = false;
+    skip_end(r);
     r->tentative = false;
 }
 

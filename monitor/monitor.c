@@ -381,6 +381,9 @@ static void session_flush(QmpSession *s)
     g_string_truncate(s->outbuf, 0);
     s->out_off = 0;
     session_set_writing(s, false);
+    if (session_has_work(s)) {
+        monitor_schedule(s->mon, s); /* held by the output backlog */
+    }
     session_update_reading(s);
     session_maybe_finish(s);
 }
@@ -682,6 +685,15 @@ static void monitor_run_turn(QmpMonitor *mon)
         QmpSession *s = g_queue_pop_head(&mon->runnable);
 
         s->scheduled = false;
+        if (!s->oob.length && session_unsent(s) > mon->pause_bytes) {
+            /*
+             * §1/13: while more than pause_bytes of S's output is unsent,
+             * its in-band requests wait too, not only its input: one
+             * read may hold thousands of them.  session_flush()
+             * schedules S again once its output has drained.
+             */
+            continue;
+        }
         session_run_one(s);
         if (!s->dead && session_has_work(s) && !s->scheduled) {
             s->scheduled = true;

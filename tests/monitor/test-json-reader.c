@@ -326,8 +326,28 @@ static const Case cases[] = {
     { "recovery/skip-scalars", "@ 1 \"x\" true {}", 0, { "!", "{}" } },
     { "recovery/tentative-fails-silently", "@{\"a\" 1}[}{\"b\": 2}", 0,
       { "!", "{\"b\": 2}" } },
-    { "recovery/error-at-bracket", "[1 {\"a\": 1}", 0,
-      { "!unexpected '{' (expecting ',' or ']')", "{\"a\": 1}" } },
+    /* The rest of a broken value is skipped whole, strings and brackets
+     * followed: none of its parts is taken for a request. */
+    { "recovery/error-at-bracket", "[1 {\"a\": 1}] {}", 0,
+      { "!unexpected '{' (expecting ',' or ']')", "{}" } },
+    { "recovery/inner-request-not-run",
+      "{\"execute\":\"x\",\"arguments\":{\"a\":1,\"a\":{\"execute\":\"quit\"}}}", 0,
+      { "!duplicate key 'a'" } },
+    { "recovery/inner-object-one-error", "{\"execute\":\"q\" {}}{\"execute\":\"q\" {}}", 0,
+      { "!" } },
+    { "recovery/inner-object-two-lines", "{\"execute\":\"q\" {}}\n{\"execute\":\"q\" {}}\n", 0,
+      { "!", "!" } },
+    { "recovery/brackets-in-skipped-string", "{\"a\" \"}]{\" 1} {\"b\": 2}", 0,
+      { "!", "{\"b\": 2}" } },
+    { "recovery/bad-escape-then-request", "{\"id\":\"a\\{\"}{\"id\":3}", 0,
+      { "!", "{\"id\":3}" } },
+    { "recovery/next-line-runs", "{\"a\" [\n{\"id\":\"next\"}\n", 0,
+      { "!", "{\"id\":\"next\"}" } },
+    { "recovery/bad-lines-each-one-error", "{\"a\" [\n{\"b\" [\n", 0,
+      { "!", "!" } },
+    { "recovery/open-brackets-then-line", "{\"a\" [[[[\n{}", 0, { "!", "{}" } },
+    { "recovery/resync-inside-broken-value", "{\"a\" [{\"x\x01{\"b\": 2}", 0,
+      { "!", "{\"b\": 2}" } },
     { "recovery/error-at-lf", "[\"a\n@\n", 0,
       { "!control character 0x0A in string", "!unexpected '@'" } },
     { "recovery/control-byte-resync", "{\"execute\": \"x\x01{\"execute\": \"y\"}", 0,
@@ -403,14 +423,13 @@ static void test_limit_depth_lowered(void)
     JsonReaderLimits limits = { .max_depth = 3 };
     const char *ok[] = { "[[{}]]", NULL };
     /*
-     * The offending '[' starts a tentative value (§8), which completes
-     * as [], and the next ']' is a new error.
+     * The offending '[' and the rest of the broken value are skipped
+     * whole: one error, and no part of it is read as a value of its own.
      */
-    const char *deep[] = { "!nesting deeper than 3 levels", "[]",
-                           "!unexpected ']' (expecting a value)", NULL };
+    const char *deep[] = { "!nesting deeper than 3 levels", "{}", NULL };
 
     check_input(&limits, "[[{}]]", 6, ok);
-    check_input(&limits, "[[[[]]]]", 8, deep);
+    check_input(&limits, "[[[[]]]] {}", 11, deep);
 }
 
 static void test_limit_bytes(void)

@@ -890,12 +890,10 @@ static void test_shutdown_timeout(Fixture *f, gconstpointer data)
                                 256 * 1024 * 1024);
     c = client_new(f);
     client_negotiate(c, false);
-    /* Megabytes of replies the client never reads. */
-    for (int i = 0; i < 8; i++) {
-        client_send(c, "{\"execute\":\"big\",\"arguments\":"
-                       "{\"size\":1048576}}");
-    }
-    while (f->echo_calls < 8) {
+    /* Megabytes of reply the client never reads. */
+    client_send(c, "{\"execute\":\"big\",\"arguments\":"
+                   "{\"size\":8388608}}");
+    while (f->echo_calls < 1) {
         g_main_context_iteration(NULL, TRUE);
     }
     qmp_monitor_shutdown(f->mon, 50, done_cb, &done);
@@ -986,11 +984,13 @@ static void test_backlog_drop(Fixture *f, gconstpointer data)
     client_negotiate(d, false);
     g_test_expect_message("qapikit-monitor", G_LOG_LEVEL_WARNING,
                           "*closing a QMP session*does not read*");
-    /* 8 MiB of replies in one go to a client that never reads. */
-    for (int i = 0; i < 8; i++) {
-        client_send(c, "{\"execute\":\"big\",\"arguments\":"
-                       "{\"size\":1048576}}");
-    }
+    /*
+     * Pipelined requests wait while the output backlog is above the
+     * pause (test_backlog_hold), so what passes the drop limit is one
+     * reply bigger than it, to a client that never reads.
+     */
+    client_send(c, "{\"execute\":\"big\",\"arguments\":"
+                   "{\"size\":3145728}}");
     while (qmp_monitor_session_count(f->mon) == 2) {
         g_main_context_iteration(NULL, TRUE);
     }
@@ -1000,6 +1000,45 @@ static void test_backlog_drop(Fixture *f, gconstpointer data)
     expect_message(d, "{\"return\":{},\"id\":\"d\"}");
     client_free(c);
     client_free(d);
+}
+
+/*
+ * §1/13: a client that pipelines more requests than one read holds, and
+ * reads their replies only later, is paused, not dropped: its in-band
+ * requests wait while its output backlog is above the pause, so the
+ * backlog never passes the drop limit however many requests one read
+ * brought.
+ */
+static void test_backlog_hold(Fixture *f, gconstpointer data)
+{
+    Client *c;
+    g_autoptr(GString) batch = g_string_new(NULL);
+    const unsigned total = 200;
+
+    (void)data;
+    qmp_monitor_set_flow_limits(f->mon, 8, 64 * 1024, 256 * 1024);
+    c = client_new(f);
+    client_negotiate(c, false);
+    f->echo_calls = 0;
+    for (unsigned i = 0; i < total; i++) {
+        g_string_append(batch, "{\"execute\":\"big\",\"arguments\":"
+                               "{\"size\":16384}}");
+    }
+    /* 3.2 MB of replies, 12 times the drop limit, to 8 KB of requests
+     * sent in one write; the client reads nothing for now. */
+    client_send_len(c, batch->str, batch->len);
+    spin();
+    g_assert_cmpuint(f->echo_calls, <, total);
+    g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, 1);
+    for (unsigned got = 0; got < total; got++) {
+        g_autofree char *line = client_line(c);
+
+        g_assert_nonnull(line);
+        g_assert_cmpuint(strlen(line), ==, 16384 + 13);
+    }
+    g_assert_cmpuint(f->echo_calls, ==, total);
+    g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, 1);
+    client_free(c);
 }
 
 static void test_builtins(Fixture *f, gconstpointer data)
@@ -1392,6 +1431,7 @@ int main(int argc, char **argv)
     ADD("/monitor/shutdown-timeout", test_shutdown_timeout);
     ADD("/monitor/backlog-pause", test_backlog_pause);
     ADD("/monitor/backlog-drop", test_backlog_drop);
+    ADD("/monitor/backlog-hold", test_backlog_hold);
     ADD("/monitor/builtins", test_builtins);
     ADD("/monitor/shutdown", test_shutdown);
     ADD("/monitor/unix-listener", test_unix_listener);
