@@ -85,7 +85,8 @@ static BlockInfo *block_info(const BlockDeviceRegistry *reg,
 
     inserted->file = g_strdup(block_node_filename(top));
     inserted->node_name = g_strdup(dev->node_name);
-    inserted->ro = dev->read_only;
+    /* A node that found corruption switches itself to read-only (§8). */
+    inserted->ro = dev->read_only || block_node_is_read_only(top);
     inserted->drv = g_strdup(block_format_name(block_node_format(top)));
     inserted->backing_file = g_strdup(backing);
     inserted->backing_file_depth = block_node_backing_depth(top);
