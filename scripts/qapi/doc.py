@@ -241,7 +241,10 @@ def _parse_definition_doc(doc: QAPIDoc, lines: List['DocLine']) -> None:
             raise QAPIError(at(line), "'Features:' must be followed by "
                             "'@feature:' descriptions", col=line.col,
                             with_context=False)
-        elif state != 'body' and after_blank and not text.startswith(' '):
+        elif state in ('args', 'features') and after_blank \
+                and not text.startswith(' '):
+            # Inside a tagged or untitled section, such a line continues
+            # it: only a tag opens another (§10.2/5).
             current = Section(at(line), None)
             current.lines.append(text)
             doc.sections.append(current)
