@@ -28,7 +28,7 @@ KIND_KEYS = {
     'event': ((), ('data', 'boxed')),
 }
 
-_NAME = re.compile(r'(__[A-Za-z0-9.-]+_)?(x-)?(.*)', re.DOTALL)
+_NAME = re.compile(r'(__[A-Za-z0-9.-]+_)?([xX]-)?(.*)', re.DOTALL)
 _STEM = re.compile(r'[A-Za-z][A-Za-z0-9_-]*')
 _VALUE_STEM = re.compile(r'[A-Za-z0-9][A-Za-z0-9_-]*')
 _IDENT = re.compile(r'[A-Z][A-Z0-9_]*')
@@ -58,12 +58,28 @@ _CASE = {
 
 SPECIAL_FEATURES = ('deprecated', 'unstable')
 
+_LONG_FORM_KEYS = frozenset(('type', 'if', 'features'))
+
+
+def is_inline_struct(value: Value, compat: bool) -> bool:
+    """Whether VALUE, a member's type, is an inline anonymous struct:
+    under --compat 2012, an object that is not the long form of a member
+    (§4: a 'type' naming a type, with 'if' and 'features' at most)."""
+    if not compat or not isinstance(value, dict):
+        return False
+    ref = value.get('type')
+    is_ref = isinstance(ref, str) or (
+        isinstance(ref, list) and len(ref) == 1 and isinstance(ref[0], str))
+    return not is_ref or not _LONG_FORM_KEYS.issuperset(value)
+
 
 class ShapeChecker:
     """Checks one definition after another against §9.1 step 2."""
 
-    def __init__(self, pragmas: Pragmas):
+    def __init__(self, pragmas: Pragmas, compat: bool = False):
         self.pragmas = pragmas
+        # --compat 2012 (§11/7): no case rules, no docs, inline structs.
+        self.compat = compat
         # (name, rule) pairs check_name() accepted: the same names recur
         # in many definitions.
         self.good_names: Set[Tuple[str, str]] = set()
@@ -100,7 +116,7 @@ class ShapeChecker:
                             "name starts with 'q_' belong to the generator"
                             % (role, name, role_of))
         pattern, what = _CASE[rule]
-        if not pattern.fullmatch(stem):
+        if not self.compat and not pattern.fullmatch(stem):
             hint = ''
             if rule + '+' in _CASE and _CASE[rule + '+'][0].fullmatch(stem):
                 hint = (" (or %s, with the definition listed in pragma "
@@ -237,12 +253,15 @@ class ShapeChecker:
             name = key[1:] if key.startswith('*') else key
             self.check_member_name(name, info, member_role, defn)
             what = "%s '%s'" % (member_role, name)
-            if isinstance(value, dict):
+            if is_inline_struct(value, self.compat):
+                self.check_members(value, info, what, defn, member_role)
+            elif isinstance(value, dict):
                 if 'type' not in value:
                     raise QAPIError(info, "%s has no 'type': a member's "
                                     "object form is {'type': TYPE, 'if': "
                                     "COND, 'features': [...]}; there are "
-                                    "no inline anonymous structs" % what)
+                                    "no inline anonymous structs (--compat "
+                                    "2012 accepts them)" % what)
                 self.check_keys(value, info, what, ('type',),
                                 ('if', 'features'))
                 self.check_typeref(value['type'], info, what)
@@ -270,10 +289,9 @@ class ShapeChecker:
                 rule = ('member+' if self.pragmas.allows(
                     'member-name-exceptions', defn) else 'member')
                 self.check_name(name, info, 'branch', rule)
-            else:
-                self.check_name(name, info, 'branch', 'value+' if
-                                self.pragmas.allows('member-name-exceptions',
-                                                    defn) else 'value')
+            # A flat union's branch has no case rule of its own: it must
+            # be a value of the discriminator enum (schema.py), which
+            # was checked with that enum's exception (§7.2).
             what = "branch '%s'" % name
             arrays = kind != 'union'
             if isinstance(value, dict):
@@ -321,7 +339,7 @@ class ShapeChecker:
                 raise QAPIError(doc.info, "'Returns:' is only for commands, "
                                 "not for %s '%s'" % (kind, name),
                                 with_context=False)
-        elif self.pragmas.doc_required:
+        elif self.pragmas.doc_required and not self.compat:
             raise QAPIError(info, "a doc block is required (pragma "
                             "'doc-required'); document '%s' with "
                             "'# @%s:'" % (name, name))
@@ -439,7 +457,7 @@ class ShapeChecker:
 
 def check_shapes(parsed: ParsedSchema) -> List[str]:
     """Shape-check every definition; return their kinds, in order."""
-    checker = ShapeChecker(parsed.pragmas)
+    checker = ShapeChecker(parsed.pragmas, parsed.compat)
     return [checker.check_definition(top) for top in parsed.definitions]
 
 

@@ -178,7 +178,8 @@ class ModelDumper(SchemaVisitor):
             ('no-success-response', not entity.success_response),
             ('allow-oob', entity.allow_oob),
             ('allow-preconfig', entity.allow_preconfig),
-            ('coroutine', entity.coroutine)) if on]
+            ('coroutine', entity.coroutine),
+            ('unchecked', entity.unchecked)) if on]
         if flags:
             self.out(1, 'flags %s' % ' '.join(flags))
         self._doc(1, entity.doc)

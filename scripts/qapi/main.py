@@ -39,6 +39,11 @@ def _options() -> _Parser:
                          help='number type names in introspection')
     masking.add_argument('-u', '--unmask-non-abi-names', action='store_true',
                          help='keep real type names (the default)')
+    parser.add_argument('--suppress-tracing', action='store_true',
+                        help='accepted and ignored: no trace files are '
+                        'generated (for QEMU build rules)')
+    parser.add_argument('--compat', choices=('2012',),
+                        help="read the schema with QEMU's 2012 rules")
     parser.add_argument('--dump-model', action='store_true',
                         help='print the checked model and write nothing')
     parser.add_argument('--version', action='version',
@@ -60,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("invalid prefix '%s': it must match "
                      "[A-Za-z_.-][A-Za-z0-9_.-]*" % args.prefix)
     try:
-        schema = QAPISchema(args.schema)
+        schema = QAPISchema(args.schema, compat=args.compat)
     except QAPIError as err:
         sys.stderr.write('%s\n' % err)
         return 1

@@ -9,7 +9,7 @@ doc blocks, the modules and the pragmas.
 
 import os
 import re
-from typing import Dict, List, Optional, Set, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 from .doc import QAPIDoc, parse_doc
 from .common import quoted_list
@@ -79,9 +79,13 @@ class Lexer:
     """Tokens of one schema file.  After next(), TOK is one of
     '{', '}', '[', ']', ':', ',', 'str', 'bool', 'doc', 'eof'."""
 
-    def __init__(self, text: str, info: QAPISourceInfo):
+    def __init__(self, text: str, info: QAPISourceInfo,
+                 compat: bool = False):
         self.text = text
         self.info = info            # the file, at line 1
+        # --compat 2012 (§11/7): '##' opens no doc block, and a string
+        # may hold any escape '\C', which stands for C.
+        self.compat = compat
         self.pos = 0
         self.line = 1
         self.tok = ''
@@ -151,7 +155,7 @@ class Lexer:
         while True:
             pos = self._skip_space(pos)
             if pos < len(text) and text[pos] == '#':
-                if top and text.startswith('##', pos):
+                if top and text.startswith('##', pos) and not self.compat:
                     self.tok_pos = pos
                     self.tok_line = self.line
                     self.pos = self._doc_block(pos)
@@ -173,11 +177,15 @@ class Lexer:
             self.pos = pos + 1
         elif ch == "'":
             match = _STRING.match(text, pos)
-            if not match:
+            if match:
+                self.tok = 'str'
+                self.val = match.group(1).replace('\\\\', '\\')
+                self.pos = match.end()
+            elif self.compat:
+                self.tok = 'str'
+                self.val, self.pos = self._compat_string(pos)
+            else:
                 raise self._string_error(pos)
-            self.tok = 'str'
-            self.val = match.group(1).replace('\\\\', '\\')
-            self.pos = match.end()
         else:
             match = _STRAY.match(text, pos)
             assert match            # ch is none of the terminators
@@ -188,6 +196,25 @@ class Lexer:
                 self.pos = match.end()
             else:
                 raise self.error("stray '%s'" % _printable(word), pos)
+
+    def _compat_string(self, start: int) -> Tuple[str, int]:
+        """The string opening at START as the 2012 generator read it:
+        '\\C' is C, whatever C is.  Its value and the position after it."""
+        text = self.text
+        chars: List[str] = []
+        pos = start + 1
+        while pos < len(text):
+            ch = text[pos]
+            if ch == "'":
+                return ''.join(chars), pos + 1
+            if ch == '\\':
+                pos += 1
+                ch = text[pos:pos + 1]
+            if not ' ' <= ch <= '~':
+                break
+            chars.append(ch)
+            pos += 1
+        raise self._string_error(start)
 
     def _string_error(self, start: int) -> QAPIError:
         """The error for the faulty string opening at START."""
@@ -201,13 +228,14 @@ class Lexer:
                 return self.error('string is not closed on its line', start)
             if ch == '\\':
                 nxt = text[pos + 1:pos + 2]
-                if nxt != '\\':
-                    if nxt in ('', '\n', '\r'):
-                        return self.error('string is not closed on its line',
-                                          start)
+                if nxt in ('', '\n', '\r'):
+                    return self.error('string is not closed on its line',
+                                      start)
+                if nxt != '\\' and not self.compat:
                     return self.error(
                         "invalid escape '\\%s' in string (only '\\\\' is "
-                        "allowed)" % _printable(nxt), start)
+                        "allowed; --compat 2012 accepts any)"
+                        % _printable(nxt), start)
                 pos += 2
                 continue
             if not ' ' <= ch <= '~':
@@ -291,8 +319,9 @@ class ParsedSchema:
     """Everything step 1 reads: definitions in order (includes expanded
     in place), doc blocks, modules and pragmas."""
 
-    def __init__(self, main_fname: str):
+    def __init__(self, main_fname: str, compat: bool = False):
         self.main_fname = main_fname
+        self.compat = compat            # --compat 2012
         self.definitions: List[TopExpr] = []
         self.free_docs: List[QAPIDoc] = []
         # Module files as opened, in order of first reading, and for
@@ -302,9 +331,10 @@ class ParsedSchema:
         self.pragmas = Pragmas()
 
 
-def read_schema(fname: str) -> ParsedSchema:
-    """Read FNAME and every file it includes.  Raises QAPIError."""
-    parsed = ParsedSchema(fname)
+def read_schema(fname: str, compat: bool = False) -> ParsedSchema:
+    """Read FNAME and every file it includes, with the rules of
+    --compat 2012 when COMPAT.  Raises QAPIError."""
+    parsed = ParsedSchema(fname, compat)
     _FileParser(parsed, fname, None, set()).parse()
     return parsed
 
@@ -344,7 +374,7 @@ class _FileParser:
         self.parent = parent
         self.seen = seen            # normalised paths of files read
         self.lex = Lexer(_read_text(fname, parent),
-                         QAPISourceInfo(fname, 1, parent))
+                         QAPISourceInfo(fname, 1, parent), parsed.compat)
 
     def parse(self) -> None:
         parsed = self.parsed

@@ -8,9 +8,10 @@ result through SchemaVisitor and never see a raw expression.
 """
 
 import os
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
-from .check import SPECIAL_FEATURES, check_shapes
+from .check import SPECIAL_FEATURES, check_shapes, is_inline_struct
 from .common import c_enum_const, c_name, cgen_ifcond, Cond
 from .doc import QAPIDoc
 from .error import QAPIError
@@ -274,9 +275,11 @@ class TypeRef:
     """A type reference as written: NAME, or ['ELEMENT'] with NAME the
     implicit array type's name."""
 
-    def __init__(self, name: str, element: Optional[str] = None):
+    def __init__(self, name: str, element: Optional[str] = None,
+                 inline: bool = False):
         self.name = name
         self.element = element
+        self.inline = inline            # NAME is an inline struct's
 
     def written(self) -> str:
         return "['%s']" % self.element if self.element else self.name
@@ -298,7 +301,8 @@ class ObjectMember(Member):
         return self._role or super().role()
 
     def check(self, schema: 'QAPISchema') -> None:
-        self.type = schema.resolve(self.ref, self.info, self.role)
+        self.type = schema.resolve(self.ref, self.info, self.role,
+                                   allow_implicit=self.ref.inline)
 
 
 class Variant:
@@ -327,7 +331,8 @@ class ObjectType(Type):
                  members: List[ObjectMember], *,
                  implicit_of: Optional[str] = None,
                  member_word: Optional[str] = None,
-                 inline_base: bool = False):
+                 inline_base: bool = False,
+                 inline_in: Optional[Tuple[str, str]] = None):
         super().__init__(name, info, doc, ifcond, features)
         self.base_name = base
         self.inline_base = inline_base  # base is our implicit q_obj_*-base
@@ -340,6 +345,13 @@ class ObjectType(Type):
         self.implicit_of = implicit_of
         self.member_word = member_word
         self.members: List[ObjectMember] = []
+        # An inline anonymous struct of the 2012 form (§11/7) has no C
+        # type of its own: it is held by value in its parent, at C path
+        # INLINE_PATH ('dict.dict2') of the named type INLINE_ROOT.
+        self.inline_root, self.inline_path = inline_in or ('', '')
+
+    def is_inline(self) -> bool:
+        return bool(self.inline_root)
 
     def is_implicit(self) -> bool:
         return self.implicit_of is not None
@@ -642,6 +654,12 @@ class _Callable(Entity):
                             'a type')
         if self.arg_type is not None and not self.boxed:
             for member in self.arg_type.members:
+                if isinstance(member.type, ObjectType) \
+                   and member.type.is_inline():
+                    raise QAPIError(self.info, "argument '%s' is an inline "
+                                    "struct, which a C function cannot "
+                                    "take; name the struct, or use "
+                                    "'boxed': true" % member.name)
                 if member.ifcond.is_present():
                     raise QAPIError(self.info, "argument '%s' is "
                                     "conditional, which needs 'boxed': "
@@ -688,6 +706,9 @@ class Command(_Callable):
         self.allow_oob = flags['allow-oob']
         self.allow_preconfig = flags['allow-preconfig']
         self.coroutine = flags['coroutine']
+        # Its types were never looked at (--compat 2012, 'gen': 'no'):
+        # nothing is generated for it, not even introspection.
+        self.unchecked = flags['unchecked']
 
     def _check(self, schema: 'QAPISchema') -> None:
         if self.ret_ref is not None:
@@ -695,15 +716,17 @@ class Command(_Callable):
                                            "'returns'")
         self._check_args(schema)
         ret = self.ret_type
-        if ret is not None and not schema.pragmas.allows(
-                'command-returns-exceptions', self.name):
+        if ret is not None and not schema.compat \
+           and not schema.pragmas.allows('command-returns-exceptions',
+                                         self.name):
             target = ret.element_type if isinstance(ret, ArrayType) else ret
             if not isinstance(target, ObjectType):
                 assert self.ret_ref is not None
                 raise QAPIError(
                     self.info, "'returns' must be a struct or union, or a "
                     "list of one, not %s; list the command in pragma "
-                    "'command-returns-exceptions' to allow it"
+                    "'command-returns-exceptions' to allow it (--compat "
+                    "2012 allows any)"
                     % (ret.describe() if self.ret_ref.element is None
                        else self.ret_ref.written()))
 
@@ -781,8 +804,10 @@ class QAPISchema:
     """The checked model of the schema in file FNAME.  Raises QAPIError
     on the first error, in the order of qapi-language.md §9.1."""
 
-    def __init__(self, fname: str):
-        parsed = read_schema(fname)
+    def __init__(self, fname: str, compat: Optional[str] = None):
+        # --compat 2012 (§11/7): QEMU's 2012 rules.
+        self.compat = compat == '2012'
+        parsed = read_schema(fname, self.compat)
         kinds = check_shapes(parsed)
         self.fname = fname
         self.pragmas: Pragmas = parsed.pragmas
@@ -822,6 +847,16 @@ class QAPISchema:
                 entity.module = entity.element_type.module
                 assert entity.module is not None
                 entity.module.entities.append(entity)
+
+    def in_output_order(self) -> Iterator[Entity]:
+        """Every entity in the order of the generated files (§3.0/3),
+        which is QEMU's: module by module (the built-in one, the main
+        one, then each in the order of its first inclusion), each
+        module's definitions in source order.  ENTITIES is the order of
+        the checks instead, where an include's definitions stand at the
+        include."""
+        for module in self.modules:
+            yield from module.entities
 
     def module_name(self, fname: str) -> str:
         return os.path.relpath(os.path.abspath(fname), self._main_dir)
@@ -945,13 +980,23 @@ class QAPISchema:
                 result.append(Feature(feat, info, IfCond()))
         return result
 
-    def _members(self, data: Dict[str, Value],
-                 info: QAPISourceInfo) -> List[ObjectMember]:
+    def _members(self, data: Dict[str, Value], info: QAPISourceInfo,
+                 owner: str, ifcond: IfCond,
+                 inline_in: Optional[Tuple[str, str]] = None
+                 ) -> List[ObjectMember]:
+        """The members DATA of type OWNER, compiled under IFCOND; for an
+        inline struct, INLINE_IN is (root type, C path) of OWNER."""
         members = []
         for key, value in data.items():
             optional = key.startswith('*')
             name = key[1:] if optional else key
-            if isinstance(value, dict):
+            if is_inline_struct(value, self.compat):
+                assert isinstance(value, dict)
+                members.append(ObjectMember(
+                    name, info, IfCond(), [],
+                    self._inline_struct(value, info, owner, name, ifcond,
+                                        inline_in), optional))
+            elif isinstance(value, dict):
                 members.append(ObjectMember(
                     name, info, self._ifcond(value),
                     self._features(value, info),
@@ -961,6 +1006,24 @@ class QAPISchema:
                                             self._typeref(value, info),
                                             optional))
         return members
+
+    def _inline_struct(self, data: Dict[str, Value], info: QAPISourceInfo,
+                       owner: str, member: str, ifcond: IfCond,
+                       inline_in: Optional[Tuple[str, str]]) -> TypeRef:
+        """Define the inline struct DATA, the type of member MEMBER of
+        OWNER: 'q_obj_OWNER-MEMBER' (OWNER without its own 'q_obj_')."""
+        stem = owner[len('q_obj_'):] if owner.startswith('q_obj_') \
+            else owner
+        name = 'q_obj_%s-%s' % (stem, member)
+        root, path = inline_in or (owner, '')
+        where = (root, path + c_name(member))
+        members = self._members(data, info, name, ifcond,
+                                (root, where[1] + '.'))
+        self._add(ObjectType(name, info, None, ifcond, [], None, members,
+                             implicit_of="the inline struct of member '%s' of "
+                             "'%s'" % (member, owner), inline_in=where),
+                  self._module_of(info))
+        return TypeRef(name, inline=True)
 
     def _implicit_struct(self, name: str, info: QAPISourceInfo,
                          ifcond: IfCond, members: List[ObjectMember],
@@ -990,7 +1053,8 @@ class QAPISchema:
         expr, info = top.expr, top.info
         name = expr['struct'] if 'struct' in expr else expr['type']
         assert isinstance(name, str)
-        members = self._members(expr['data'], info)   # type: ignore
+        members = self._members(expr['data'], info,   # type: ignore
+                                name, self._ifcond(expr))
         entity = ObjectType(name, info, top.doc, self._ifcond(expr),
                             self._features(expr, info),
                             expr.get('base'), members)  # type: ignore
@@ -1038,7 +1102,7 @@ class QAPISchema:
             raw_base = expr['base']
             if isinstance(raw_base, dict):
                 base = 'q_obj_%s-base' % name
-                base_members = self._members(raw_base, info)
+                base_members = self._members(raw_base, info, base, ifcond)
             else:
                 assert isinstance(raw_base, str)
                 base = raw_base
@@ -1078,14 +1142,20 @@ class QAPISchema:
         if isinstance(data, dict):
             if not data:
                 return None, None
-            return 'q_obj_%s-arg' % name, self._members(data, top.info)
+            arg_name = 'q_obj_%s-arg' % name
+            return arg_name, self._members(data, top.info, arg_name,
+                                           self._ifcond(top.expr))
         return data, None                               # type: ignore
 
     def _define_command(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
         name = expr['command']
         assert isinstance(name, str)
-        arg_name, arg_members = self._args(top, name)
+        # --compat 2012: a command with 'gen': 'no' is not type-checked;
+        # its types may not exist (§11/7).  The model keeps its name only.
+        unchecked = self.compat and 'gen' in expr
+        arg_name, arg_members = (None, None) if unchecked \
+            else self._args(top, name)
         flags = {
             'boxed': expr.get('boxed') is True,
             'gen': 'gen' not in expr,
@@ -1094,8 +1164,9 @@ class QAPISchema:
             'allow-preconfig': expr.get('allow-preconfig') is True,
             'coroutine': expr.get('coroutine') is True,
             'inline-args': arg_members is not None,
+            'unchecked': unchecked,
         }
-        ret = expr.get('returns')
+        ret = None if unchecked else expr.get('returns')
         ret_ref = self._typeref(ret, info) if ret is not None else None
         ifcond = self._ifcond(expr)
         entity = Command(name, info, top.doc, ifcond,
@@ -1127,7 +1198,7 @@ class QAPISchema:
 
     def visit(self, visitor: SchemaVisitor) -> None:
         visitor.visit_begin(self)
-        for module in self.modules:
+        for module in self.modules:       # as in_output_order()
             visitor.visit_module(module)
             for entity in module.entities:
                 entity.visit(visitor)

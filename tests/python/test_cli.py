@@ -54,6 +54,21 @@ class CommandLine(unittest.TestCase):
         self.assert_usage_error(['-p', '9 bad', 'good.json'])
         self.assert_usage_error(['-p', 'a/b', 'good.json'])
 
+    def test_suppress_tracing_is_accepted_and_ignored(self) -> None:
+        plain = os.path.join(self.tmp, 'plain')
+        traced = os.path.join(self.tmp, 'traced')
+        self.assertEqual(self.run_gen('-o', plain, 'good.json').returncode, 0)
+        result = self.run_gen('--suppress-tracing', '-o', traced,
+                              'good.json')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(sorted(os.listdir(plain)), sorted(os.listdir(traced)))
+
+    def test_compat_takes_only_2012(self) -> None:
+        self.assert_usage_error(['--compat', '2013', 'good.json'])
+        self.assert_usage_error(['--compat'])
+        result = self.run_gen('--compat', '2012', '--dump-model', 'good.json')
+        self.assertEqual(result.returncode, 0, result.stderr)
+
     def test_valid_prefixes_are_accepted(self) -> None:
         for prefix in ('test-', 'x_', '.a', 'Q9.-_'):
             result = self.run_gen('-p', prefix, '--dump-model', 'good.json')

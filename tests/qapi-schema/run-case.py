@@ -9,6 +9,9 @@ A case is NAME.json in this directory with exactly one expectation:
             exactly this on stderr, no traceback; and run with `-o DIR`
             it writes nothing into DIR.
 
+A case whose name starts with `compat-2012-` is run with `--compat 2012`
+(qapi-language.md §11/7), every other one without it.
+
 The generator runs with this directory as working directory, so messages
 name files as `NAME.json:3: ...`.  It runs twice, with PYTHONHASHSEED 0 and
 1, and both runs must agree (the output is deterministic).
@@ -94,10 +97,20 @@ def read_text(path: Path) -> str:
     return path.read_bytes().decode('utf-8', errors='replace')
 
 
+COMPAT_2012_PREFIX = 'compat-2012-'
+
+
+def options(name: str) -> List[str]:
+    """The generator options of case NAME, beside its schema."""
+    return ['--compat', '2012'] if name.startswith(COMPAT_2012_PREFIX) \
+        else []
+
+
 def dump_model(gen: Generator, name: str, problems: List[str]) -> GenRun:
     """Run `--dump-model NAME.json` once per hash seed; a difference
     between the runs is added to PROBLEMS.  Returns the first run."""
-    runs = [gen.run(['--dump-model', name + '.json'], CASE_DIR, seed)
+    runs = [gen.run([*options(name), '--dump-model', name + '.json'],
+                    CASE_DIR, seed)
             for seed in HASH_SEEDS]
     first = runs[0]
     for seed, other in zip(HASH_SEEDS[1:], runs[1:]):
@@ -146,8 +159,8 @@ def check_rejected(gen: Generator, name: str, expected: str, run: GenRun,
     # Generating C from a bad schema must fail the same way and write
     # nothing at all.
     with tempfile.TemporaryDirectory(prefix='qapi-case-') as out_dir:
-        gen_run = gen.run(['-o', out_dir, name + '.json'], CASE_DIR,
-                          HASH_SEEDS[0])
+        gen_run = gen.run([*options(name), '-o', out_dir, name + '.json'],
+                          CASE_DIR, HASH_SEEDS[0])
         written = sorted(str(path.relative_to(out_dir))
                          for path in Path(out_dir).rglob('*'))
     if 'Traceback' in gen_run.stderr:

@@ -105,9 +105,11 @@ typedef struct ExpectedCommand {
     unsigned special_features;
 } ExpectedCommand;
 
-/* Every gen'd command in schema order: the included module comes first. */
+/*
+ * Every gen'd command in QEMU's module order: the main module's, then
+ * the included module's, although the include comes first.
+ */
 static const ExpectedCommand expected_commands[] = {
-    { "ks-sub-echo", qmp_marshal_ks_sub_echo, 0, 0 },
     { "ks-no-args", qmp_marshal_ks_no_args, 0, 0 },
     { "ks-inline-args", qmp_marshal_ks_inline_args, 0, 0 },
     { "ks-struct-args", qmp_marshal_ks_struct_args, 0, 0 },
@@ -141,6 +143,7 @@ static const ExpectedCommand expected_commands[] = {
     { "__org.example_ks-downstream", qmp_marshal___org_example_ks_downstream,
       0, 0 },
     { "ks-use-everything", qmp_marshal_ks_use_everything, 0, 0 },
+    { "ks-sub-echo", qmp_marshal_ks_sub_echo, 0, 0 },
 };
 
 static void collect_command(const QmpCommandInfo *info, void *opaque)
@@ -1126,6 +1129,7 @@ static void test_events_each(void)
     qapi_event_send_ks_event_deprecated(NULL);
     qapi_event_send_ks_event_unstable();
     qapi_event_send___org_example_ks_event(&down);
+    qapi_event_send___org_qemu_x_event(true, 3);
     after = g_get_real_time();
 
     assert_event(n++, "KS_SUB_EVENT", "{\"which\": \"beta\"}", before, after);
@@ -1155,6 +1159,8 @@ static void test_events_each(void)
     assert_event(n++, "__org.example_KS_EVENT", "{\"value\":"
                  " {\"__org.example_member\": \"m\", \"x-member\": 1}}",
                  before, after);
+    assert_event(n++, "__ORG.QEMU_X-EVENT", "{\"X-level\": 3}", before,
+                 after);
     g_assert_cmpuint(emitted->len, ==, n);
     events_teardown();
 }
@@ -1219,21 +1225,30 @@ static void test_events_no_emitter(void)
 
 static void test_events_lookup(void)
 {
+    /*
+     * Every event, unconditionally, in QEMU's module order: the main
+     * module's, then those of the included module, although the include
+     * comes before the main module's definitions.
+     */
     static const char *const names[] = {
-        "KS_SUB_EVENT", "KS_EVENT_NO_DATA", "KS_EVENT_INLINE",
-        "KS_EVENT_STRUCT", "KS_EVENT_BOXED", "KS_EVENT_CONDITIONAL",
-        "KS_EVENT_DEPRECATED", "KS_EVENT_UNSTABLE", "__org.example_KS_EVENT",
+        "KS_EVENT_NO_DATA", "KS_EVENT_INLINE", "KS_EVENT_STRUCT",
+        "KS_EVENT_BOXED", "KS_EVENT_CONDITIONAL", "KS_EVENT_DEPRECATED",
+        "KS_EVENT_UNSTABLE", "__org.example_KS_EVENT", "__ORG.QEMU_X-EVENT",
+        "KS_SUB_EVENT",
     };
     int i;
 
-    /* Every event, unconditionally, in schema order. */
     g_assert_cmpint(QAPI_EVENT__MAX, ==, G_N_ELEMENTS(names));
     g_assert_cmpint(QAPIEvent_lookup.size, ==, QAPI_EVENT__MAX);
     for (i = 0; i < QAPI_EVENT__MAX; i++) {
         g_assert_cmpstr(QAPIEvent_lookup.array[i], ==, names[i]);
+        g_assert_cmpstr(QAPIEvent_str(i), ==, names[i]);
     }
-    g_assert_cmpint(QAPI_EVENT_KS_EVENT_CONDITIONAL, ==, 5);
-    g_assert_cmpint(QAPI_EVENT___ORG_EXAMPLE_KS_EVENT, ==, 8);
+    g_assert_cmpint(QAPI_EVENT_KS_EVENT_CONDITIONAL, ==, 4);
+    g_assert_cmpint(QAPI_EVENT___ORG_EXAMPLE_KS_EVENT, ==, 7);
+    /* An experimental prefix in upper case: the name is unchanged. */
+    g_assert_cmpint(QAPI_EVENT___ORG_QEMU_X_EVENT, ==, 8);
+    g_assert_cmpint(QAPI_EVENT_KS_SUB_EVENT, ==, 9);
 
     /* qapi_event_emit() hands the event to the emitter by its name. */
     events_setup();

@@ -175,21 +175,38 @@ def feature_mask(features: List[Feature]) -> str:
 
 
 class MemberView:
-    """What the templates print of an object member."""
+    """What the templates print of an object member.  ACCESS is the
+    member in C ('obj->x', or 'obj->dict.x' in an inline struct, whose
+    visitors take the pointer to the named type holding it); REF is what
+    its visit function takes: '&obj->x', or 'obj' when the member is
+    itself an inline struct, whose view is then INLINE."""
     __slots__ = ('name', 'cname', 'optional', 'flag', 'field_decl', 'visit',
-                 'mask', 'ifcond', 'presence', 'pad', 'inner_pad')
+                 'mask', 'ifcond', 'access', 'ref', 'presence', 'pad',
+                 'inner_pad', 'inline')
 
     def __init__(self, member: ObjectMember, views: '_Views'):
-        assert member.type is not None
+        mtype = member.type
+        assert mtype is not None
         self.name = member.name
         self.cname = views.c_name(member.name)
         self.optional = member.optional
-        c_type, self.visit, flagged = views.type_c(member.type)
+        c_type, self.visit, flagged = views.type_c(mtype)
         self.flag = member.optional and flagged
         self.field_decl = ctypes.decl(c_type, self.cname)
         self.mask = feature_mask(member.features)
         self.ifcond = member.ifcond
-        self.presence = ('obj->has_' if self.flag else 'has_') + self.cname
+        owner = member.owner
+        path = 'obj->'
+        if isinstance(owner, ObjectType) and owner.is_inline():
+            path += owner.inline_path + '.'
+        self.access = path + self.cname
+        self.inline: Optional['TypeView'] = None
+        if isinstance(mtype, ObjectType) and mtype.is_inline():
+            self.inline = views.type(mtype)
+            self.ref = 'obj'
+        else:
+            self.ref = '&' + self.access
+        self.presence = (path + 'has_' if self.flag else 'has_') + self.cname
         self.pad = '    ' * (2 if member.optional else 1)
         self.inner_pad = self.pad + ('    ' if self.mask else '')
 
@@ -241,7 +258,8 @@ class TypeView:
                  'values', 'masked', 'max', 'element_decl', 'element_visit',
                  'members', 'local_members', 'flagless', 'base_tn',
                  'base_public', 'tag_name', 'tag_cname', 'variants',
-                 'branches', 'empty', 'members_may_vanish')
+                 'branches', 'empty', 'members_may_vanish', 'root_tn',
+                 'inlines')
 
     def __init__(self, entity: Type, views: '_Views'):
         self.name = entity.name
@@ -264,6 +282,11 @@ class TypeView:
         self.variants: List[VariantView] = []
         self.branches: List[VariantView] = []
         self.empty = False
+        # An inline struct: the C type of the named struct holding it,
+        # whose pointer its visitors take.  Any struct: its inline
+        # structs, innermost first, whose visitors come before its own.
+        self.root_tn = ''
+        self.inlines: List[TypeView] = []
         # A struct's _members visitor may use none of its parameters: no
         # base, no variants, and no member that is always compiled in.
         self.members_may_vanish = False
@@ -291,6 +314,11 @@ class TypeView:
             self.local_members = views.members(entity.local_members)
             self.flagless = [view for view in self.local_members
                              if view.optional and not view.flag]
+            if entity.is_inline():
+                self.root_tn = c_name(entity.inline_root, False)
+            for view in self.local_members:
+                if view.inline is not None:
+                    self.inlines += view.inline.inlines + [view.inline]
             if entity.base is not None:
                 self.base_tn = ctypes.type_name(entity.base)
                 self.base_public = not entity.base.is_implicit()
@@ -452,19 +480,20 @@ class _ModuleView:
                     if not isinstance(e, BuiltinType)]
         self.enums = views.types([e for e in entities
                                   if isinstance(e, EnumType)])
+        # Inline structs have no C type: their parents hold them.
         compound = [e for e in entities
                     if isinstance(e, (ObjectType, AlternateType, ArrayType))
-                    and e.name != 'q_empty']
+                    and e.name != 'q_empty'
+                    and not (isinstance(e, ObjectType) and e.is_inline())]
         self.structs = views.types(_definition_order(compound))
         self.typedefs = views.types(compound)
         self.freeable = views.types(
             [e for e in compound
              if isinstance(e, ArrayType) or not e.is_implicit()])
+        in_compound = {id(e) for e in compound}
         self.visited = views.types(
             [e for e in entities
-             if isinstance(e, (EnumType, ObjectType, AlternateType,
-                               ArrayType))
-             and e.name != 'q_empty'])
+             if isinstance(e, EnumType) or id(e) in in_compound])
         commands = [e for e in entities if isinstance(e, Command) and e.gen]
         self.commands = views.callables(commands)
         self.events = views.callables([e for e in entities
@@ -550,9 +579,10 @@ class _Generator:
     def render_schema_wide(self) -> None:
         schema, prefix, views = self.schema, self.prefix, self.views
         main = next(m for m in schema.modules if m.is_main)
-        commands = views.callables([e for e in schema.entities
+        entities = list(schema.in_output_order())
+        commands = views.callables([e for e in entities
                                     if isinstance(e, Command) and e.gen])
-        events = views.callables([e for e in schema.entities
+        events = views.callables([e for e in entities
                                   if isinstance(e, Event)])
         init = prefix + 'qapi-init-commands'
         emit = prefix + 'qapi-emit-events'

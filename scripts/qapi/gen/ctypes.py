@@ -14,9 +14,12 @@ def type_name(entity: Type) -> str:
 
 
 def is_pointer(entity: Type) -> bool:
-    """Whether values of the type are held by pointer."""
+    """Whether values of the type are held by pointer (inline structs of
+    the 2012 form are held by value)."""
     if isinstance(entity, BuiltinType):
         return entity.c_type.endswith('*')
+    if isinstance(entity, ObjectType):
+        return not entity.is_inline()
     return not isinstance(entity, EnumType)
 
 

@@ -53,9 +53,10 @@ class Introspection:
         self.used: Dict[str, Type] = {}
         self.queue: List[Type] = []
         self.names: Dict[str, str] = {}
-        for entity in schema.entities:
+        for entity in schema.in_output_order():
             if isinstance(entity, Command):
-                self._command(entity)
+                if not entity.unchecked:    # (its types are unknown)
+                    self._command(entity)
             elif isinstance(entity, Event):
                 self._event(entity)
         done = 0
@@ -69,7 +70,8 @@ class Introspection:
     # Names
 
     def _assign_numbers(self) -> None:
-        order = {id(e): i for i, e in enumerate(self.schema.entities)}
+        order = {id(e): i
+                 for i, e in enumerate(self.schema.in_output_order())}
         listed = sorted((t for t in self.used.values()
                          if not isinstance(t, (BuiltinType, ArrayType))),
                         key=lambda t: order[id(t)])
