@@ -916,7 +916,8 @@ static void add_command_info(const QmpCommandInfo *info, void *opaque)
     json_object *list = opaque;
     json_object *entry;
 
-    if (!info->enabled || !strcmp(info->name, "qmp_capabilities")
+    /* qmp_capabilities included, as QEMU lists it (qmp-protocol.md §3/2) */
+    if (!info->enabled
         || qapi_compat_policy_refuses(info->special_features)) {
         return;
     }
