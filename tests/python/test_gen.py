@@ -10,7 +10,7 @@ import stat
 import sys
 import tempfile
 import unittest
-from typing import Dict, Iterator
+from typing import Dict, Iterator, List
 from contextlib import contextmanager
 from unittest import mock
 
@@ -90,6 +90,57 @@ class ParallelTest(unittest.TestCase):
                 self.files(2)
         self.assertTrue(calls)
         self.assertTrue(_no_child_left())
+
+
+class OutputOrderTest(unittest.TestCase):
+    """QEMU's module order (qapi-language.md §3.0/3) in the schema-wide
+    files: the main module's definitions, also those after an include,
+    then each module in the order of its first inclusion."""
+
+    FILES = {
+        'main.json': "{ 'event': 'MAIN_FIRST' }\n"
+                     "{ 'include': 'outer.json' }\n"
+                     "{ 'command': 'main-cmd' }\n"
+                     "{ 'event': 'MAIN_LAST' }\n"
+                     "{ 'include': 'other.json' }\n",
+        'outer.json': "{ 'event': 'OUTER' }\n"
+                      "{ 'include': 'inner.json' }\n"
+                      "{ 'command': 'outer-cmd' }\n",
+        'inner.json': "{ 'event': 'INNER' }\n"
+                      "{ 'command': 'inner-cmd' }\n",
+        'other.json': "{ 'include': 'inner.json' }\n"
+                      "{ 'event': 'OTHER' }\n",
+    }
+    EVENTS = ['MAIN_FIRST', 'MAIN_LAST', 'OUTER', 'INNER', 'OTHER']
+    COMMANDS = ['main-cmd', 'outer-cmd', 'inner-cmd']
+
+    def setUp(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        for name, text in self.FILES.items():
+            with open(os.path.join(tmp.name, name), 'w') as f:
+                f.write(text)
+        self.files = gen.generate(QAPISchema(os.path.join(
+            tmp.name, 'main.json'))).files         # type: ignore
+
+    def order(self, path: str, names: List[str], pattern: str) -> List[str]:
+        text = self.files[path]
+        found = [(text.index(pattern % name), name) for name in names]
+        return [name for _, name in sorted(found)]
+
+    def test_events(self) -> None:
+        self.assertEqual(self.order('qapi-emit-events.h', self.EVENTS,
+                                    'QAPI_EVENT_%s,'), self.EVENTS)
+
+    def test_registration(self) -> None:
+        self.assertEqual(self.order('qapi-init-commands.c', self.COMMANDS,
+                                    '"%s"'), self.COMMANDS)
+
+    def test_introspection(self) -> None:
+        entries = ['MAIN_FIRST', 'main-cmd', 'MAIN_LAST', 'OUTER',
+                   'outer-cmd', 'INNER', 'inner-cmd', 'OTHER']
+        self.assertEqual(self.order('qapi-introspect.c', entries,
+                                    'QLIT_QSTR("%s")'), entries)
 
 
 class SignatureTest(unittest.TestCase):
