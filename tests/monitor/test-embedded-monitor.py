@@ -136,8 +136,9 @@ class EmbeddedMonitorTest(unittest.TestCase):
 
         a.send({'execute': 'query-commands', 'id': 'q'})
         commands = {c['name'] for c in a.message()['return']}
-        self.assertEqual(commands, {'count', 'query-version',
-                                    'query-commands', 'query-qmp-schema'})
+        self.assertEqual(commands, {'count', 'qmp_capabilities',
+                                    'query-version', 'query-commands',
+                                    'query-qmp-schema'})
 
         self.proc.send_signal(signal.SIGTERM)
         self.assertEqual(self.proc.wait(timeout=TIMEOUT), 0)
