@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # qapikit: the entry points.  meson + ninja do the real work; this file
 # installs what they need, configures the build directories and prints one
 # summary line after the tests.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Write a large synthetic QAPI schema for benchmarking the generator.
 
   gen-schema.py [--structs N] [--members N] [--enums N] [--commands N]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qmp-bench-client: the measuring half of bench/qmp-bench.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Visitor throughput: JSON text -> C struct -> JSON text through the
  * generated visitors of bench/bench.json, against json-c's own parse and

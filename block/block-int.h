@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: what the node core (block.c) and the format
  * drivers (raw.c, qcow2*.c) share.  Private to block/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: the node core.  Opening a file, detecting its
  * format, opening its backing chain, and dispatching I/O to the format

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The QMP commands of qapi/block.json: query-block and the three
  * snapshot commands, which share block_snapshot_group().

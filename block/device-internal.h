@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private to block/device.c, snapshot.c, state.c and blockdev.c: the
  * registry's insides.

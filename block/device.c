@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Named block devices and their registry (<qapikit/block-device.h>).
  */

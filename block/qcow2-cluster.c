@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: qcow2 guest I/O.  Reads map guest clusters
  * through L1/L2 and fall through the backing chain; writes allocate with

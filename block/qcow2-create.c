@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: creating a qcow2 version 3 image with the layout
  * of qcow2-format.md §6 (the one `qemu-img create` gives): header,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: qcow2 refcounts (every width of §5), cluster
  * allocation at the end of the file, new refcount blocks and the growth

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: the qcow2 driver's private state and the
  * functions its files share (qcow2.c: open, header, metadata cache;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: the raw driver.  Guest offset = file offset; the
  * virtual size is the file size.

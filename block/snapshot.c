@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Group snapshots in three phases (qcow2-format.md §11): prepare
  * everything that can fail, pivot with no failure point left, or undo

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The state directory of qapikit-blockd (`--state DIR`): which image
  * each device is on, recorded durably before a snapshot group replies,

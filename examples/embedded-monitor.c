@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * embedded-monitor: a complete program that embeds qapikit's QMP monitor.
  *

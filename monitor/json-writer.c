@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit monitor: server messages as 7-bit ASCII JSON lines.
  */

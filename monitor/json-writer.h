@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit monitor: server messages on the wire (qmp-protocol.md §1/6-8).
  *

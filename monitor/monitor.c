@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit monitor: the QMP server (qmp-protocol.md §1-§5, §9-§11).
  *

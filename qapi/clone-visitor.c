@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: the clone visitor, for qapi_clone().
  *

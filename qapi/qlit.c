@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: introspection literals to json-c (qapi-language.md
  * §13.6), with the output policy applied for query-qmp-schema.

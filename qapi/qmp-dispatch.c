@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: the QMP dispatcher (qmp-protocol.md §4, §5).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: events (qmp-protocol.md §9).
  */

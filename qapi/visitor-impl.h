@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime, private: what a visitor implementation provides.
  *

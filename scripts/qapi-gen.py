@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """qapi-gen.py: compile a QAPI schema into C for the qapikit runtime.
 
 See docs/ and shared qapi-language.md §12 for the command line.

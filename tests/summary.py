@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Print the one-line summary of a meson test run.
 
   summary.py BUILDDIR

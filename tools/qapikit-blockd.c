@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit-blockd: the block daemon.  QMP (the monitor of libqapikit) in
  * front of the block layer (named devices, group snapshots).

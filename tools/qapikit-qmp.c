@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit-qmp: send one QMP command to a server and print the reply, or
  * follow the server's events.  Works against qapikit-blockd and any other

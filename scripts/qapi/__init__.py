@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """qapikit's QAPI schema compiler.
 
 The package is layered; each layer only uses the ones before it:

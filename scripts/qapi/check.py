@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shape checks on raw definitions: step 2 of qapi-language.md §9.1.
 
 Each definition is checked in order: meta key, name, doc, missing keys,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Name mangling and C condition printing, shared by every layer."""
 
 import re

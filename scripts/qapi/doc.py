@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Doc blocks (qapi-language.md §10): their sections and their checks.
 
 parse_doc() runs while reading (step 1 of §9.1) and raises the syntax

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The --dump-model backend: the checked model as stable text.
 
 The format is documented in tests/qapi-schema/README.md; golden tests

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """QAPIError: the one kind of diagnostic the compiler produces."""
 
 from typing import List, Optional, Tuple

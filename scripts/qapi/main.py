@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line of qapi-gen.py (qapi-language.md §12.1)."""
 
 import argparse

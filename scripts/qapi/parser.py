@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading schema files: text -> top-level expressions and doc blocks.
 
 This is step 1 of qapi-language.md §9.1: lexical and grammar errors,

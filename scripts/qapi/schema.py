@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The checked model of a schema (steps 3 and 4 of qapi-language.md §9.1).
 
 QAPISchema builds one entity per definition, plus the predefined and

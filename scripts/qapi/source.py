@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Source positions: which file, which line, and how we got there."""
 
 from typing import List, Optional

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blockio: a command-line program over the image-node API
  * (<qapikit/block.h>), used by the tests and the qcow2 benchmark.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers shared by the image-node tests: running blockio, qemu-img and
 qemu-io, and skipping (exit 77) when QEMU's tools are missing."""
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * An LD_PRELOAD shim for the fault tests (test_qcow2_faults.py): it counts
  * the pwrite and fdatasync calls of a process and, at the Nth one, either

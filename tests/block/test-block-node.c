@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the image-node layer (<qapikit/block.h>) that need no
  * QEMU tool: refcount entry packing for every width, the create/open

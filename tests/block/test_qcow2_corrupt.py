@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Corrupt and unsupported qcow2 images: a generated corpus, each case an
 error with a clear message and never a crash; plus what must be kept or
 cleared when an image with unknown fields is written (§2, §3, §7.4)."""

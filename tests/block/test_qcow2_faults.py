@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Failure paths: a writer that dies, or whose I/O fails, at each pwrite or
 fdatasync in turn (tests/block/faultshim.c, loaded with LD_PRELOAD).
 

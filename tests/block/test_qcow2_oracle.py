@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The qcow2 driver against QEMU's tools: layout of new overlays, chains in
 qemu-img info, data written by us read by qemu-io and qemu-img compare,
 images written by qemu-img/qemu-io read by us, refcount table growth."""

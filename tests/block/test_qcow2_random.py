@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Randomized: random patterns at random offsets and lengths, written
 through our qcow2 driver and into an in-memory model of the disk, across
 several snapshot layers (each a new overlay whose backing is the previous

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A small harness for the block tests over QMP: the real qapikit-blockd
 on a real unix socket, with images in a scratch directory.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers of the block device tests: a scratch directory with base
  * images, file digests and directory listings, qemu-img as the oracle.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The QMP handlers of qapi/block.json through qmp_dispatch(), as
  * clients use them: query-block's shape (block-qmp.md), the three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query-block's io-status (block-qmp.md): "ok" until a write or flush on
  * the device fails, then "nospace" when it failed for lack of space and

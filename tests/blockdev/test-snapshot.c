@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The group snapshot through the C API (<qapikit/block-device.h>):
  * groups of 1, 2 and 16 devices, every failure class with its class and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Group snapshots over QMP through the real daemon (qcow2-format.md §11).
 
 Groups of 1, 2 and 16 devices with each of the three commands; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The C generated with --compat 2012 (qapi-language.md §11/7) for
  * disks-2012.json: inline anonymous structs are nested C structs held by

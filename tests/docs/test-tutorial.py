@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """docs/adding-a-command.md works exactly as written.
 
 Takes the tutorial's schema (the ```json block), its C file (the ```c

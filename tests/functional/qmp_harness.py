@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared harness of the functional tests: the real daemon on real sockets.
 
 The tests are black-box: they start the qapikit-blockd binary named by the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tools/qapikit-qmp, the command-line client: against a scripted QMP
 server written here (to see exactly what it sends) and against the real
 daemon."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """qapikit-blockd as a program: listeners (unix socket modes, stale and
 foreign files, TCP, stdio, several at once), exit on SIGTERM, SIGINT and
 quit, --help and --version.  Each test runs a daemon of its own."""

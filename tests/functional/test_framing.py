@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Framing (qmp-protocol.md §1): pipelined and split requests, whitespace,
 top-level numbers, end of input, disconnects; against the real daemon."""
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Out-of-band execution (qmp-protocol.md §10), against the real daemon."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Bad input and recovery (qmp-protocol.md §7-§8) and the input limits:
 garbage bytes, every kind of JSON error, oversize and deeply nested
 requests; against the real daemon."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Compile the C that qapi-gen.py writes for each given schema with each
 given compiler at the project's warning level, with and without -p,
 with every TEST_IF_ condition defined and with none (qapi-language.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * query-qmp-schema's reply, checked by reading it back with the runtime's
  * own SchemaInfo types (qapi/runtime/introspect.json) through the strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Throughput of the monitor's JSON reader against json-c's tokener
  * (json_tokener_parse_ex) on the same input, side by side.  Not a test:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit-blockd's command line: file names are bytes.  The daemon is
  * started (path in argv[1], or $QAPIKIT_BLOCKD) in the C locale with a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test embedded-monitor: examples/embedded-monitor.c, run as a user would.
 
     test-embedded-monitor.py PROGRAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the monitor's incremental JSON reader against
  * qmp-protocol.md §7 (both tables), §8 (the recovery table), §5/3 (numbers

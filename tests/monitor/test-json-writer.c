@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monitor's output writer (monitor/json-writer.c): json-c's text made
  * 7-bit ASCII (qmp-protocol.md §1/6-8), every escape and every kind of

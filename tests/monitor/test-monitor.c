@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The QMP monitor (qapikit/monitor.h) driven over socket pairs and real
  * listeners: greeting, negotiation (qmp-protocol.md §3), id echo (§5),

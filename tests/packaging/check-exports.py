@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test exported-symbols: libqapikit exports exactly the list of
 qapi/libqapikit.map, and that list is what the headers declare public.
 

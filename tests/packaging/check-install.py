@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test install: `meson install` into a DESTDIR, then use what it put
 there, and nothing else, the way a user of the installed qapikit would.
 

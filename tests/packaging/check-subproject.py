@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test subproject: qapikit used as a subproject by a parent meson
 project (tests/packaging/subproject-test/), which gets the generator and
 the runtime through meson.override_find_program('qapi-gen') and

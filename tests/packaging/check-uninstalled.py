@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Test pkgconfig-uninstalled: code built against the build tree through
 BUILD/meson-uninstalled/qapikit-uninstalled.pc.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The handlers of tests/packaging/qemu-style.json and a main() that
  * drives the generated code through the installed libqapikit: it is

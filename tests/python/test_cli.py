@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """qapi-gen.py's command line (qapi-language.md §12.1): exit statuses,
 usage errors, unreadable schemas, and that errors never leave files or
 tracebacks behind."""

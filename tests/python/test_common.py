@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Unit tests of qapi.common: C names, enum constants, C conditions.
 
 The expected values come from qapi-language.md §7.4 (C names), §7.5

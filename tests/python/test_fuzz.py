@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """No schema text makes the front end crash.
 
 Mutates the generator test cases (random insertions of schema tokens,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of the C backends' machinery (qapi.gen): rendering in two
 processes gives the same files as in one, and fails cleanly; the
 'signature' filter; the cache of compiled templates.

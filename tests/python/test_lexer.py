@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of the lexical layer (qapi-language.md §1): qapi.parser.Lexer,
 qapi.parser.column and the file reading of qapi.parser.read_schema.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The README's "Write your first schema" example works as printed.
 
 The test takes the schema and both printed outputs from README.md, runs

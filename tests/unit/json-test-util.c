@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "json-test-util.h"
 
 #include <glib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers the unit tests share for looking at json-c values. */
 #ifndef JSON_TEST_UTIL_H
 #define JSON_TEST_UTIL_H

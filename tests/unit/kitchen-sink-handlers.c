@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Handlers of the kitchen sink's commands; see kitchen-sink-handlers.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Handlers of the kitchen sink's commands (every qmp_* that
  * qapi-commands.h and qapi-commands-qapi-schema-test-sub.h declare), for

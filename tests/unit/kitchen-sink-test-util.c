@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the kitchen-sink unit tests share; see kitchen-sink-test-util.h.
  */

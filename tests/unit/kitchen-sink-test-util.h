@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the kitchen-sink unit tests share: JSON parsing, a table of the
  * kitchen-sink types (and the built-ins) that a corpus file can name,

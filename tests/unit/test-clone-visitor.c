@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapi_clone(): equal, and independent of the original.
  */

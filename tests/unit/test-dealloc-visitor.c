@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The dealloc visitor: whole, empty and half-built objects.  Leaks show
  * under valgrind or ASan; the assertions check what can be seen.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Enum lookups, and the runtime's small pieces: the error domain, the
  * null value, the compatibility policy, the kinds of visitors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The JSON input visitor: strictness and the paths in its messages.
  */

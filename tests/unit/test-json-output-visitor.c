@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The JSON output visitor, and round trips JSON -> C -> JSON.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: bad input to the kitchen sink's generated visitors, over
  * the corpus tests/unit/corpus/bad-input/ ($KS_CORPUS_DIR/bad-input at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the kitchen sink's generated commands and events through
  * the runtime: qmp_init_marshal() registration (qapi-language.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: round trips of the kitchen sink's types, JSON -> C (JSON
  * input visitor) -> JSON (JSON output visitor), over the corpus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the kitchen sink's generated types and visitors
  * (qapi-language.md §3, §4, §8, §11, §13.1-§13.3) through the runtime's

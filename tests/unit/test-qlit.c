@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: introspection literals to json-c, and query-qmp-schema's
  * filtering by the output policy (qapi-language.md §6/3, §13.6).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the command registry and qmp_dispatch() (qmp-protocol.md
  * §4, §5), with hand-written marshallers registered by hand.

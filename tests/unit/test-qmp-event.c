@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: building and delivering events (qmp-protocol.md §9,
  * qapi-language.md §3.6, §13.5).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hand-written types and visitors for the runtime's unit tests, in the
  * shape the schema compiler generates (qapi-language.md §13), so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: named devices, atomic group snapshots and the
  * daemon's state directory.

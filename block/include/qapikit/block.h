@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: image nodes (raw and qcow2) and their backing
  * chains.

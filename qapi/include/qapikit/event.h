@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: events (qapi-language.md §3.6/2, §13.5).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: the introspection literal (qapi-language.md §13.6).
  *

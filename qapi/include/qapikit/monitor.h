@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit monitor: a QMP server on GIO (shared/docs/qmp-protocol.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qapikit runtime: the Visitor interface that every generated
  * visit_type_X() function drives.

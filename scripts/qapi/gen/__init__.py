@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The C backends: render every output file of qapi-language.md §12.2.
 
 generate() renders each module's files from the Jinja2 templates in

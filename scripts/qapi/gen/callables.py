@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What the commands and events backends need to know of a command or
 event: its C parameters and how the generated code passes them."""
 

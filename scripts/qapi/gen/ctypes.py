@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """How schema entities look in C (qapi-language.md §8, §13)."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The introspection backend (qapi-language.md §13.6): the SchemaInfo
 list of query-qmp-schema as a static QLitObject tree."""
 

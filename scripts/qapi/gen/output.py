@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Writing generated files: all or nothing, and only what changed.
 
 The backends render every file in memory first; write() runs only after

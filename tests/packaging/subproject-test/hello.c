@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The parent project's program: the handler of its one command, and a
  * main() that dispatches a request through libqapikit and checks the
