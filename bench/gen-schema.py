@@ -8,7 +8,7 @@
 
 writes DIR/schema.json, which includes DIR/mod-NN.json, with the
 definitions spread over the modules in shuffled order.  The schema is valid
-per shared/docs/qapi-language.md and uses the language the way real schemas
+per docs/spec/qapi-language.md and uses the language the way real schemas
 do: built-in, enum, struct, array, union and alternate member types,
 optional members, references forward and backward, struct bases, flat
 unions with an inline or named base, alternates, commands with inline or

@@ -12,7 +12,7 @@
  *
  * Speed matters more than generality here: requests are fixed byte
  * strings, replies are counted by their CR LF (a server message never
- * contains CR or LF, qmp-protocol.md §1/6) and checked to be replies,
+ * contains CR or LF, docs/spec/qmp-protocol.md §1/6) and checked to be replies,
  * not parsed.  The same code measures every server.
  */
 

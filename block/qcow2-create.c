@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: creating a qcow2 version 3 image with the layout
- * of qcow2-format.md §6 (the one `qemu-img create` gives): header,
+ * of docs/spec/qcow2-format.md §6 (the one `qemu-img create` gives): header,
  * refcount table, refcount block(s), L1 table; the file ends after the
  * last L1 entry.
  */

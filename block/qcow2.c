@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * qapikit block layer: the qcow2 driver, opening an image (every check of
- * qcow2-format.md §9), the metadata cache, corruption reports, close.
+ * docs/spec/qcow2-format.md §9), the metadata cache, corruption reports, close.
  */
 #include <stdarg.h>
 #include <string.h>

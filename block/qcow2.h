@@ -4,7 +4,7 @@
  * functions its files share (qcow2.c: open, header, metadata cache;
  * qcow2-refcount.c: refcounts and cluster allocation; qcow2-cluster.c:
  * guest I/O and the ordered write-back; qcow2-create.c: new images).
- * On-disk format: shared/docs/qcow2-format.md.
+ * On-disk format: docs/spec/qcow2-format.md.
  */
 #ifndef QAPIKIT_QCOW2_H
 #define QAPIKIT_QCOW2_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Group snapshots in three phases (qcow2-format.md §11): prepare
+ * Group snapshots in three phases (docs/spec/qcow2-format.md §11): prepare
  * everything that can fail, pivot with no failure point left, or undo
  * what the prepare phase made.
  */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit monitor: the incremental JSON reader (qmp-protocol.md §7, §8).
+ * qapikit monitor: the incremental JSON reader (docs/spec/qmp-protocol.md §7,
+ * §8).
  *
  * A byte-at-a-time lexer feeds a parser that builds the json-c tree as
  * tokens complete.  Containers are attached to their parent when they

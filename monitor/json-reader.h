@@ -3,7 +3,7 @@
  * qapikit monitor: the incremental JSON reader.
  *
  * Turns a byte stream into top-level JSON values (json-c trees) as
- * shared/docs/qmp-protocol.md §1, §7 and §8 specify: no framing, any
+ * docs/spec/qmp-protocol.md §1, §7 and §8 specify: no framing, any
  * split of the input, strict RFC 8259 plus single-quoted strings, limits
  * on depth, size and tokens, and the recovery state machine of §8 (at
  * most one error per run of bad input; the rest of a broken value is

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit monitor: server messages on the wire (qmp-protocol.md §1/6-8).
+ * qapikit monitor: server messages on the wire (docs/spec/qmp-protocol.md
+ * §1/6-8).
  *
  * json-c writes raw UTF-8 and passes invalid bytes through; QMP output is
  * 7-bit ASCII.  qmp_append_message() serialises a message with json-c

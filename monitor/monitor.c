@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit monitor: the QMP server (qmp-protocol.md §1-§5, §9-§11).
+ * qapikit monitor: the QMP server (docs/spec/qmp-protocol.md §1-§5, §9-§11).
  *
  * Sessions, listeners and the scheduler.  A session reads into its JSON
  * reader, which queues requests (in-band, or out-of-band once
@@ -917,7 +917,8 @@ static void add_command_info(const QmpCommandInfo *info, void *opaque)
     json_object *list = opaque;
     json_object *entry;
 
-    /* qmp_capabilities included, as QEMU lists it (qmp-protocol.md §3/2) */
+    /* qmp_capabilities included, as QEMU lists it (docs/spec/qmp-protocol.md
+     * §3/2) */
     if (!info->enabled
         || qapi_compat_policy_refuses(info->special_features)) {
         return;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit runtime: introspection literals to json-c (qapi-language.md
+ * qapikit runtime: introspection literals to json-c (docs/spec/qapi-language.md
  * §13.6), with the output policy applied for query-qmp-schema.
  */
 

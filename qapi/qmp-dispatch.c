@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit runtime: the QMP dispatcher (qmp-protocol.md §4, §5).
+ * qapikit runtime: the QMP dispatcher (docs/spec/qmp-protocol.md §4, §5).
  */
 
 /* The runtime logs in its own domain; the unit tests expect it. */

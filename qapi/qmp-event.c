@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit runtime: events (qmp-protocol.md §9).
+ * qapikit runtime: events (docs/spec/qmp-protocol.md §9).
  */
 
 /* The runtime logs in its own domain; the unit tests expect it. */
@@ -10,7 +10,7 @@
 
 #include <qapikit/event.h>
 
-/* Everything runs on one GMainContext (architecture.md): no lock. */
+/* Everything runs on one GMainContext (docs/spec/architecture.md): no lock. */
 static QapiEventEmitter event_emitter;
 static void *event_emitter_opaque;
 

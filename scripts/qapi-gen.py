@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """qapi-gen.py: compile a QAPI schema into C for the qapikit runtime.
 
-See docs/ and shared qapi-language.md §12 for the command line.
+See docs/ and shared docs/spec/qapi-language.md §12 for the command line.
 """
 
 import os

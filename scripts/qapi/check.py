@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Shape checks on raw definitions: step 2 of qapi-language.md §9.1.
+"""Shape checks on raw definitions: step 2 of docs/spec/qapi-language.md §9.1.
 
 Each definition is checked in order: meta key, name, doc, missing keys,
 unknown keys, the shape of its kind, 'if', 'features', flags.  What

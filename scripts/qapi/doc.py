@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Doc blocks (qapi-language.md §10): their sections and their checks.
+"""Doc blocks (docs/spec/qapi-language.md §10): their sections and their checks.
 
 parse_doc() runs while reading (step 1 of §9.1) and raises the syntax
 errors; the cross-checks against the model run in schema.py through

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The command line of qapi-gen.py (qapi-language.md §12.1)."""
+"""The command line of qapi-gen.py (docs/spec/qapi-language.md §12.1)."""
 
 import argparse
 import gc

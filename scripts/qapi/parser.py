@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Reading schema files: text -> top-level expressions and doc blocks.
 
-This is step 1 of qapi-language.md §9.1: lexical and grammar errors,
+This is step 1 of docs/spec/qapi-language.md §9.1: lexical and grammar errors,
 include and pragma directives, doc block framing and syntax, in file
 order.  The result is a ParsedSchema: every definition as a plain dict
 (keys in schema order) with its position and doc block, the free-form

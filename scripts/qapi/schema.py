@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The checked model of a schema (steps 3 and 4 of qapi-language.md §9.1).
+"""The checked model of a schema (steps 3 and 4 of docs/spec/qapi-language.md
+§9.1).
 
 QAPISchema builds one entity per definition, plus the predefined and
 implicit ones, then checks every entity in definition order.  Entities
@@ -803,7 +804,7 @@ QTYPE_VALUES = ('none', 'qnull', 'qnum', 'qstring', 'qdict', 'qlist',
 
 class QAPISchema:
     """The checked model of the schema in file FNAME.  Raises QAPIError
-    on the first error, in the order of qapi-language.md §9.1."""
+    on the first error, in the order of docs/spec/qapi-language.md §9.1."""
 
     def __init__(self, fname: str, compat: Optional[str] = None):
         # --compat 2012 (§11/7): QEMU's 2012 rules.

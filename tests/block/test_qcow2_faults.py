@@ -6,7 +6,7 @@ fdatasync in turn (tests/block/faultshim.c, loaded with LD_PRELOAD).
 After each run the image must pass `qemu-img check` (exit 0, or 3 for
 leaks only: never 2) and every guest byte must be either its old value or
 a value a write put there: never stale file content or zeros from a
-cluster whose data was not written (qcow2-format.md §7.2)."""
+cluster whose data was not written (docs/spec/qcow2-format.md §7.2)."""
 
 from __future__ import annotations
 

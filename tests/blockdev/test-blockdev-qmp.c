@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The QMP handlers of qapi/block.json through qmp_dispatch(), as
- * clients use them: query-block's shape (block-qmp.md), the three
+ * clients use them: query-block's shape (docs/spec/block-qmp.md), the three
  * snapshot commands with their error classes on the wire, transaction
  * (abort, empty, unknown action types), and the BLOCK_SNAPSHOT_GROUP
  * event.

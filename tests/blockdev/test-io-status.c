@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * query-block's io-status (block-qmp.md): "ok" until a write or flush on
- * the device fails, then "nospace" when it failed for lack of space and
+ * query-block's io-status (docs/spec/block-qmp.md): "ok" until a write or flush
+ * on the device fails, then "nospace" when it failed for lack of space and
  * "failed" otherwise.
  *
  * The failures are real system call failures: this executable defines

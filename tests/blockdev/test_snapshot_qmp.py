@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Group snapshots over QMP through the real daemon (qcow2-format.md §11).
+"""Group snapshots over QMP through the real daemon (docs/spec/qcow2-format.md
+§11).
 
 Groups of 1, 2 and 16 devices with each of the three commands; every
 failure class with its reply, and after each failure: every device on

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The C generated with --compat 2012 (qapi-language.md §11/7) for
+ * The C generated with --compat 2012 (docs/spec/qapi-language.md §11/7) for
  * disks-2012.json: inline anonymous structs are nested C structs held by
  * value, visited as nested JSON objects with the same strictness as any
  * struct, and errors name their path ('geometry.layout.sectors').

@@ -4,7 +4,7 @@
 The tests are black-box: they start the qapikit-blockd binary named by the
 environment variable QAPIKIT_BLOCKD (meson passes it), talk to it over
 unix or TCP sockets with a raw client that checks every byte the server
-writes against qmp-protocol.md §1 (one JSON object per message, CR LF
+writes against docs/spec/qmp-protocol.md §1 (one JSON object per message, CR LF
 after it, 7-bit ASCII, valid JSON), and stop it at the end, checking its
 exit status and that no process is left behind.
 
@@ -47,7 +47,7 @@ NO_ID = object()
 
 
 class ProtocolViolation(AssertionError):
-    """The server wrote something qmp-protocol.md does not allow."""
+    """The server wrote something docs/spec/qmp-protocol.md does not allow."""
 
 
 class JsonInt(int):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The request checks of qmp-protocol.md §4, in their order, and the error
-classes reachable on the daemon (§6), against the real daemon."""
+"""The request checks of docs/spec/qmp-protocol.md §4, in their order, and the
+error classes reachable on the daemon (§6), against the real daemon."""
 
 from __future__ import annotations
 

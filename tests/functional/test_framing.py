@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Framing (qmp-protocol.md §1): pipelined and split requests, whitespace,
-top-level numbers, end of input, disconnects; against the real daemon."""
+"""Framing (docs/spec/qmp-protocol.md §1): pipelined and split requests,
+whitespace, top-level numbers, end of input, disconnects; against the real
+daemon."""
 
 from __future__ import annotations
 

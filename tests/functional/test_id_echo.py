@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The id echo of qmp-protocol.md §5/2-3 for every JSON type, and the
+"""The id echo of docs/spec/qmp-protocol.md §5/2-3 for every JSON type, and the
 7-bit ASCII output of §1/7, against the real daemon."""
 
 from __future__ import annotations

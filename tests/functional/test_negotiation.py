@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Greeting (qmp-protocol.md §2), capability negotiation (§3) and the
+"""Greeting (docs/spec/qmp-protocol.md §2), capability negotiation (§3) and the
 commands every monitor provides (§3/2), against the real daemon."""
 
 from __future__ import annotations

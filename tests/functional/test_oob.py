@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Out-of-band execution (qmp-protocol.md §10), against the real daemon."""
+"""Out-of-band execution (docs/spec/qmp-protocol.md §10), against the real
+daemon."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class OobTest(DaemonTestCase):
         name = self.oob_command(client)
         if name is None:
             self.skipTest("the daemon's schema has no allow-oob command "
-                          "(qmp-protocol.md §10/2 asks for one)")
+                          "(docs/spec/qmp-protocol.md §10/2 asks for one)")
         return name
 
     def test_greeting_offers_oob(self) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Bad input and recovery (qmp-protocol.md §7-§8) and the input limits:
-garbage bytes, every kind of JSON error, oversize and deeply nested
+"""Bad input and recovery (docs/spec/qmp-protocol.md §7-§8) and the input
+limits: garbage bytes, every kind of JSON error, oversize and deeply nested
 requests; against the real daemon."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from qmp_harness import DaemonTestCase, RawClient
 
 MARKER = b'{"execute": "query-version", "id": "marker"}'
 
-# The request limit: the monitor's default is 16 MiB, qmp-protocol.md §7
-# says 64 MiB; go past both.
+# The request limit: the monitor's default is 16 MiB, docs/spec/qmp-protocol.md
+# §7 says 64 MiB; go past both.
 OVERSIZE = 64 * 1024 * 1024 + 64 * 1024
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Many sessions (qmp-protocol.md §11), events to every negotiated session
-(§9) and a client that stops reading (§1/13); against the real daemon."""
+"""Many sessions (docs/spec/qmp-protocol.md §11), events to every negotiated
+session (§9) and a client that stops reading (§1/13); against the real
+daemon."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Compile the C that qapi-gen.py writes for each given schema with each
 given compiler at the project's warning level, with and without -p,
-with every TEST_IF_ condition defined and with none (qapi-language.md
+with every TEST_IF_ condition defined and with none (docs/spec/qapi-language.md
 §12).  meson compiles the kitchen sink with its own compiler already;
 this adds clang, and compiles schemas the build does not (QEMU's 2012
 schemas, with --compat 2012).

@@ -2,8 +2,8 @@
 /*
  * query-qmp-schema's reply, checked by reading it back with the runtime's
  * own SchemaInfo types (qapi/runtime/introspect.json) through the strict
- * JSON input visitor, and by the rules of qapi-language.md §13.6: every
- * name listed once, every type that is referred to listed, commands and
+ * JSON input visitor, and by the rules of docs/spec/qapi-language.md §13.6:
+ * every name listed once, every type that is referred to listed, commands and
  * events first, integer types as 'int', arrays as '[T]'.
  */
 #include <qapikit/introspect.h>
@@ -125,7 +125,7 @@ static void test_kitchen_sink(void)
     g_assert_null(find(list, "int8"));
 }
 
-/* The seed's command looks as qapi-language.md §13.6 shows it. */
+/* The seed's command looks as docs/spec/qapi-language.md §13.6 shows it. */
 static void test_project_schema(void)
 {
     g_autoptr(SchemaInfoList) list = check_schema(&qmp_schema_qlit);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the monitor's incremental JSON reader against
- * qmp-protocol.md §7 (both tables), §8 (the recovery table), §5/3 (numbers
- * keep their source text), §1/5 and §1/12 (top-level numbers, end of
+ * docs/spec/qmp-protocol.md §7 (both tables), §8 (the recovery table), §5/3
+ * (numbers keep their source text), §1/5 and §1/12 (top-level numbers, end of
  * input).  Every table input is also fed byte by byte and in random
  * splits (fixed seeds), which must give the same callbacks.
  */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The monitor's output writer (monitor/json-writer.c): json-c's text made
- * 7-bit ASCII (qmp-protocol.md §1/6-8), every escape and every kind of
- * malformed UTF-8.
+ * 7-bit ASCII (docs/spec/qmp-protocol.md §1/6-8), every escape and every kind
+ * of malformed UTF-8.
  */
 #include "json-writer.h"
 

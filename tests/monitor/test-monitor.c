@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The QMP monitor (qapikit/monitor.h) driven over socket pairs and real
- * listeners: greeting, negotiation (qmp-protocol.md §3), id echo (§5),
- * pipelining and splits (§1), OOB (§10), flow control (§1/13), end of
+ * listeners: greeting, negotiation (docs/spec/qmp-protocol.md §3), id echo
+ * (§5), pipelining and splits (§1), OOB (§10), flow control (§1/13), end of
  * input (§1/12), events (§9), many sessions (§11), listeners, shutdown.
  *
  * The test's commands are registered by hand (json-c marshallers), so

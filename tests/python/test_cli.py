@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""qapi-gen.py's command line (qapi-language.md §12.1): exit statuses,
+"""qapi-gen.py's command line (docs/spec/qapi-language.md §12.1): exit statuses,
 usage errors, unreadable schemas, and that errors never leave files or
 tracebacks behind."""
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Unit tests of qapi.common: C names, enum constants, C conditions.
 
-The expected values come from qapi-language.md §7.4 (C names), §7.5
+The expected values come from docs/spec/qapi-language.md §7.4 (C names), §7.5
 (enum constants) and §5/3 (conditions).  Run as
 
     PYTHONPATH=scripts python3 -m unittest -v tests/python/test_common.py

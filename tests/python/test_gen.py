@@ -94,9 +94,9 @@ class ParallelTest(unittest.TestCase):
 
 
 class OutputOrderTest(unittest.TestCase):
-    """QEMU's module order (qapi-language.md §3.0/3) in the schema-wide
-    files: the main module's definitions, also those after an include,
-    then each module in the order of its first inclusion."""
+    """QEMU's module order (docs/spec/qapi-language.md §3.0/3) in the
+    schema-wide files: the main module's definitions, also those after an
+    include, then each module in the order of its first inclusion."""
 
     FILES = {
         'main.json': "{ 'event': 'MAIN_FIRST' }\n"

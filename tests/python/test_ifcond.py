@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Tests of conditions (qapi-language.md §5): C printing by
+"""Tests of conditions (docs/spec/qapi-language.md §5): C printing by
 qapi.common.cgen_ifcond, and conditions through the whole front end
 (qapi.schema.QAPISchema), including the errors of §5/2.
 

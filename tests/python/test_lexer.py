@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the lexical layer (qapi-language.md §1): qapi.parser.Lexer,
-qapi.parser.column and the file reading of qapi.parser.read_schema.
+"""Tests of the lexical layer (docs/spec/qapi-language.md §1):
+qapi.parser.Lexer, qapi.parser.column and the file reading of
+qapi.parser.read_schema.
 
     PYTHONPATH=scripts python3 -m unittest -v tests/python/test_lexer.py
 """

@@ -10,7 +10,7 @@ A case is NAME.json in this directory with exactly one expectation:
             it writes nothing into DIR.
 
 A case whose name starts with `compat-2012-` is run with `--compat 2012`
-(qapi-language.md §11/7), every other one without it.
+(docs/spec/qapi-language.md §11/7), every other one without it.
 
 The generator runs with this directory as working directory, so messages
 name files as `NAME.json:3: ...`.  It runs twice, with PYTHONHASHSEED 0 and

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the kitchen sink's generated commands and events through
- * the runtime: qmp_init_marshal() registration (qapi-language.md
+ * the runtime: qmp_init_marshal() registration (docs/spec/qapi-language.md
  * §13.4/4), dispatch of every command and flag through qmp_dispatch()
- * (qmp-protocol.md §4-§6) with the handlers of kitchen-sink-handlers.c,
- * a gen: false command with its marshaller registered by hand, and
- * every event through an emitter installed with qapi_event_set_emitter()
- * (§3.6/2, §13.5), under the compatibility policy (§6/3).
+ * (docs/spec/qmp-protocol.md §4-§6) with the handlers of
+ * kitchen-sink-handlers.c, a gen: false command with its marshaller registered
+ * by hand, and every event through an emitter installed with
+ * qapi_event_set_emitter() (§3.6/2, §13.5), under the compatibility policy
+ * (§6/3).
  */
 #include "kitchen-sink-handlers.h"
 #include "kitchen-sink-test-util.h"

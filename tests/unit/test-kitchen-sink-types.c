@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: the kitchen sink's generated types and visitors
- * (qapi-language.md §3, §4, §8, §11, §13.1-§13.3) through the runtime's
- * JSON input and output, dealloc and clone visitors: built-in bounds,
+ * (docs/spec/qapi-language.md §3, §4, §8, §11, §13.1-§13.3) through the
+ * runtime's JSON input and output, dealloc and clone visitors: built-in bounds,
  * enums, structs with a base chain, optional members, lists, unions,
  * the 2012 simple union, alternates, any and null, freeing, g_autoptr
  * and QAPI_CLONE.
@@ -536,7 +536,8 @@ static void test_enum_special_features(void)
     in_err("[KsColor]", "[\"red\", \"x-violet\"]", "'[1]': 'x-violet' is "
            "unstable and refused by the compatibility policy");
 
-    /* The output policy hides no enum value (qapi-language.md §6/3). */
+    /* The output policy hides no enum value (docs/spec/qapi-language.md §6/3).
+     * */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
                QAPI_OUTPUT_HIDE);
     color = KS_COL_BLUE;

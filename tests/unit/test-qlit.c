@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests: introspection literals to json-c, and query-qmp-schema's
- * filtering by the output policy (qapi-language.md §6/3, §13.6).
+ * filtering by the output policy (docs/spec/qapi-language.md §6/3, §13.6).
  */
 #include <qapikit/introspect.h>
 #include <qapikit/visitor.h>
@@ -128,7 +128,7 @@ static void test_misuse(void)
     g_test_assert_expected_messages();
 }
 
-/* Filtering: a schema shaped like qapi-language.md §13.6's example */
+/* Filtering: a schema shaped like docs/spec/qapi-language.md §13.6's example */
 
 static const QLitObject schema = LIST(
     DICT({ "name", STR("blockdev-group-snapshot-sync") },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: the command registry and qmp_dispatch() (qmp-protocol.md
- * §4, §5), with hand-written marshallers registered by hand.
+ * Unit tests: the command registry and qmp_dispatch()
+ * (docs/spec/qmp-protocol.md §4, §5), with hand-written marshallers registered
+ * by hand.
  */
 #include "json-test-util.h"
 #include <qapikit/dispatch.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests: building and delivering events (qmp-protocol.md §9,
- * qapi-language.md §3.6, §13.5).
+ * Unit tests: building and delivering events (docs/spec/qmp-protocol.md §9,
+ * docs/spec/qapi-language.md §3.6, §13.5).
  */
 #include "json-test-util.h"
 #include <qapikit/event.h>
@@ -18,7 +18,7 @@ static json_object *member(json_object *obj, const char *name)
 
 /*
  * EVENT's timestamp is a time between BEFORE and AFTER (µs since the
- * epoch), split as qmp-protocol.md §9/2 says.
+ * epoch), split as docs/spec/qmp-protocol.md §9/2 says.
  */
 static void assert_timestamp(json_object *event, gint64 before, gint64 after)
 {

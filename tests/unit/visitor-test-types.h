@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hand-written types and visitors for the runtime's unit tests, in the
- * shape the schema compiler generates (qapi-language.md §13), so that
+ * shape the schema compiler generates (docs/spec/qapi-language.md §13), so that
  * the tests need no generated code.  The schema they stand for:
  *
  * { 'enum': 'TestColor', 'data': [ 'red', 'green',

@@ -7,8 +7,8 @@
  * image chain (<qapikit/block.h>).  A BlockDeviceRegistry holds the
  * devices in the order they were added.  block_snapshot_group() moves a
  * group of devices onto new qcow2 overlays all or nothing, in the three
- * phases of qcow2-format.md §11 (prepare, pivot, undo); the QMP commands
- * blockdev-snapshot-sync, blockdev-group-snapshot-sync and transaction
+ * phases of docs/spec/qcow2-format.md §11 (prepare, pivot, undo); the QMP
+ * commands blockdev-snapshot-sync, blockdev-group-snapshot-sync and transaction
  * (block/blockdev.c) are thin wrappers around it.
  *
  * An embedder (tools/qapikit-blockd.c is one):
@@ -23,8 +23,8 @@
  *     blockdev_set_registry(NULL);
  *
  * Errors: GError in the QAPI domain (<qapikit/error.h>); the code is the
- * QMP error class of qmp-protocol.md §6.  Functions that can fail return
- * false/NULL exactly when they set *errp.  Not thread-safe: the main
+ * QMP error class of docs/spec/qmp-protocol.md §6.  Functions that can fail
+ * return false/NULL exactly when they set *errp.  Not thread-safe: the main
  * loop owns the registry.
  */
 #ifndef QAPIKIT_BLOCK_DEVICE_H
@@ -121,7 +121,7 @@ bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
                          const void *buf, size_t len, GError **errp);
 bool block_device_flush(BlockDevice *dev, GError **errp);
 
-/* Group snapshots (qcow2-format.md §11) */
+/* Group snapshots (docs/spec/qcow2-format.md §11) */
 
 typedef enum BlockSnapshotMode {
     /* Create a new file; an existing one is never overwritten. */

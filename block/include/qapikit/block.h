@@ -64,7 +64,7 @@ typedef enum BlockOpenFlags {
  * Open FILENAME.  FORMAT is "raw", "qcow2", or NULL to detect it: the
  * qcow2 magic means qcow2, anything else raw.  FLAGS: BlockOpenFlags.
  *
- * A qcow2 image is fully validated (qcow2-format.md §9); an encrypted
+ * A qcow2 image is fully validated (docs/spec/qcow2-format.md §9); an encrypted
  * image, an unknown incompatible feature, or a dirty or corrupt image
  * opened read-write is refused.  Compressed clusters are not supported:
  * a read or write that meets one fails with an error saying so (the rest
@@ -108,7 +108,7 @@ bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
 /*
  * Write LEN bytes of guest data at OFFSET into this image (never into a
  * backing node), allocating clusters with copy-on-write from the chain
- * for partial clusters (qcow2-format.md §7).  Refused on a read-only
+ * for partial clusters (docs/spec/qcow2-format.md §7).  Refused on a read-only
  * node.  The range must lie within block_node_length().  Data may stay
  * in the page cache until block_node_flush(); metadata is ordered so
  * that a crash never leaves a reference to unwritten data (§7.2).  On
@@ -120,7 +120,7 @@ bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
 
 /*
  * Make every completed write of NODE durable: qcow2 metadata still in
- * memory is written in the order of qcow2-format.md §7.2, then
+ * memory is written in the order of docs/spec/qcow2-format.md §7.2, then
  * fdatasync.  Also for a node made read-only by
  * block_node_set_read_only() after writes; a node opened read-only has
  * nothing to flush.  Fails on a qcow2 node that stopped writing after
@@ -205,7 +205,7 @@ typedef struct Qcow2CreateOptions {
  * Create a new qcow2 version 3 image at FILENAME, which must not exist
  * (O_CREAT | O_EXCL: an existing file or symlink is refused and left
  * untouched, QAPI_ERROR_CLASS_OPENFILEFAILED).  The layout is
- * qcow2-format.md §6 (header, backing format extension, feature name
+ * docs/spec/qcow2-format.md §6 (header, backing format extension, feature name
  * table, backing name, refcount table, refcount block, L1 table), the
  * same size and fields `qemu-img create -f qcow2 -b B -F F` gives.
  *

@@ -33,7 +33,8 @@ G_BEGIN_DECLS
 #define QAPIKIT_API
 #endif
 
-/* The special features of qapi-language.md §6 (bit numbers of masks). */
+/* The special features of docs/spec/qapi-language.md §6 (bit numbers of masks).
+ * */
 typedef enum QapiSpecialFeature {
     QAPI_DEPRECATED,
     QAPI_UNSTABLE,

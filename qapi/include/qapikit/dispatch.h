@@ -3,10 +3,10 @@
  * qapikit runtime: the command registry and the QMP dispatcher.
  *
  * Generated code registers every command of a schema with
- * qmp_init_marshal(cmds) (qapi-language.md §13.4): a name, its
+ * qmp_init_marshal(cmds) (docs/spec/qapi-language.md §13.4): a name, its
  * marshaller, options and special features.  qmp_dispatch() takes one
  * request object and returns its response object, running the checks of
- * qmp-protocol.md §4 in order; check 9, the negotiation state, is the
+ * docs/spec/qmp-protocol.md §4 in order; check 9, the negotiation state, is the
  * monitor's, which slots it in with qmp_dispatch_checked().
  */
 #ifndef QAPIKIT_DISPATCH_H
@@ -87,7 +87,7 @@ QAPIKIT_API void qmp_for_each_command(const QmpCommandList *cmds,
  * {"return": ..., "id": ...} or {"error": {"class": ..., "desc": ...},
  * "id": ...}, members in that order, the id being the request's own
  * json-c object (a new reference), whatever its JSON type, and left out
- * where qmp-protocol.md §5/2 says so.  NULL when a command registered
+ * where docs/spec/qmp-protocol.md §5/2 says so.  NULL when a command registered
  * with QCO_NO_SUCCESS_RESP succeeded: nothing is to be sent.  REQUEST is
  * lent; NULL is JSON null.
  *
@@ -104,7 +104,7 @@ QAPIKIT_API json_object *qmp_dispatch(const QmpCommandList *cmds,
 
 /*
  * A monitor's check of the command NAME against its session state
- * (qmp-protocol.md §4 check 9): return false with *ERRP set (normally
+ * (docs/spec/qmp-protocol.md §4 check 9): return false with *ERRP set (normally
  * CommandNotFound) to refuse it.  NAME is the request's command name; a
  * name holding U+0000 comes with each NUL written as the six characters
  * \u0000 (it names no command, and check 10 refuses it if this does not).
@@ -115,7 +115,7 @@ typedef bool (*QmpSessionCheck)(const char *name, void *opaque,
 /*
  * qmp_dispatch(), with CHECK (if not NULL) run with OPAQUE between the
  * envelope checks (2-8) and the command lookup (10), so that every check
- * of qmp-protocol.md §4 runs in order and its reply carries the id.
+ * of docs/spec/qmp-protocol.md §4 runs in order and its reply carries the id.
  */
 QAPIKIT_API json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
                                               json_object *request,
@@ -127,7 +127,7 @@ QAPIKIT_API json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
  * Whether REQUEST (lent) is to run out of band, for a monitor's queueing
  * in a session that enabled OOB: it uses 'exec-oob' and passes the
  * envelope checks (2-8).  A request that fails them is bad input and
- * keeps its place in the in-band order (qmp-protocol.md §10/6).
+ * keeps its place in the in-band order (docs/spec/qmp-protocol.md §10/6).
  */
 QAPIKIT_API bool qmp_is_oob(json_object *request);
 

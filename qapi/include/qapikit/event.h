@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit runtime: events (qapi-language.md §3.6/2, §13.5).
+ * qapikit runtime: events (docs/spec/qapi-language.md §3.6/2, §13.5).
  *
  * A generated qapi_event_send_NAME() builds the event object with
  * qapi_event_build() and hands it to the schema's qapi_event_emit(),

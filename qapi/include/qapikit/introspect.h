@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit runtime: the introspection literal (qapi-language.md §13.6).
+ * qapikit runtime: the introspection literal (docs/spec/qapi-language.md
+ * §13.6).
  *
  * The generated qmp_schema_qlit is a static tree of QLitObject; the
  * runtime turns it into the json-c value of query-qmp-schema.

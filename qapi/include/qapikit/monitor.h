@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit monitor: a QMP server on GIO (shared/docs/qmp-protocol.md).
+ * qapikit monitor: a QMP server on GIO (docs/spec/qmp-protocol.md).
  *
  * A QmpMonitor serves the commands of one QmpCommandList to any number
  * of sessions, each one connection: accepted from unix or TCP listeners,

@@ -140,7 +140,7 @@ QAPIKIT_API void visit_end_alternate(Visitor *v, void **obj);
 QAPIKIT_API bool visit_optional(Visitor *v, const char *name, bool *present);
 
 /*
- * Special features (qapi-language.md §6/3), asked before visiting a
+ * Special features (docs/spec/qapi-language.md §6/3), asked before visiting a
  * member or enum value that has some.  visit_policy_reject(): true, with
  * an error naming NAME, when input policy refuses them (the caller fails);
  * a member that is absent from the input is not refused (visiting it
@@ -205,7 +205,7 @@ QAPIKIT_API bool visit_type_null(Visitor *v, const char *name, QapiNull **obj,
 
 /*
  * The process-wide compatibility policy for special features
- * (qapi-language.md §6/3): accept and show everything by default.
+ * (docs/spec/qapi-language.md §6/3): accept and show everything by default.
  */
 typedef enum QapiInputPolicy {
     QAPI_INPUT_ACCEPT,

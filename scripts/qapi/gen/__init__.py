@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The C backends: render every output file of qapi-language.md §12.2.
+"""The C backends: render every output file of docs/spec/qapi-language.md §12.2.
 
 generate() renders each module's files from the Jinja2 templates in
 scripts/qapi/templates/ and returns them, unwritten; main.py writes them
@@ -633,7 +633,7 @@ def _module_weight(module: Module) -> int:
 
 def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
              mask: bool = False, jobs: Optional[int] = None) -> OutputFiles:
-    """Render every file for SCHEMA (qapi-language.md §12.2).
+    """Render every file for SCHEMA (docs/spec/qapi-language.md §12.2).
 
     JOBS is how many processes render: by default 2 for a large schema
     when this process may run on two CPUs or more, else 1.  The files

@@ -19,7 +19,7 @@ def arg_members(entity: 'Command | Event') -> List[ObjectMember]:
 
 def params(entity: 'Command | Event') -> List[str]:
     """The C parameters of the handler or send function, errp excluded
-    (qapi-language.md §13.4/1)."""
+    (docs/spec/qapi-language.md §13.4/1)."""
     if entity.arg_type is not None and entity.boxed:
         return ['%s *arg' % ctypes.type_name(entity.arg_type)]
     result = []

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""How schema entities look in C (qapi-language.md §8, §13)."""
+"""How schema entities look in C (docs/spec/qapi-language.md §8, §13)."""
 
 import os
 from typing import Optional
@@ -102,8 +102,8 @@ def include_path(from_file: str, to_file: str) -> str:
 
 def wrap(text: str, ifcond: IfCond) -> str:
     """TEXT inside #if ... #endif when IFCOND is present: the one place
-    where conditions become preprocessor lines (qapi-language.md §5/4).
-    TEXT is whole lines, each ending in a newline."""
+    where conditions become preprocessor lines (docs/spec/qapi-language.md
+    §5/4). TEXT is whole lines, each ending in a newline."""
     if ifcond.cond is None:
         return text
     cond = ifcond.cgen()

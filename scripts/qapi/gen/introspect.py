@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The introspection backend (qapi-language.md §13.6): the SchemaInfo
+"""The introspection backend (docs/spec/qapi-language.md §13.6): the SchemaInfo
 list of query-qmp-schema as a static QLitObject tree."""
 
 from typing import Dict, List, Optional, Tuple, Union

@@ -2,7 +2,7 @@
 """Writing generated files: all or nothing, and only what changed.
 
 The backends render every file in memory first; write() runs only after
-the whole schema was checked and rendered (qapi-language.md §12.2/5).
+the whole schema was checked and rendered (docs/spec/qapi-language.md §12.2/5).
 A file whose content is already on disk is left alone, mtime included,
 so build tools do not recompile; others are written to a temporary file
 beside them and renamed over, so a reader never sees half a file.
