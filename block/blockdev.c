@@ -5,22 +5,22 @@
  */
 #include <string.h>
 
+#include <qapikit/dispatch.h>
 #include <qapikit/error.h>
 
 #include "device-internal.h"
 #include "qapi-commands-block.h"
 #include "qapi-events-block.h"
 
-static BlockDeviceRegistry *qmp_registry;
-
-void blockdev_set_registry(BlockDeviceRegistry *reg)
+/*
+ * The registry the running command was registered with (the command
+ * list's opaque pointer, <qapikit/block-device.h>), or NULL.
+ */
+static BlockDeviceRegistry *command_registry(void)
 {
-    qmp_registry = reg;
-}
+    const QmpCommandContext *ctx = qmp_command_context();
 
-BlockDeviceRegistry *blockdev_get_registry(void)
-{
-    return qmp_registry;
+    return ctx ? ctx->opaque : NULL;
 }
 
 static ImageInfo *image_info(const BlockDeviceRegistry *reg,
@@ -104,7 +104,7 @@ static BlockInfo *block_info(const BlockDeviceRegistry *reg,
 
 BlockInfoList *qmp_query_block(GError **errp)
 {
-    BlockDeviceRegistry *reg = qmp_registry;
+    BlockDeviceRegistry *reg = command_registry();
     BlockInfoList *head = NULL;
     BlockInfoList **tail = &head;
 
@@ -120,13 +120,13 @@ BlockInfoList *qmp_query_block(GError **errp)
 }
 
 /*
- * Run ENTRIES as one group on the handlers' registry and, on success,
+ * Run ENTRIES as one group on the command's registry and, on success,
  * tell every client which device moved onto which file.
  */
 static bool run_group(const BlockSnapshotEntry *entries, size_t n,
                       GError **errp)
 {
-    BlockDeviceRegistry *reg = qmp_registry;
+    BlockDeviceRegistry *reg = command_registry();
     g_autoptr(BlockDeviceRegistry) empty = NULL;
     BlockSnapshotGroupDeviceList *devices = NULL;
     BlockSnapshotGroupDeviceList **tail = &devices;

@@ -296,10 +296,27 @@ static bool keep_convention(bool ok, GError **errp, const char *what,
     return false;
 }
 
+bool qmp_handler_result(bool ok, GError **errp, const char *name)
+{
+    g_return_val_if_fail(errp != NULL && name != NULL, false);
+
+    return keep_convention(ok, errp, "the handler", name);
+}
+
+/* The command running on this thread (qmp_command_context()). */
+static _Thread_local const QmpCommandContext *running_command;
+
+const QmpCommandContext *qmp_command_context(void)
+{
+    return running_command;
+}
+
 json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
                                   json_object *request, bool allow_oob,
-                                  QmpSessionCheck check, void *opaque)
+                                  QmpSessionCheck check, void *session)
 {
+    const QmpCommandContext *outer = running_command;
+    QmpCommandContext context;
     g_autoptr(GError) err = NULL;
     g_autofree char *name_copy = NULL;
     json_object *args, *ret = NULL, *resp;
@@ -316,7 +333,7 @@ json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
     }
     name = command_name_text(&req, &name_copy);
 
-    if (check && !keep_convention(check(name, opaque, &err), &err,
+    if (check && !keep_convention(check(name, session, &err), &err,
                                   "the session check", name)) {
         return request_error(err, &req);
     }
@@ -329,7 +346,12 @@ json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
     /* Read before the call: a command may re-register itself. */
     options = cmd->options;
     args = req.args ? json_object_get(req.args) : json_object_new_object();
+    context = (QmpCommandContext){ .cmds = cmds, .command = cmd,
+                                   .opaque = cmd->opaque,
+                                   .session = session, .check = check };
+    running_command = &context;
     ok = cmd->fn(args, &ret, &err);
+    running_command = outer;
     json_object_put(args);
 
     if (!keep_convention(ok, &err, "the marshaller", name)) {

@@ -18,6 +18,7 @@
 struct QmpCommandList {
     GHashTable *by_name;
     GPtrArray *order;
+    void *opaque;               /* for commands registered from now on */
 };
 
 static void command_info_free(gpointer data)
@@ -68,6 +69,14 @@ void qmp_register_command(QmpCommandList *cmds, const char *name,
     info->options = options;
     info->special_features = special_features;
     info->enabled = true;
+    info->opaque = cmds->opaque;
+}
+
+void qmp_command_list_set_opaque(QmpCommandList *cmds, void *opaque)
+{
+    g_return_if_fail(cmds != NULL);
+
+    cmds->opaque = opaque;
 }
 
 bool qmp_command_set_enabled(QmpCommandList *cmds, const char *name,

@@ -66,8 +66,6 @@ typedef struct Daemon {
     guint signal_watch;
 } Daemon;
 
-static Daemon daemon_state = { .signal_fd = -1 };
-
 /* ---- command line ---- */
 
 static void drive_options_clear(DriveOptions *drive)
@@ -326,14 +324,7 @@ static BlockDeviceRegistry *blockd_open_drives(const DriveOptions *drives,
         g_prefix_error(errp, "state directory '%s': ", state);
         return NULL;
     }
-    blockdev_set_registry(reg);
     return g_steal_pointer(&reg);
-}
-
-static void blockd_close_drives(BlockDeviceRegistry *reg)
-{
-    blockdev_set_registry(NULL);
-    block_registry_free(reg);
 }
 
 /* ---- life cycle ---- */
@@ -436,13 +427,34 @@ static void sessions_closed(QmpMonitor *mon, unsigned open, void *opaque)
     }
 }
 
-/* The command 'quit' (qapi/daemon.json). */
+/* The command 'quit' (qapi/daemon.json), registered with the daemon. */
 bool qmp_quit(GError **errp)
 {
+    Daemon *d = qmp_command_context()->opaque;
+
     (void)errp;
     /* SHUTDOWN goes out now, before quit's reply (§9/8). */
-    daemon_shutdown(&daemon_state, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
+    daemon_shutdown(d, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
     return true;
+}
+
+/*
+ * D's commands: the schema's, which act on D's devices, and quit, which
+ * acts on D (<qapikit/dispatch.h>, qmp_command_list_set_opaque()).
+ */
+static QmpCommandList *daemon_commands(Daemon *d)
+{
+    QmpCommandList *cmds = qmp_command_list_new();
+    const QmpCommandInfo *quit;
+
+    qmp_command_list_set_opaque(cmds, d->registry);
+    qmp_init_marshal(cmds);
+    quit = qmp_find_command(cmds, "quit");
+    qmp_command_list_set_opaque(cmds, d);
+    qmp_register_command(cmds, quit->name, quit->fn, quit->options,
+                         quit->special_features);
+    qmp_command_list_set_opaque(cmds, NULL);
+    return cmds;
 }
 
 /* Listen on ADDR and print where (on OUT). */
@@ -521,7 +533,8 @@ int main(int argc, char **argv)
                                            sizeof(DriveOptions));
     g_autoptr(GArray) addresses = g_array_new(FALSE, TRUE,
                                               sizeof(QmpAddress));
-    Daemon *d = &daemon_state;
+    Daemon daemon = { .signal_fd = -1 };
+    Daemon *d = &daemon;
     bool uses_stdio = false;
     int64_t version[3];
     int status = EXIT_STARTUP;
@@ -591,8 +604,7 @@ int main(int argc, char **argv)
     }
 
     d->loop = g_main_loop_new(NULL, FALSE);
-    d->cmds = qmp_command_list_new();
-    qmp_init_marshal(d->cmds);
+    d->cmds = daemon_commands(d);
     d->mon = qmp_monitor_new(d->cmds, NULL);
     version_numbers(version);
     qmp_monitor_set_version(d->mon, version[0], version[1], version[2],
@@ -629,7 +641,7 @@ out_monitor:
     qmp_monitor_free(d->mon);
     qmp_command_list_free(d->cmds);
     g_main_loop_unref(d->loop);
-    blockd_close_drives(d->registry);
+    block_registry_free(d->registry);
 out_args:
     for (guint i = 0; i < drives->len; i++) {
         drive_options_clear(&g_array_index(drives, DriveOptions, i));

@@ -41,6 +41,7 @@ static void fixture_init(Fixture *f, size_t n)
 {
     test_disks_init(&f->disks, n, true);
     f->cmds = qmp_command_list_new();
+    qmp_command_list_set_opaque(f->cmds, f->disks.reg);
     qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block,
                          0, 0);
     qmp_register_command(f->cmds, "blockdev-snapshot-sync",
@@ -51,12 +52,10 @@ static void fixture_init(Fixture *f, size_t n)
                          0, 0);
     f->events = g_ptr_array_new_with_free_func(g_free);
     qapi_event_set_emitter(record_event, f);
-    blockdev_set_registry(f->disks.reg);
 }
 
 static void fixture_cleanup(Fixture *f)
 {
-    blockdev_set_registry(NULL);
     qapi_event_set_emitter(NULL, NULL);
     g_ptr_array_free(f->events, true);
     qmp_command_list_free(f->cmds);
@@ -418,13 +417,64 @@ static void test_event_node_name(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * Whether the first device of query-block on F, which lists N devices,
+ * has a backing image.
+ */
+static bool first_device_has_backing(Fixture *f, size_t n)
+{
+    json_object *response = execute(f, "{'execute': 'query-block'}");
+    json_object *ret, *image;
+    bool has;
+
+    g_assert_true(json_object_object_get_ex(response, "return", &ret));
+    g_assert_cmpint(json_object_array_length(ret), ==, n);
+    image = json_object_object_get(json_object_object_get(
+        json_object_array_get_idx(ret, 0), "inserted"), "image");
+    g_assert_nonnull(image);
+    has = json_object_object_get(image, "backing-image") != NULL;
+    json_object_put(response);
+    return has;
+}
+
+/*
+ * Two registries behind two command lists in one process: each
+ * command acts on the registry its list registered it with.
+ */
+static void test_two_registries(void)
+{
+    Fixture a, b;
+    g_autofree char *overlay = NULL;
+    json_object *response;
+
+    fixture_init(&a, 2);
+    fixture_init(&b, 1);
+    overlay = test_path(&b.disks, "disk0.s1.qcow2");
+    assert_success(execute(&b, "{'execute': 'blockdev-snapshot-sync', "
+                           "'arguments': {'device': 'disk0', "
+                           "'snapshot-file': '%s'}}", overlay));
+
+    /* A's disk0 is still on its own image: B's snapshot moved B's. */
+    g_assert_false(first_device_has_backing(&a, 2));
+    g_assert_true(first_device_has_backing(&b, 1));
+
+    /* A's second device is unknown to B. */
+    response = execute(&b, "{'execute': 'blockdev-snapshot-sync', "
+                       "'arguments': {'device': 'disk1', "
+                       "'snapshot-file': '%s.2'}}", overlay);
+    g_assert_cmpstr(str_member(json_object_object_get(response, "error"),
+                               "class"), ==, "DeviceNotFound");
+    json_object_put(response);
+    fixture_cleanup(&b);
+    fixture_cleanup(&a);
+}
+
 static void test_no_registry(void)
 {
     QmpCommandList *cmds = qmp_command_list_new();
     json_object *request, *response, *ret;
 
     qmp_register_command(cmds, "query-block", qmp_marshal_query_block, 0, 0);
-    blockdev_set_registry(NULL);
     request = json_tokener_parse("{\"execute\": \"query-block\"}");
     response = qmp_dispatch(cmds, request, false);
     g_assert_true(json_object_object_get_ex(response, "return", &ret));
@@ -438,6 +488,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/blockdev/qmp/query-block", test_query_block);
+    g_test_add_func("/blockdev/qmp/two-registries", test_two_registries);
     g_test_add_func("/blockdev/qmp/group", test_group_command);
     g_test_add_func("/blockdev/qmp/transaction", test_transaction);
     g_test_add_func("/blockdev/qmp/snapshot-sync", test_snapshot_sync_args);

@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 #include <qapikit/block.h>
 #include <qapikit/block-device.h>
+#include <qapikit/dispatch.h>
 #include "qapi-commands-block.h"
 
 /* The errno the next pwrite or fdatasync fails with; 0: none. */
@@ -67,6 +68,7 @@ int fdatasync(int fd)
 typedef struct Fixture {
     char *dir;
     BlockDeviceRegistry *reg;
+    QmpCommandList *cmds;       /* query-block, on REG */
 } Fixture;
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -97,7 +99,10 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     g_assert_nonnull(block_registry_add_drive(f->reg, "d1", qcow2, "qcow2",
                                               false, &err));
     g_assert_no_error(err);
-    blockdev_set_registry(f->reg);
+    f->cmds = qmp_command_list_new();
+    qmp_command_list_set_opaque(f->cmds, f->reg);
+    qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block,
+                         0, 0);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
@@ -106,7 +111,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 
     (void)data;
     armed_errno = 0;
-    blockdev_set_registry(NULL);
+    qmp_command_list_free(f->cmds);
     block_registry_free(f->reg);
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *path = g_build_filename(f->dir, names[i], NULL);
@@ -116,21 +121,29 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_free(f->dir);
 }
 
-/* io-status of device ID as query-block reports it. */
-static BlockDeviceIoStatus query_io_status(const char *id)
+/* io-status of device ID as query-block on F's registry reports it. */
+static BlockDeviceIoStatus query_io_status(Fixture *f, const char *id)
 {
-    g_autoptr(GError) err = NULL;
-    BlockInfoList *list = qmp_query_block(&err);
+    json_object *request = json_tokener_parse("{\"execute\": \"query-block\"}");
+    json_object *response = qmp_dispatch(f->cmds, request, false);
+    json_object *list, *value;
     BlockDeviceIoStatus status = BLOCK_DEVICE_IO_STATUS__MAX;
 
-    g_assert_no_error(err);
-    for (BlockInfoList *l = list; l; l = l->next) {
-        if (!strcmp(l->value->device, id)) {
-            g_assert_true(l->value->has_io_status);
-            status = l->value->io_status;
+    g_assert_true(json_object_object_get_ex(response, "return", &list));
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *info = json_object_array_get_idx(list, i);
+
+        g_assert_true(json_object_object_get_ex(info, "device", &value));
+        if (strcmp(json_object_get_string(value), id)) {
+            continue;
         }
+        g_assert_true(json_object_object_get_ex(info, "io-status", &value));
+        status = qapi_enum_parse(&BlockDeviceIoStatus_lookup,
+                                 json_object_get_string(value),
+                                 BLOCK_DEVICE_IO_STATUS__MAX, NULL);
     }
-    qapi_free_BlockInfoList(list);
+    json_object_put(response);
+    json_object_put(request);
     g_assert_cmpint(status, !=, BLOCK_DEVICE_IO_STATUS__MAX);
     return status;
 }
@@ -155,34 +168,34 @@ static void test_ok_until_failure(Fixture *f, gconstpointer data)
     char buf[512] = { 1 };
 
     (void)data;
-    g_assert_cmpint(query_io_status("d0"), ==, BLOCK_DEVICE_IO_STATUS_OK);
+    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_OK);
     g_assert_true(block_device_pwrite(dev, 0, buf, sizeof(buf), &err));
     g_assert_true(block_device_flush(dev, &err));
     g_assert_no_error(err);
-    g_assert_cmpint(query_io_status("d0"), ==, BLOCK_DEVICE_IO_STATUS_OK);
-    g_assert_cmpint(query_io_status("d1"), ==, BLOCK_DEVICE_IO_STATUS_OK);
+    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_OK);
+    g_assert_cmpint(query_io_status(f, "d1"), ==, BLOCK_DEVICE_IO_STATUS_OK);
 }
 
 static void test_raw_nospace(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d0"), ENOSPC);
-    g_assert_cmpint(query_io_status("d0"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
-    g_assert_cmpint(query_io_status("d1"), ==, BLOCK_DEVICE_IO_STATUS_OK);
+    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
+    g_assert_cmpint(query_io_status(f, "d1"), ==, BLOCK_DEVICE_IO_STATUS_OK);
 }
 
 static void test_raw_eio(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d0"), EIO);
-    g_assert_cmpint(query_io_status("d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
+    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
 }
 
 static void test_qcow2_quota(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d1"), EDQUOT);
-    g_assert_cmpint(query_io_status("d1"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
+    g_assert_cmpint(query_io_status(f, "d1"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
 }
 
 static void test_flush_eio(Fixture *f, gconstpointer data)
@@ -194,7 +207,7 @@ static void test_flush_eio(Fixture *f, gconstpointer data)
     armed_errno = EIO;
     g_assert_false(block_device_flush(dev, &err));
     g_assert_nonnull(err);
-    g_assert_cmpint(query_io_status("d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
+    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
 }
 
 int main(int argc, char **argv)

@@ -237,6 +237,28 @@ int64_t qmp_add_disk(RackSlot *slot, GError **errp)
     return slot->position.row * 10 + slot->position.column;
 }
 
+/*
+ * A handler without result returns false exactly when it sets an error;
+ * this one breaks the contract on request, for test_handler_contract().
+ */
+bool qmp_eject_disk(const char *name, GError **errp)
+{
+    if (!strcmp(name, "false-without-error")) {
+        return false;
+    }
+    if (!strcmp(name, "true-with-error")) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "ejected anyway");
+        return true;
+    }
+    if (!strcmp(name, "busy")) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICEINUSE,
+                    "disk '%s' is busy", name);
+        return false;
+    }
+    return true;
+}
+
 static json_object *dispatch(QmpCommandList *cmds, const char *request)
 {
     json_object *req = parse(request);
@@ -277,6 +299,47 @@ static void test_dispatch(void)
     qmp_command_list_free(cmds);
 }
 
+/* The marshaller honours a bool handler's result (§13.4/2). */
+static void test_handler_contract(void)
+{
+    static const char internal[] =
+        "{\"error\": {\"class\": \"GenericError\", \"desc\": \"internal "
+        "error: the handler of command 'eject_disk' broke the error "
+        "convention\"}}";
+    QmpCommandList *cmds = qmp_command_list_new();
+    json_object *resp;
+
+    qmp_init_marshal(cmds);
+    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+                    " {\"name\": \"sda\"}}");
+    assert_json_equal(resp, "{\"return\": {}}");
+    json_object_put(resp);
+    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+                    " {\"name\": \"busy\"}}");
+    assert_json_equal(resp, "{\"error\": {\"class\": \"DeviceInUse\","
+                      " \"desc\": \"disk 'busy' is busy\"}}");
+    json_object_put(resp);
+
+    g_test_expect_message("qapikit", G_LOG_LEVEL_CRITICAL,
+                          "*handler of command 'eject_disk' returned false "
+                          "without setting an error*");
+    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+                    " {\"name\": \"false-without-error\"}}");
+    g_test_assert_expected_messages();
+    assert_json_equal(resp, internal);
+    json_object_put(resp);
+
+    g_test_expect_message("qapikit", G_LOG_LEVEL_CRITICAL,
+                          "*handler of command 'eject_disk' returned true "
+                          "but set an error: ejected anyway*");
+    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+                    " {\"name\": \"true-with-error\"}}");
+    g_test_assert_expected_messages();
+    assert_json_equal(resp, internal);
+    json_object_put(resp);
+    qmp_command_list_free(cmds);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -292,5 +355,6 @@ int main(int argc, char **argv)
         g_test_add_data_func(path, &bad_cases[i], test_bad_input);
     }
     g_test_add_func("/compat-2012/dispatch", test_dispatch);
+    g_test_add_func("/compat-2012/handler-contract", test_handler_contract);
     return g_test_run();
 }

@@ -66,7 +66,7 @@ def main() -> int:
         result = subprocess.run(
             ['./greet'], cwd=tmp, capture_output=True, text=True,
             env=dict(os.environ, LD_LIBRARY_PATH=os.path.join(
-                build_root, 'qapi')), check=False)
+                build_root, 'lib')), check=False)
         if result.returncode != 0 or result.stdout != expected:
             print('FAIL: ./greet printed (status %d):\n%s%s\nexpected:\n%s'
                   % (result.returncode, result.stdout, result.stderr,

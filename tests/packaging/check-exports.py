@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Test exported-symbols: libqapikit exports exactly the list of
-qapi/libqapikit.map, and that list is what the headers declare public.
+lib/libqapikit.map, and that list is what the headers declare public.
 
     check-exports.py --nm NM --map MAP --library LIB HEADER...
 

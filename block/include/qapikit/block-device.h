@@ -18,9 +18,10 @@
  *         block_registry_add_drive(reg, id, file, format, read_only, &err);
  *     if --state DIR:
  *         block_registry_load_state(reg, DIR, &err);
- *     blockdev_set_registry(reg);      // the qmp_* handlers use it
+ *     qmp_command_list_set_opaque(cmds, reg);  // the qmp_* handlers use it
+ *     qmp_init_marshal(cmds);                   // (the generated one)
  *     ... serve QMP ...
- *     blockdev_set_registry(NULL);
+ *     qmp_command_list_free(cmds);
  *
  * Errors: GError in the QAPI domain (<qapikit/error.h>); the code is the
  * QMP error class of docs/spec/qmp-protocol.md §6.  Functions that can fail
@@ -50,8 +51,8 @@ BlockDeviceRegistry *block_registry_new(void);
 
 /*
  * Close every device (the nodes are flushed first; a flush error is
- * logged) and free REG.  NULL is fine.  If REG is the registry of the
- * QMP handlers, unset it first (blockdev_set_registry(NULL)).
+ * logged) and free REG.  NULL is fine.  No command registered with REG
+ * may run afterwards: free its command list first.
  */
 void block_registry_free(BlockDeviceRegistry *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockDeviceRegistry, block_registry_free)
@@ -259,13 +260,15 @@ const char *block_registry_state_dir(const BlockDeviceRegistry *reg);
 /*
  * The qmp_* handlers of qapi/block.json (query-block,
  * blockdev-snapshot-sync, blockdev-group-snapshot-sync, transaction)
- * have no context parameter: they act on the registry set here
- * (borrowed; NULL: none, and they act as if it had no devices).  After
- * every successful snapshot command they emit BLOCK_SNAPSHOT_GROUP
- * through the generated qapi_event_send_block_snapshot_group().
+ * act on the registry their commands were registered with: register
+ * them after qmp_command_list_set_opaque(cmds, reg) (<qapikit/dispatch.h>),
+ * and they find it in qmp_command_context()->opaque.  Called outside a
+ * dispatch, or registered with NULL, they act on an empty registry.  So
+ * one process can serve several registries, each behind its own command
+ * list (and monitor).  After every successful snapshot command they emit
+ * BLOCK_SNAPSHOT_GROUP through the generated
+ * qapi_event_send_block_snapshot_group().
  */
-void blockdev_set_registry(BlockDeviceRegistry *reg);
-BlockDeviceRegistry *blockdev_get_registry(void);
 
 G_END_DECLS
 

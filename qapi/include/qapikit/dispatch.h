@@ -43,11 +43,24 @@ QAPIKIT_API void qmp_command_list_free(QmpCommandList *cmds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpCommandList, qmp_command_list_free)
 
 /*
+ * The pointer that commands registered into CMDS from now on carry (NULL
+ * until set; not owned): while one of them runs, its handler finds it in
+ * qmp_command_context()->opaque.  This is how handlers reach the state
+ * they serve without globals: set it, register (qmp_init_marshal(cmds)
+ * registers a whole schema), and set the next one for other commands.
+ * qapikit-blockd registers the block commands with its device registry.
+ */
+QAPIKIT_API void qmp_command_list_set_opaque(QmpCommandList *cmds,
+                                             void *opaque);
+
+/*
  * Register NAME (copied; not empty) with marshaller FN, OPTIONS
  * (QmpCommandOptions or-ed) and SPECIAL_FEATURES (1u << QapiSpecialFeature,
- * or-ed), enabled.  Commands keep their registration order.  A second
- * registration of NAME replaces the first in place: same position, same
- * QmpCommandInfo, new FN, OPTIONS and SPECIAL_FEATURES, enabled again.
+ * or-ed), enabled, carrying the list's current opaque pointer
+ * (qmp_command_list_set_opaque()).  Commands keep their registration
+ * order.  A second registration of NAME replaces the first in place:
+ * same position, same QmpCommandInfo, new FN, OPTIONS, SPECIAL_FEATURES
+ * and opaque pointer, enabled again.
  */
 QAPIKIT_API void qmp_register_command(QmpCommandList *cmds, const char *name,
                                       QmpMarshalFunc fn, unsigned options,
@@ -67,7 +80,45 @@ typedef struct QmpCommandInfo {
     unsigned options;
     unsigned special_features;
     bool enabled;
+    void *opaque;               /* the list's opaque pointer at registration */
 } QmpCommandInfo;
+
+/*
+ * A monitor's check of the command NAME against its session state
+ * (docs/spec/qmp-protocol.md §4 check 9): return false with *ERRP set
+ * (normally CommandNotFound) to refuse it.  NAME is the request's
+ * command name; a name holding U+0000 comes with each NUL written as the
+ * six characters \u0000 (it names no command, and check 10 refuses it if
+ * this does not).
+ */
+typedef bool (*QmpSessionCheck)(const char *name, void *session,
+                                GError **errp);
+
+/*
+ * The command running now, for its handler: what a handler needs beyond
+ * its arguments.  OPAQUE is the pointer the command was registered with
+ * (qmp_command_list_set_opaque()).  SESSION and CHECK are what the
+ * dispatcher's caller passed to qmp_dispatch_checked() (a monitor passes
+ * its session and its check, so CHECK tells whose session SESSION is);
+ * both NULL through qmp_dispatch().
+ */
+typedef struct QmpCommandContext {
+    const QmpCommandList *cmds;
+    const QmpCommandInfo *command;
+    void *opaque;
+    void *session;
+    QmpSessionCheck check;
+} QmpCommandContext;
+
+/*
+ * The context of the command whose marshaller runs on this thread, or
+ * NULL outside any.  Valid from the marshaller's start until it returns,
+ * in everything it calls: the handler, and commands dispatched by a
+ * nested main loop (which see their own context, and leave the outer
+ * one in place when they return).  The pointer must not be kept.  This
+ * is the runtime's only thread-local state.
+ */
+QAPIKIT_API const QmpCommandContext *qmp_command_context(void);
 
 /* NAME's entry (owned by CMDS, valid until CMDS is freed), or NULL. */
 QAPIKIT_API const QmpCommandInfo *qmp_find_command(const QmpCommandList *cmds,
@@ -103,25 +154,28 @@ QAPIKIT_API json_object *qmp_dispatch(const QmpCommandList *cmds,
                                       json_object *request, bool allow_oob);
 
 /*
- * A monitor's check of the command NAME against its session state
- * (docs/spec/qmp-protocol.md §4 check 9): return false with *ERRP set (normally
- * CommandNotFound) to refuse it.  NAME is the request's command name; a
- * name holding U+0000 comes with each NUL written as the six characters
- * \u0000 (it names no command, and check 10 refuses it if this does not).
- */
-typedef bool (*QmpSessionCheck)(const char *name, void *opaque,
-                                GError **errp);
-
-/*
- * qmp_dispatch(), with CHECK (if not NULL) run with OPAQUE between the
- * envelope checks (2-8) and the command lookup (10), so that every check
- * of docs/spec/qmp-protocol.md §4 runs in order and its reply carries the id.
+ * qmp_dispatch() for a session: CHECK (if not NULL) runs with SESSION
+ * between the envelope checks (2-8) and the command lookup (10), so
+ * that every check of docs/spec/qmp-protocol.md §4 runs in order and its
+ * reply carries the id; the handler finds SESSION in
+ * qmp_command_context()->session.
  */
 QAPIKIT_API json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
                                               json_object *request,
                                               bool allow_oob,
                                               QmpSessionCheck check,
-                                              void *opaque);
+                                              void *session);
+
+/*
+ * For generated marshallers: OK, what the handler of command NAME
+ * returned, checked against *ERRP.  A handler returns false exactly when
+ * it sets an error (docs/spec/qapi-language.md §13.4); one that returned
+ * false without an error, or true with one, broke that contract:
+ * g_critical() says so, and *ERRP becomes the GenericError "internal
+ * error: ..." that the client gets.  Returns whether the command
+ * succeeded.
+ */
+QAPIKIT_API bool qmp_handler_result(bool ok, GError **errp, const char *name);
 
 /*
  * Whether REQUEST (lent) is to run out of band, for a monitor's queueing
