@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     qmp_monitor_set_version(mon, 0, 1, 0, "embedded-monitor 0.1.0");
     qmp_monitor_set_schema(mon, &qmp_schema_qlit);
     /* Generated qapi_event_send_*() go to every session. */
-    qapi_event_set_emitter(qmp_monitor_event_emitter, mon);
+    qapi_event_set_emitter(qmp_monitor_event_emitter, NULL);
 
     if (!qmp_monitor_listen_unix(mon, path, 0600, &address, &err)) {
         fprintf(stderr, "embedded-monitor: %s\n", err->message);

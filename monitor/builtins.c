@@ -136,7 +136,7 @@ static void add_command_info(const QmpCommandInfo *info, void *opaque)
     /* qmp_capabilities included, as QEMU lists it (docs/spec/qmp-protocol.md
      * §3/2) */
     if (!info->enabled
-        || qapi_compat_policy_refuses(info->special_features)) {
+        || qapi_policy_refuses(qmp_command_policy(), info->special_features)) {
         return;
     }
     entry = json_object_new_object();
@@ -167,7 +167,8 @@ static bool marshal_query_qmp_schema(json_object *args, json_object **ret,
     if (!s || !check_no_arguments(args, errp)) {
         return false;
     }
-    *ret = s->mon->schema ? qapi_introspect_schema(s->mon->schema)
+    *ret = s->mon->schema ? qapi_introspect_schema(s->mon->schema,
+                                                   qmp_command_policy())
                           : json_object_new_array();
     return true;
 }

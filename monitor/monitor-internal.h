@@ -112,6 +112,7 @@ typedef struct QmpListener {
 
 struct QmpMonitor {
     QmpCommandList *cmds;
+    GThread *thread;            /* the one that created it (events) */
     GMainContext *context;
     int64_t version[3];
     char *package;

@@ -19,6 +19,14 @@
 
 /* ---- the monitor ---- */
 
+/*
+ * Every live monitor, for the process's event emitter: events are the
+ * process's (qmp_monitor_event_emitter()).  Monitors of other threads
+ * are skipped; the lock is for the list itself.
+ */
+static GList *live_monitors;
+G_LOCK_DEFINE_STATIC(live_monitors);
+
 QmpMonitor *qmp_monitor_new(QmpCommandList *commands, GMainContext *context)
 {
     QmpMonitor *mon;
@@ -44,6 +52,10 @@ QmpMonitor *qmp_monitor_new(QmpCommandList *commands, GMainContext *context)
     mon->read_buf = g_malloc(READ_CHUNK);
     mon->source = monitor_source_new(mon);
 
+    mon->thread = g_thread_self();
+    G_LOCK(live_monitors);
+    live_monitors = g_list_prepend(live_monitors, mon);
+    G_UNLOCK(live_monitors);
     monitor_register_builtins(mon);
     return mon;
 }
@@ -71,6 +83,9 @@ void qmp_monitor_free(QmpMonitor *mon)
     if (!mon) {
         return;
     }
+    G_LOCK(live_monitors);
+    live_monitors = g_list_remove(live_monitors, mon);
+    G_UNLOCK(live_monitors);
     while (!g_queue_is_empty(&mon->sessions)) {
         session_close(g_queue_peek_head(&mon->sessions));
     }
@@ -232,8 +247,25 @@ void qmp_monitor_broadcast(QmpMonitor *mon, json_object *event)
 void qmp_monitor_event_emitter(const char *name, json_object *event,
                                void *opaque)
 {
+    GThread *self = g_thread_self();
+    GPtrArray *targets = g_ptr_array_new();
+
     (void)name;
-    qmp_monitor_broadcast(opaque, event);
+    (void)opaque;
+    /* Sent outside the lock: the list may change meanwhile. */
+    G_LOCK(live_monitors);
+    for (GList *link = live_monitors; link; link = link->next) {
+        QmpMonitor *mon = link->data;
+
+        if (mon->thread == self) {
+            g_ptr_array_add(targets, mon);
+        }
+    }
+    G_UNLOCK(live_monitors);
+    for (guint i = 0; i < targets->len; i++) {
+        qmp_monitor_broadcast(targets->pdata[i], event);
+    }
+    g_ptr_array_free(targets, TRUE);
 }
 
 /* ---- shutdown ---- */

@@ -517,7 +517,7 @@ static bool input_optional(Visitor *v, const char *name, bool *present)
 static bool input_policy_reject(Visitor *v, const char *name,
                                 unsigned special_features, GError **errp)
 {
-    const char *refused = qapi_compat_policy_refused(special_features);
+    const char *refused = qapi_policy_refused(v->policy, special_features);
     bool present = true;
     g_autofree char *path = NULL;
 
@@ -553,7 +553,8 @@ static bool input_type_enum(Visitor *v, const char *name, int *obj,
     }
     /* The input policy of visit_policy_reject(), applied to the value. */
     refused = lookup->special_features
-        ? qapi_compat_policy_refused(lookup->special_features[val]) : NULL;
+        ? qapi_policy_refused(v->policy, lookup->special_features[val])
+        : NULL;
     if (refused) {
         g_autofree char *path = input_path(iv, name);
         qapi_path_error(errp, path, ": '%s' is %s and refused by the "

@@ -214,9 +214,8 @@ static void output_end_list(Visitor *v, void **list)
 static bool output_policy_skip(Visitor *v, const char *name,
                                unsigned special_features)
 {
-    (void)v;
     (void)name;
-    return qapi_compat_policy_hides(special_features);
+    return qapi_policy_hides(v->policy, special_features);
 }
 
 static bool output_type_enum(Visitor *v, const char *name, int *obj,

@@ -12,9 +12,16 @@
 #include <qapikit/introspect.h>
 #include <qapikit/visitor.h>
 
+#include "visitor-impl.h"
+
 #include <string.h>
 
-static json_object *convert(const QLitObject *obj, bool filter);
+/*
+ * FILTER: the policy whose output side drops dictionaries, NULL for
+ * none.
+ */
+static json_object *convert(const QLitObject *obj,
+                            const QapiCompatPolicy *filter);
 
 /* DICT's value for KEY, or NULL; the last one wins, as in the output. */
 static const QLitObject *dict_get(const QLitDictEntry *dict, const char *key)
@@ -36,8 +43,9 @@ static const char *dict_get_str(const QLitDictEntry *dict, const char *key)
     return value && value->type == QLIT_TYPE_STR ? value->value.str : NULL;
 }
 
-/* Whether OBJ is a dictionary the output policy hides by its features. */
-static bool hidden_by_policy(const QLitObject *obj)
+/* Whether OBJ is a dictionary POLICY's output side hides by its features. */
+static bool hidden_by_policy(const QLitObject *obj,
+                             const QapiCompatPolicy *policy)
 {
     const QLitObject *features, *feature;
     unsigned mask = 0;
@@ -60,20 +68,21 @@ static bool hidden_by_policy(const QLitObject *obj)
             mask |= 1u << QAPI_UNSTABLE;
         }
     }
-    return mask && qapi_compat_policy_hides(mask);
+    return mask && qapi_policy_hides(policy, mask);
 }
 
 /*
  * LIST less, when filtering, the dictionaries the policy hides and the
  * strings in DROPPED (names of hidden enum members, for "values").
  */
-static json_object *convert_list(const QLitObject *list, bool filter,
+static json_object *convert_list(const QLitObject *list,
+                                 const QapiCompatPolicy *filter,
                                  GHashTable *dropped)
 {
     json_object *array = json_object_new_array();
 
     for (; list && list->type != QLIT_TYPE_NONE; list++) {
-        if (filter && hidden_by_policy(list)) {
+        if (filter && hidden_by_policy(list, filter)) {
             continue;
         }
         if (dropped && list->type == QLIT_TYPE_STR && list->value.str
@@ -86,7 +95,8 @@ static json_object *convert_list(const QLitObject *list, bool filter,
 }
 
 /* The names of the members of the enum entry DICT that the policy hides. */
-static GHashTable *hidden_enum_members(const QLitDictEntry *dict)
+static GHashTable *hidden_enum_members(const QLitDictEntry *dict,
+                                       const QapiCompatPolicy *policy)
 {
     const char *meta_type = dict_get_str(dict, "meta-type");
     const QLitObject *members = dict_get(dict, "members");
@@ -101,7 +111,7 @@ static GHashTable *hidden_enum_members(const QLitDictEntry *dict)
          member && member->type != QLIT_TYPE_NONE; member++) {
         const char *name;
 
-        if (!hidden_by_policy(member)) {
+        if (!hidden_by_policy(member, policy)) {
             continue;
         }
         name = dict_get_str(member->value.dict, "name");
@@ -116,9 +126,10 @@ static GHashTable *hidden_enum_members(const QLitDictEntry *dict)
     return names;
 }
 
-static json_object *convert_dict(const QLitDictEntry *dict, bool filter)
+static json_object *convert_dict(const QLitDictEntry *dict,
+                                 const QapiCompatPolicy *filter)
 {
-    g_autoptr(GHashTable) dropped = filter ? hidden_enum_members(dict)
+    g_autoptr(GHashTable) dropped = filter ? hidden_enum_members(dict, filter)
                                            : NULL;
     json_object *object = json_object_new_object();
 
@@ -136,7 +147,8 @@ static json_object *convert_dict(const QLitDictEntry *dict, bool filter)
     return object;
 }
 
-static json_object *convert(const QLitObject *obj, bool filter)
+static json_object *convert(const QLitObject *obj,
+                            const QapiCompatPolicy *filter)
 {
     switch (obj->type) {
     case QLIT_TYPE_NULL:
@@ -163,12 +175,13 @@ json_object *qlit_to_json(const QLitObject *obj)
 {
     g_return_val_if_fail(obj != NULL, NULL);
 
-    return convert(obj, false);
+    return convert(obj, NULL);
 }
 
-json_object *qapi_introspect_schema(const QLitObject *schema)
+json_object *qapi_introspect_schema(const QLitObject *schema,
+                                    const QapiCompatPolicy *policy)
 {
     g_return_val_if_fail(schema != NULL, NULL);
 
-    return convert(schema, true);
+    return convert(schema, policy ? policy : qapi_compat_policy_get());
 }

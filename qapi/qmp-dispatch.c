@@ -12,6 +12,8 @@
 #include <qapikit/error.h>
 #include <qapikit/visitor.h>
 
+#include "visitor-impl.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -222,22 +224,6 @@ static const char *command_name_text(const QmpRequest *req, char **copy)
     return *copy;
 }
 
-/* The special feature of MASK that the input policy refuses, or NULL. */
-static const char *refused_feature(unsigned mask)
-{
-    const QapiCompatPolicy *policy = qapi_compat_policy_get();
-
-    if ((mask & (1u << QAPI_DEPRECATED))
-        && policy->deprecated_input == QAPI_INPUT_REJECT) {
-        return "deprecated";
-    }
-    if ((mask & (1u << QAPI_UNSTABLE))
-        && policy->unstable_input == QAPI_INPUT_REJECT) {
-        return "unstable";
-    }
-    return NULL;
-}
-
 /*
  * Checks 10 and 11: the command to run, or NULL with the error.  A name
  * holding NULs is looked up by its escaped text, which no registered
@@ -255,7 +241,8 @@ static const QmpCommandInfo *find_runnable(const QmpCommandList *cmds,
                     "command '%s' does not exist", name);
         return NULL;
     }
-    feature = refused_feature(cmd->special_features);
+    feature = qapi_policy_refused(qmp_command_list_get_policy(cmds),
+                                  cmd->special_features);
     if (feature) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_COMMANDNOTFOUND,
                     "command '%s' is %s and disabled by policy", name,
@@ -309,6 +296,12 @@ static _Thread_local const QmpCommandContext *running_command;
 const QmpCommandContext *qmp_command_context(void)
 {
     return running_command;
+}
+
+const QapiCompatPolicy *qmp_command_policy(void)
+{
+    return running_command ? qmp_command_list_get_policy(running_command->cmds)
+                           : NULL;
 }
 
 json_object *qmp_dispatch_checked(const QmpCommandList *cmds,

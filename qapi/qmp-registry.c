@@ -19,6 +19,8 @@ struct QmpCommandList {
     GHashTable *by_name;
     GPtrArray *order;
     void *opaque;               /* for commands registered from now on */
+    QapiCompatPolicy policy;
+    bool has_policy;            /* else the process default applies */
 };
 
 static void command_info_free(gpointer data)
@@ -70,6 +72,24 @@ void qmp_register_command(QmpCommandList *cmds, const char *name,
     info->special_features = special_features;
     info->enabled = true;
     info->opaque = cmds->opaque;
+}
+
+void qmp_command_list_set_policy(QmpCommandList *cmds,
+                                 const QapiCompatPolicy *policy)
+{
+    g_return_if_fail(cmds != NULL);
+
+    cmds->has_policy = policy != NULL;
+    if (policy) {
+        cmds->policy = *policy;
+    }
+}
+
+const QapiCompatPolicy *qmp_command_list_get_policy(const QmpCommandList *cmds)
+{
+    g_return_val_if_fail(cmds != NULL, NULL);
+
+    return cmds->has_policy ? &cmds->policy : NULL;
 }
 
 void qmp_command_list_set_opaque(QmpCommandList *cmds, void *opaque)

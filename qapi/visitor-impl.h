@@ -24,6 +24,8 @@ typedef enum VisitorKind {
 
 struct Visitor {
     VisitorKind kind;
+    /* visit_set_policy()'s; NULL: the process default */
+    const QapiCompatPolicy *policy;
 
     bool (*start_struct)(Visitor *v, const char *name, void **obj,
                          size_t size, GError **errp);
@@ -106,9 +108,11 @@ char *qapi_enum_expected(const QEnumLookup *lookup);
 int qapi_enum_find(const QEnumLookup *lookup, const char *name);
 
 /*
- * The special feature of SPECIAL_FEATURES that the input policy refuses
- * ("deprecated", "unstable"), or NULL when it accepts them all.
+ * The special feature of SPECIAL_FEATURES that POLICY's input side
+ * refuses ("deprecated", "unstable"), or NULL when it accepts them all.
+ * POLICY NULL is the process default (qapi_compat_policy_get()).
  */
-const char *qapi_compat_policy_refused(unsigned special_features);
+const char *qapi_policy_refused(const QapiCompatPolicy *policy,
+                                unsigned special_features);
 
 #endif /* QAPIKIT_VISITOR_IMPL_H */

@@ -610,7 +610,7 @@ int main(int argc, char **argv)
     qmp_monitor_set_version(d->mon, version[0], version[1], version[2],
                             "qapikit-blockd " QAPIKIT_VERSION);
     qmp_monitor_set_schema(d->mon, &qmp_schema_qlit);
-    qapi_event_set_emitter(qmp_monitor_event_emitter, d->mon);
+    qapi_event_set_emitter(qmp_monitor_event_emitter, NULL);
     /* Before the address lines: a client may signal as soon as it sees
      * them. */
     if (!signals_start(d)) {

@@ -39,7 +39,7 @@ static void check_referenced(GHashTable *names, const char *type)
 static SchemaInfoList *check_schema(const QLitObject *qlit)
 {
     g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
-    json_object *json = qapi_introspect_schema(qlit);
+    json_object *json = qapi_introspect_schema(qlit, NULL);
     SchemaInfoList *list = read_back(json);
     bool types_started = false;
 

@@ -238,7 +238,7 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     f->mon = qmp_monitor_new(f->cmds, NULL);
     qmp_monitor_set_version(f->mon, 1, 2, 3, "test-monitor 1.2.3");
     qmp_monitor_set_schema(f->mon, &test_schema);
-    qapi_event_set_emitter(qmp_monitor_event_emitter, f->mon);
+    qapi_event_set_emitter(qmp_monitor_event_emitter, NULL);
     shutdown_done = false;
 }
 
@@ -806,6 +806,49 @@ static void test_events(Fixture *f, gconstpointer data)
     client_free(a);
     client_free(b);
     client_free(c);
+}
+
+/*
+ * One emitter per process: an event reaches the command-mode sessions of
+ * every monitor of the thread, each with its own command list.
+ */
+static void test_events_every_monitor(Fixture *f, gconstpointer data)
+{
+    Fixture g = { .cmds = qmp_command_list_new() };
+    Client *a = client_new(f), *b;
+    json_object *event;
+
+    (void)data;
+    g.mon = qmp_monitor_new(g.cmds, NULL);
+    b = client_new(&g);
+    client_negotiate(a, false);
+    client_negotiate(b, false);
+    event = qapi_event_build("EVERYWHERE", NULL);
+    qapi_event_deliver("EVERYWHERE", event);
+    json_object_put(event);
+    spin();
+    for (int i = 0; i < 2; i++) {
+        json_object *msg = client_message(i ? b : a), *name;
+
+        g_assert_true(json_object_object_get_ex(msg, "event", &name));
+        g_assert_cmpstr(json_object_get_string(name), ==, "EVERYWHERE");
+        json_object_put(msg);
+    }
+    /* A freed monitor gets nothing more; the other one still does. */
+    client_free(b);
+    qmp_monitor_free(g.mon);
+    event = qapi_event_build("AFTER", NULL);
+    qapi_event_deliver("AFTER", event);
+    json_object_put(event);
+    {
+        json_object *msg = client_message(a), *name;
+
+        g_assert_true(json_object_object_get_ex(msg, "event", &name));
+        g_assert_cmpstr(json_object_get_string(name), ==, "AFTER");
+        json_object_put(msg);
+    }
+    client_free(a);
+    qmp_command_list_free(g.cmds);
 }
 
 static void test_end_of_input(Fixture *f, gconstpointer data)
@@ -1426,6 +1469,7 @@ int main(int argc, char **argv)
     ADD("/monitor/oob", test_oob);
     ADD("/monitor/round-robin", test_round_robin);
     ADD("/monitor/events", test_events);
+    ADD("/monitor/events-every-monitor", test_events_every_monitor);
     ADD("/monitor/end-of-input", test_end_of_input);
     ADD("/monitor/disconnect", test_disconnect);
     ADD("/monitor/close-during-command", test_close_during_command);

@@ -265,7 +265,7 @@ int main(void)
     qapi_event_set_emitter(NULL, NULL);
     g_string_free(events, TRUE);
 
-    json_object *schema = qapi_introspect_schema(&qmp_schema_qlit);
+    json_object *schema = qapi_introspect_schema(&qmp_schema_qlit, NULL);
     if (!json_object_is_type(schema, json_type_array) ||
         json_object_array_length(schema) < 20) {
         fprintf(stderr, "FAIL introspection\n");

@@ -723,6 +723,55 @@ static void test_deprecated_unstable(Fixture *f, gconstpointer data)
                           "GenericError as asked", NULL);
 }
 
+/*
+ * A command list's own policy: it applies to its commands and their
+ * arguments, while another list (and the process default) accept all.
+ */
+static void test_policy_per_list(Fixture *f, gconstpointer data)
+{
+    static const QapiCompatPolicy strict = {
+        .deprecated_input = QAPI_INPUT_REJECT,
+        .deprecated_output = QAPI_OUTPUT_HIDE,
+    };
+    Fixture g = { .cmds = qmp_command_list_new() };
+
+    (void)data;
+    qmp_init_marshal(g.cmds);
+    qmp_command_list_set_policy(g.cmds, &strict);
+    g_assert_true(qmp_command_list_get_policy(g.cmds) != &strict);
+    g_assert_cmpint(qmp_command_list_get_policy(g.cmds)->deprecated_input, ==,
+                    QAPI_INPUT_REJECT);
+    g_assert_null(qmp_command_list_get_policy(f->cmds));
+
+    assert_dispatch_error(&g, "{\"execute\": \"ks-deprecated-cmd\"}", false,
+                          "CommandNotFound", "command 'ks-deprecated-cmd' is "
+                          "deprecated and disabled by policy", NULL);
+    assert_dispatch(f, "{\"execute\": \"ks-deprecated-cmd\"}", false,
+                    "{\"return\": {}}");
+    assert_dispatch_error(&g, "{\"execute\": \"ks-inline-args\", "
+                          "\"arguments\": {\"a\": 1, \"colors\": [\"blue\"]}}",
+                          false, "GenericError", "'colors[0]': 'blue' is "
+                          "deprecated and refused by the compatibility "
+                          "policy", NULL);
+    g_assert_cmpuint(ks_handlers_calls(), ==, 1);
+    {
+        json_object *resp = dispatch(f, "{\"execute\": \"ks-inline-args\","
+                                     " \"arguments\": {\"a\": 1,"
+                                     " \"colors\": [\"blue\"]}}", false);
+
+        g_assert_true(json_object_object_get_ex(resp, "return", NULL));
+        json_object_put(resp);
+    }
+    g_assert_true(g_str_has_prefix(ks_handlers_last(), "ks-inline-args a=1"));
+
+    /* Without a policy of its own, a list follows the process default. */
+    qmp_command_list_set_policy(g.cmds, NULL);
+    g_assert_null(qmp_command_list_get_policy(g.cmds));
+    assert_dispatch(&g, "{\"execute\": \"ks-deprecated-cmd\"}", false,
+                    "{\"return\": {}}");
+    qmp_command_list_free(g.cmds);
+}
+
 /* Conditional, legacy, downstream and x- commands; the included module */
 
 static void test_conditional(Fixture *f, gconstpointer data)
@@ -1293,6 +1342,8 @@ int main(int argc, char **argv)
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/oob", test_oob);
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/preconfig-coroutine",
                      test_preconfig_coroutine);
+    ADD_FIXTURE_TEST("/kitchen-sink/dispatch/policy-per-list",
+                     test_policy_per_list);
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/deprecated-unstable",
                      test_deprecated_unstable);
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/conditional", test_conditional);

@@ -314,7 +314,7 @@ static void set_policy(QapiOutputPolicy deprecated, QapiOutputPolicy unstable,
 
 static void assert_schema(const char *expected)
 {
-    json_object *reply = qapi_introspect_schema(&schema);
+    json_object *reply = qapi_introspect_schema(&schema, NULL);
 
     g_assert_cmpint(json_object_get_type(reply), ==, json_type_array);
     assert_json(reply, expected);
@@ -383,7 +383,7 @@ static void test_schema_repeated_key(void)
     json_object *reply;
 
     set_policy(QAPI_OUTPUT_HIDE, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT);
-    reply = qapi_introspect_schema(&repeated);
+    reply = qapi_introspect_schema(&repeated, NULL);
     assert_json(reply, "[{\"name\": \"shown\", \"features\": [\"custom\"]}]");
     json_object_put(reply);
     set_policy(QAPI_OUTPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT);

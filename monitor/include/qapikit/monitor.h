@@ -108,7 +108,8 @@ QAPIKIT_API void qmp_monitor_set_version(QmpMonitor *mon, int64_t major,
 /*
  * The introspection literal of the embedder's schema (its generated
  * qmp_schema_qlit), lent for the monitor's life; query-qmp-schema
- * answers qapi_introspect_schema(SCHEMA).  NULL: an empty list.
+ * answers qapi_introspect_schema(SCHEMA) with its command list's policy.
+ * NULL: an empty list.
  */
 QAPIKIT_API void qmp_monitor_set_schema(QmpMonitor *mon,
                                         const QLitObject *schema);
@@ -224,9 +225,13 @@ QAPIKIT_API void qmp_monitor_set_closed_func(QmpMonitor *mon,
 QAPIKIT_API void qmp_monitor_broadcast(QmpMonitor *mon, json_object *event);
 
 /*
- * A QapiEventEmitter that broadcasts to the monitor OPAQUE, for
- * qapi_event_set_emitter(qmp_monitor_event_emitter, mon).  Remove it
- * (qapi_event_set_emitter(NULL, NULL)) before freeing the monitor.
+ * The QapiEventEmitter of a process that serves QMP:
+ * qapi_event_set_emitter(qmp_monitor_event_emitter, NULL).  Events are
+ * the process's, as in QEMU (SHUTDOWN fires outside any request), so
+ * there is one emitter, and it broadcasts every event to every monitor
+ * that lives on the calling thread (qmp_monitor_broadcast()): each
+ * sends it to its sessions in command mode.  OPAQUE is not used.
+ * Monitors created or freed later are included or left out at once.
  */
 QAPIKIT_API void qmp_monitor_event_emitter(const char *name,
                                            json_object *event, void *opaque);

@@ -74,6 +74,30 @@ typedef struct GenericList {
     char padding[];
 } GenericList;
 
+/*
+ * A compatibility policy for the special features
+ * (docs/spec/qapi-language.md §6/3): whether input that uses something
+ * deprecated or unstable is accepted, and whether output shows it.  All
+ * zero: accept and show everything.  Where policies apply:
+ * <qapikit/visitor.h>.
+ */
+typedef enum QapiInputPolicy {
+    QAPI_INPUT_ACCEPT,
+    QAPI_INPUT_REJECT,
+} QapiInputPolicy;
+
+typedef enum QapiOutputPolicy {
+    QAPI_OUTPUT_ACCEPT,
+    QAPI_OUTPUT_HIDE,
+} QapiOutputPolicy;
+
+typedef struct QapiCompatPolicy {
+    QapiInputPolicy deprecated_input;
+    QapiOutputPolicy deprecated_output;
+    QapiInputPolicy unstable_input;
+    QapiOutputPolicy unstable_output;
+} QapiCompatPolicy;
+
 G_END_DECLS
 
 #endif /* QAPIKIT_BASE_H */

@@ -54,6 +54,20 @@ QAPIKIT_API void qmp_command_list_set_opaque(QmpCommandList *cmds,
                                              void *opaque);
 
 /*
+ * The compatibility policy of CMDS' commands (copied; NULL: none of its
+ * own, the process default applies, as for a new list): the dispatcher
+ * refuses the commands its input side rejects, and the generated
+ * marshallers give it to their visitors, for arguments and results
+ * (qmp_command_policy()).  Several lists, several policies: each monitor
+ * serves clients with the policy of its list.
+ */
+QAPIKIT_API void qmp_command_list_set_policy(QmpCommandList *cmds,
+                                             const QapiCompatPolicy *policy);
+/* CMDS' own policy, or NULL when the process default applies. */
+QAPIKIT_API const QapiCompatPolicy *
+qmp_command_list_get_policy(const QmpCommandList *cmds);
+
+/*
  * Register NAME (copied; not empty) with marshaller FN, OPTIONS
  * (QmpCommandOptions or-ed) and SPECIAL_FEATURES (1u << QapiSpecialFeature,
  * or-ed), enabled, carrying the list's current opaque pointer
@@ -119,6 +133,13 @@ typedef struct QmpCommandContext {
  * is the runtime's only thread-local state.
  */
 QAPIKIT_API const QmpCommandContext *qmp_command_context(void);
+
+/*
+ * The policy of the running command's list, for its marshaller's
+ * visitors (visit_set_policy()); NULL outside a command or for a list
+ * without a policy of its own (the process default then applies).
+ */
+QAPIKIT_API const QapiCompatPolicy *qmp_command_policy(void);
 
 /* NAME's entry (owned by CMDS, valid until CMDS is freed), or NULL. */
 QAPIKIT_API const QmpCommandInfo *qmp_find_command(const QmpCommandList *cmds,

@@ -60,12 +60,13 @@ QAPIKIT_API json_object *qlit_to_json(const QLitObject *obj);
  * The reply of query-qmp-schema for SCHEMA (a generated qmp_schema_qlit):
  * qlit_to_json(), less every dictionary inside a list (entry, member,
  * enum value, variant) whose "features" list holds "deprecated" or
- * "unstable" while the output policy hides that feature
- * (qapi_compat_policy_hides()); an enum entry also loses the names of
- * its dropped members from its "values".  A new json-c value (an array
- * for a generated schema).
+ * "unstable" while POLICY's output side hides that feature (NULL: the
+ * process default, qapi_compat_policy_get()); an enum entry also loses
+ * the names of its dropped members from its "values".  A new json-c
+ * value (an array for a generated schema).
  */
-QAPIKIT_API json_object *qapi_introspect_schema(const QLitObject *schema);
+QAPIKIT_API json_object *qapi_introspect_schema(const QLitObject *schema,
+                                                const QapiCompatPolicy *policy);
 
 G_END_DECLS
 

@@ -204,37 +204,33 @@ QAPIKIT_API bool visit_type_null(Visitor *v, const char *name, QapiNull **obj,
                                  GError **errp);
 
 /*
- * The process-wide compatibility policy for special features
- * (docs/spec/qapi-language.md §6/3): accept and show everything by default.
+ * The compatibility policy (QapiCompatPolicy, <qapikit/base.h>).  A command list has its own
+ * (qmp_command_list_set_policy() in <qapikit/dispatch.h>), which the
+ * generated marshallers give their visitors; the process default
+ * (qapi_compat_policy_set(); accept and show everything until set)
+ * applies to events, to command lists that were given none, and to
+ * visitors the application creates.
  */
-typedef enum QapiInputPolicy {
-    QAPI_INPUT_ACCEPT,
-    QAPI_INPUT_REJECT,
-} QapiInputPolicy;
-
-typedef enum QapiOutputPolicy {
-    QAPI_OUTPUT_ACCEPT,
-    QAPI_OUTPUT_HIDE,
-} QapiOutputPolicy;
-
-typedef struct QapiCompatPolicy {
-    QapiInputPolicy deprecated_input;
-    QapiOutputPolicy deprecated_output;
-    QapiInputPolicy unstable_input;
-    QapiOutputPolicy unstable_output;
-} QapiCompatPolicy;
-
 QAPIKIT_API void qapi_compat_policy_set(const QapiCompatPolicy *policy);
 QAPIKIT_API const QapiCompatPolicy *qapi_compat_policy_get(void);
 
-/* Whether the output policy hides something with SPECIAL_FEATURES. */
+/*
+ * Whether POLICY (NULL: the process default) hides, in output, or
+ * refuses, in input, something with SPECIAL_FEATURES; the same for the
+ * process default.
+ */
+QAPIKIT_API bool qapi_policy_hides(const QapiCompatPolicy *policy,
+                                   unsigned special_features);
+QAPIKIT_API bool qapi_policy_refuses(const QapiCompatPolicy *policy,
+                                     unsigned special_features);
 QAPIKIT_API bool qapi_compat_policy_hides(unsigned special_features);
+QAPIKIT_API bool qapi_compat_policy_refuses(unsigned special_features);
 
 /*
- * Whether the input policy refuses something with SPECIAL_FEATURES (a
- * command's mask, for the dispatcher).
+ * The policy V applies from now on (lent: it must outlive V's use); NULL,
+ * as for a new visitor: the process default, read at each check.
  */
-QAPIKIT_API bool qapi_compat_policy_refuses(unsigned special_features);
+QAPIKIT_API void visit_set_policy(Visitor *v, const QapiCompatPolicy *policy);
 
 G_END_DECLS
 
