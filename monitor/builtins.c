@@ -1,35 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * qapikit monitor: the built-in commands (§3).
+ * qapikit monitor: the built-in commands (docs/spec/qmp-protocol.md §3/2),
+ * the handlers of monitor/control.json.  The library compiles that schema
+ * module privately with its marshallers (monitor/meson.build), so the
+ * arguments and results are visited by generated code; the handlers reach
+ * the session that sent the request through qmp_command_context().
  */
 #include "monitor-internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <gio/gfiledescriptorbased.h>
-#include <gio/gunixinputstream.h>
-#include <gio/gunixoutputstream.h>
-#include <glib-unix.h>
-
-/* ---- the built-in commands (§3) ---- */
-
-/* ARGS must be empty: name its first member. */
-static bool check_no_arguments(json_object *args, GError **errp)
-{
-    json_object_object_foreach(args, key, value) {
-        (void)value;
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "'%s' is not an expected member", key);
-        return false;
-    }
-    return true;
-}
+#include "qapikit-control-qapi-commands.h"
+#include "qapikit-control-qapi-init-commands.h"
+#include "qapikit-control-qapi-introspect.h"
+#include "qapikit-control-qapi-visit.h"
 
 /* The monitor session that sent the running COMMAND, or an error. */
 static QmpSession *builtin_session(const char *command, GError **errp)
@@ -45,144 +27,243 @@ static QmpSession *builtin_session(const char *command, GError **errp)
     return ctx->session;
 }
 
-static bool marshal_qmp_capabilities(json_object *args, json_object **ret,
-                                     GError **errp)
+bool qmp_qmp_capabilities(bool has_enable, QMPCapabilityList *enable,
+                          GError **errp)
 {
     QmpSession *s = builtin_session("qmp_capabilities", errp);
-    json_object *enable = NULL;
     bool want_oob = false;
+    size_t i = 0;
 
     if (!s) {
         return false;
     }
-    json_object_object_foreach(args, key, value) {
-        if (strcmp(key, "enable")) {
+    /* The visitor took only values of QMPCapability: 'oob' alone. */
+    for (QMPCapabilityList *cap = has_enable ? enable : NULL; cap;
+         cap = cap->next, i++) {
+        if (!s->oob_offered) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "'%s' is not an expected member", key);
+                        "'enable[%zu]': capability 'oob' is not offered "
+                        "by this server", i);
             return false;
         }
-        enable = value;
-    }
-    if (json_object_object_get_ex(args, "enable", NULL)) {
-        size_t i, len;
-
-        if (!json_object_is_type(enable, json_type_array)) {
-            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "'enable': expected array, got %s",
-                        enable ? json_type_to_name(json_object_get_type(
-                                     enable))
-                               : "null");
-            return false;
-        }
-        len = json_object_array_length(enable);
-        for (i = 0; i < len; i++) {
-            json_object *cap = json_object_array_get_idx(enable, i);
-            const char *name;
-
-            if (!json_object_is_type(cap, json_type_string)) {
-                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                            "'enable[%zu]': expected string, got %s", i,
-                            cap ? json_type_to_name(json_object_get_type(
-                                      cap))
-                                : "null");
-                return false;
-            }
-            name = json_object_get_string(cap);
-            if (strcmp(name, "oob")
-                || strlen(name) != (size_t)json_object_get_string_len(cap)) {
-                g_autofree char *shown = NULL;
-                g_autoptr(GString) ascii = g_string_new(NULL);
-
-                /* The name may hold anything: show it escaped. */
-                shown = g_strescape(name, NULL);
-                qmp_append_ascii(ascii, shown, strlen(shown));
-                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                            "'enable[%zu]': '%s' is not a value of the enum "
-                            "(expected 'oob')", i, ascii->str);
-                return false;
-            }
-            if (!s->oob_offered) {
-                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                            "'enable[%zu]': capability 'oob' is not offered "
-                            "by this server", i);
-                return false;
-            }
-            want_oob = true;
-        }
+        want_oob = true;
     }
     s->negotiated = true;
     s->oob_enabled = want_oob;
-    *ret = json_object_new_object();
     return true;
 }
 
-static bool marshal_query_version(json_object *args, json_object **ret,
-                                  GError **errp)
+/* MON's version, as query-version and the greeting give it. */
+static VersionInfo *version_info(const QmpMonitor *mon)
+{
+    VersionInfo *info = g_new0(VersionInfo, 1);
+
+    info->qemu = g_new0(VersionTriple, 1);
+    info->qemu->major = mon->version[0];
+    info->qemu->minor = mon->version[1];
+    info->qemu->micro = mon->version[2];
+    info->package = g_strdup(mon->package);
+    return info;
+}
+
+json_object *monitor_version_object(const QmpMonitor *mon)
+{
+    g_autoptr(VersionInfo) info = version_info(mon);
+    Visitor *v = qapi_json_output_visitor_new();
+    json_object *out = NULL;
+
+    /* A VersionInfo of ours cannot fail to visit. */
+    if (visit_type_VersionInfo(v, NULL, &info, NULL)) {
+        visit_complete(v, &out);
+    }
+    visit_free(v);
+    return out;
+}
+
+VersionInfo *qmp_query_version(GError **errp)
 {
     QmpSession *s = builtin_session("query-version", errp);
 
-    if (!s || !check_no_arguments(args, errp)) {
-        return false;
-    }
-    *ret = monitor_version_object(s->mon);
-    return true;
+    return s ? version_info(s->mon) : NULL;
 }
 
+/* A QmpCommandInfo's entry of query-commands, through TAIL. */
 static void add_command_info(const QmpCommandInfo *info, void *opaque)
 {
-    json_object *list = opaque;
-    json_object *entry;
+    CommandInfoList ***tail = opaque;
+    CommandInfo *entry;
 
-    /* qmp_capabilities included, as QEMU lists it (docs/spec/qmp-protocol.md
-     * §3/2) */
+    /* qmp_capabilities included, as QEMU lists it (§3/2) */
     if (!info->enabled
-        || qapi_policy_refuses(qmp_command_policy(), info->special_features)) {
+        || qapi_policy_refuses(qmp_command_policy(),
+                               info->special_features)) {
         return;
     }
-    entry = json_object_new_object();
-    json_object_object_add(entry, "name", json_object_new_string(info->name));
-    json_object_array_add(list, entry);
+    entry = g_new0(CommandInfo, 1);
+    entry->name = g_strdup(info->name);
+    QAPI_LIST_APPEND(*tail, entry);
 }
 
-static bool marshal_query_commands(json_object *args, json_object **ret,
-                                   GError **errp)
+CommandInfoList *qmp_query_commands(GError **errp)
 {
     QmpSession *s = builtin_session("query-commands", errp);
-    json_object *list;
+    CommandInfoList *head = NULL, **tail = &head;
 
-    if (!s || !check_no_arguments(args, errp)) {
-        return false;
+    if (s) {
+        qmp_for_each_command(s->mon->cmds, add_command_info, &tail);
     }
-    list = json_object_new_array();
-    qmp_for_each_command(s->mon->cmds, add_command_info, list);
-    *ret = list;
-    return true;
+    return head;
 }
 
-static bool marshal_query_qmp_schema(json_object *args, json_object **ret,
-                                     GError **errp)
+/* The entries of SCHEMA (an array of SchemaInfo objects) by name. */
+static GHashTable *entries_by_name(json_object *schema)
+{
+    GHashTable *entries = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (size_t i = 0; i < json_object_array_length(schema); i++) {
+        json_object *entry = json_object_array_get_idx(schema, i);
+        json_object *name = json_object_object_get(entry, "name");
+
+        if (json_object_is_type(name, json_type_string)) {
+            g_hash_table_insert(entries,
+                                (char *)json_object_get_string(name), entry);
+        }
+    }
+    return entries;
+}
+
+/* The name NAME (a type name, or "[ELEMENT]") has after RENAMES. */
+static const char *renamed(GHashTable *renames, const char *name,
+                           GPtrArray *keep)
+{
+    const char *to;
+
+    if (!name) {
+        return NULL;
+    }
+    if ((to = g_hash_table_lookup(renames, name))) {
+        return to;
+    }
+    if (name[0] == '[' && g_str_has_suffix(name, "]")) {
+        g_autofree char *element = g_strndup(name + 1, strlen(name) - 2);
+
+        if ((to = g_hash_table_lookup(renames, element))) {
+            char *array = g_strdup_printf("[%s]", to);
+
+            g_ptr_array_add(keep, array);
+            return array;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Apply RENAMES to the type names ENTRY (a SchemaInfo object, or what
+ * it holds) uses: its own name, and "type", "arg-type", "ret-type" and
+ * "element-type" everywhere inside.
+ */
+static void rename_types(json_object *obj, GHashTable *renames,
+                         GPtrArray *keep)
+{
+    static const char *const keys[] = {
+        "name", "type", "arg-type", "ret-type", "element-type",
+    };
+
+    if (json_object_is_type(obj, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(obj); i++) {
+            rename_types(json_object_array_get_idx(obj, i), renames, keep);
+        }
+        return;
+    }
+    if (!json_object_is_type(obj, json_type_object)) {
+        return;
+    }
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
+        json_object *value = json_object_object_get(obj, keys[k]);
+        const char *to = renamed(renames, json_object_get_string(value),
+                                 keep);
+
+        /* A member's "name" is no type name: only entries are renamed. */
+        if (to && (k != 0 || json_object_object_get(obj, "meta-type"))) {
+            json_object_object_add(obj, keys[k], json_object_new_string(to));
+        }
+    }
+    json_object_object_foreach(obj, key, value) {
+        (void)key;
+        if (json_object_is_type(value, json_type_array)) {
+            rename_types(value, renames, keep);
+        }
+    }
+}
+
+/*
+ * query-qmp-schema: the embedder's schema, then the entries of
+ * control.json it does not have.  A schema that includes control.json,
+ * or defines the same type (QEMU's VersionInfo), has them already: an
+ * equal entry of the same name is not repeated; a built-in command the
+ * schema declares too is the embedder's; a built-in type whose name the
+ * schema uses for something else is listed as NAME-qapikit-control, so
+ * that every reference still names what it means.
+ */
+anyList *qmp_query_qmp_schema(GError **errp)
 {
     QmpSession *s = builtin_session("query-qmp-schema", errp);
+    const QapiCompatPolicy *policy = qmp_command_policy();
+    g_autoptr(GHashTable) entries = NULL;
+    g_autoptr(GHashTable) renames = NULL;
+    g_autoptr(GPtrArray) keep = NULL;
+    json_object *schema, *builtins;
+    anyList *head = NULL, **tail = &head;
 
-    if (!s || !check_no_arguments(args, errp)) {
-        return false;
+    if (!s) {
+        return NULL;
     }
-    *ret = s->mon->schema ? qapi_introspect_schema(s->mon->schema,
-                                                   qmp_command_policy())
-                          : json_object_new_array();
-    return true;
+    schema = s->mon->schema ? qapi_introspect_schema(s->mon->schema, policy)
+                            : json_object_new_array();
+    builtins = qapi_introspect_schema(&qapikit_control_qmp_schema_qlit,
+                                      policy);
+    entries = entries_by_name(schema);
+    renames = g_hash_table_new(g_str_hash, g_str_equal);
+    keep = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; i < json_object_array_length(schema); i++) {
+        QAPI_LIST_APPEND(tail, json_object_get(
+                             json_object_array_get_idx(schema, i)));
+    }
+    for (size_t i = 0; i < json_object_array_length(builtins); i++) {
+        json_object *entry = json_object_array_get_idx(builtins, i);
+        const char *name = json_object_get_string(
+            json_object_object_get(entry, "name"));
+        const char *meta = json_object_get_string(
+            json_object_object_get(entry, "meta-type"));
+        json_object *theirs = g_hash_table_lookup(entries, name);
+
+        if (theirs && strcmp(meta, "command") && strcmp(meta, "event")
+            && strcmp(meta, "builtin") && !json_object_equal(entry, theirs)) {
+            char *to = g_strdup_printf("%s-qapikit-control", name);
+
+            g_ptr_array_add(keep, to);
+            g_hash_table_insert(renames, (char *)name, to);
+        }
+    }
+    for (size_t i = 0; i < json_object_array_length(builtins); i++) {
+        json_object *entry = json_object_array_get_idx(builtins, i);
+        const char *name = json_object_get_string(
+            json_object_object_get(entry, "name"));
+
+        if (g_hash_table_contains(entries, name)
+            && !g_hash_table_contains(renames, name)) {
+            continue;           /* the embedder's, or the same */
+        }
+        entry = json_object_get(entry);
+        rename_types(entry, renames, keep);
+        QAPI_LIST_APPEND(tail, entry);
+    }
+    json_object_put(builtins);
+    json_object_put(schema);
+    return head;
 }
 
 void monitor_register_builtins(QmpMonitor *mon)
 {
-    QmpCommandList *commands = mon->cmds;
-
-    qmp_register_command(commands, "qmp_capabilities",
-                         marshal_qmp_capabilities, QCO_ALLOW_PRECONFIG, 0);
-    qmp_register_command(commands, "query-version", marshal_query_version,
-                         QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG, 0);
-    qmp_register_command(commands, "query-commands", marshal_query_commands,
-                         QCO_ALLOW_PRECONFIG, 0);
-    qmp_register_command(commands, "query-qmp-schema",
-                         marshal_query_qmp_schema, QCO_ALLOW_PRECONFIG, 0);
+    qapikit_control_qmp_init_marshal(mon->cmds);
 }

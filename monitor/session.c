@@ -381,23 +381,6 @@ void session_update_reading(QmpSession *s)
     }
 }
 
-json_object *monitor_version_object(const QmpMonitor *mon)
-{
-    json_object *version = json_object_new_object();
-    json_object *qemu = json_object_new_object();
-
-    json_object_object_add(qemu, "micro",
-                           json_object_new_int64(mon->version[2]));
-    json_object_object_add(qemu, "minor",
-                           json_object_new_int64(mon->version[1]));
-    json_object_object_add(qemu, "major",
-                           json_object_new_int64(mon->version[0]));
-    json_object_object_add(version, "qemu", qemu);
-    json_object_object_add(version, "package",
-                           json_object_new_string(mon->package));
-    return version;
-}
-
 static void session_greet(QmpSession *s)
 {
     json_object *greeting = json_object_new_object();

@@ -45,6 +45,9 @@ def _options() -> _Parser:
                         'generated (for QEMU build rules)')
     parser.add_argument('--compat', choices=('2012',),
                         help="read the schema with QEMU's 2012 rules")
+    parser.add_argument('--all-commands', action='store_true',
+                        help="generate 'gen': false commands too (for the "
+                        'program that implements a module others include)')
     parser.add_argument('--dump-model', action='store_true',
                         help='print the checked model and write nothing')
     parser.add_argument('--version', action='version',
@@ -66,7 +69,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("invalid prefix '%s': it must match "
                      "[A-Za-z_.-][A-Za-z0-9_.-]*" % args.prefix)
     try:
-        schema = QAPISchema(args.schema, compat=args.compat)
+        schema = QAPISchema(args.schema, compat=args.compat,
+                            all_commands=args.all_commands)
     except QAPIError as err:
         sys.stderr.write('%s\n' % err)
         return 1

@@ -806,9 +806,12 @@ class QAPISchema:
     """The checked model of the schema in file FNAME.  Raises QAPIError
     on the first error, in the order of docs/spec/qapi-language.md §9.1."""
 
-    def __init__(self, fname: str, compat: Optional[str] = None):
+    def __init__(self, fname: str, compat: Optional[str] = None,
+                 all_commands: bool = False):
         # --compat 2012 (§11/7): QEMU's 2012 rules.
         self.compat = compat == '2012'
+        # --all-commands (§12.1): 'gen': false is generated too.
+        self.all_commands = all_commands
         parsed = read_schema(fname, self.compat)
         kinds = check_shapes(parsed)
         self.fname = fname
@@ -1160,7 +1163,8 @@ class QAPISchema:
             else self._args(top, name)
         flags = {
             'boxed': expr.get('boxed') is True,
-            'gen': 'gen' not in expr,
+            'gen': ('gen' not in expr
+                    or (self.all_commands and not unchecked)),
             'success-response': 'success-response' not in expr,
             'allow-oob': expr.get('allow-oob') is True,
             'allow-preconfig': expr.get('allow-preconfig') is True,

@@ -468,14 +468,14 @@ static void test_greeting(Fixture *f, gconstpointer data)
     Client *c = client_new(f), *d;
 
     (void)data;
-    expect_message(c, "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":3,"
-                      "\"minor\":2,\"major\":1},\"package\":"
+    expect_message(c, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
+                      "\"minor\":2,\"micro\":3},\"package\":"
                       "\"test-monitor 1.2.3\"},\"capabilities\":"
                       "[\"oob\"]}}");
     qmp_monitor_set_oob(f->mon, false);
     d = client_new(f);
-    expect_message(d, "{\"QMP\":{\"version\":{\"qemu\":{\"micro\":3,"
-                      "\"minor\":2,\"major\":1},\"package\":"
+    expect_message(d, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
+                      "\"minor\":2,\"micro\":3},\"package\":"
                       "\"test-monitor 1.2.3\"},\"capabilities\":[]}}");
     g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, 2);
     client_free(c);
@@ -521,8 +521,8 @@ static void test_negotiation(Fixture *f, gconstpointer data)
     client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r10\"}");
     expect_error(c, "CommandNotFound", "already negotiated", "r10");
     client_send(c, "{\"execute\":\"query-version\",\"id\":\"r11\"}");
-    expect_message(c, "{\"return\":{\"qemu\":{\"micro\":3,\"minor\":2,"
-                      "\"major\":1},\"package\":\"test-monitor 1.2.3\"},"
+    expect_message(c, "{\"return\":{\"qemu\":{\"major\":1,\"minor\":2,"
+                      "\"micro\":3},\"package\":\"test-monitor 1.2.3\"},"
                       "\"id\":\"r11\"}");
     client_send(c, "{\"execute\":\"nonexistent\",\"id\":\"r12\"}");
     expect_error(c, "CommandNotFound", "nonexistent", "r12");
@@ -1085,6 +1085,22 @@ static void test_backlog_hold(Fixture *f, gconstpointer data)
     client_free(c);
 }
 
+/* Field FIELD (a string) of the entry NAME of a query-qmp-schema reply. */
+static const char *schema_entry_field(json_object *schema, const char *name,
+                                      const char *field)
+{
+    for (size_t i = 0; i < json_object_array_length(schema); i++) {
+        json_object *entry = json_object_array_get_idx(schema, i);
+
+        if (!strcmp(json_object_get_string(
+                        json_object_object_get(entry, "name")), name)) {
+            return json_object_get_string(json_object_object_get(entry,
+                                                                 field));
+        }
+    }
+    return NULL;
+}
+
 static void test_builtins(Fixture *f, gconstpointer data)
 {
     Client *c = client_new(f);
@@ -1111,9 +1127,66 @@ static void test_builtins(Fixture *f, gconstpointer data)
     g_assert_true(saw_caps);        /* listed, as QEMU lists it */
     g_assert_false(saw_disabled);
     json_object_put(msg);
+    /* The embedder's schema, then the built-ins' (control.json). */
     client_send(c, "{\"execute\":\"query-qmp-schema\"}");
-    expect_message(c, "{\"return\":[{\"name\":\"echo\","
-                      "\"meta-type\":\"command\"}]}");
+    msg = client_message(c);
+    g_assert_true(json_object_object_get_ex(msg, "return", &ret));
+    g_assert_cmpstr(json_object_to_json_string_ext(
+                        json_object_array_get_idx(ret, 0),
+                        JSON_C_TO_STRING_PLAIN),
+                    ==, "{\"name\":\"echo\",\"meta-type\":\"command\"}");
+    g_assert_cmpstr(schema_entry_field(ret, "query-version", "ret-type"), ==,
+                    "VersionInfo");
+    g_assert_cmpstr(schema_entry_field(ret, "VersionInfo", "meta-type"), ==,
+                    "object");
+    g_assert_cmpstr(schema_entry_field(ret, "qmp_capabilities", "arg-type"),
+                    ==, "q_obj_qmp_capabilities-arg");
+    json_object_put(msg);
+    client_free(c);
+}
+
+/*
+ * An embedder's schema that describes a built-in type differently (a
+ * VersionInfo of its own): the built-in one is listed under another
+ * name, so that query-version's result type still says what it is.
+ */
+static const QLitDictEntry own_version_entry[] = {
+    { "name", QLIT_QSTR("VersionInfo") },
+    { "meta-type", QLIT_QSTR("object") },
+    { "members", QLIT_QLIST(((const QLitObject[]) {
+        { .type = QLIT_TYPE_NONE } })) },
+    { NULL, { .type = QLIT_TYPE_NONE } },
+};
+static const QLitObject own_version_list[] = {
+    QLIT_QDICT(own_version_entry),
+    { .type = QLIT_TYPE_NONE },
+};
+static const QLitObject own_version_schema = QLIT_QLIST(own_version_list);
+
+static void test_builtins_schema_clash(Fixture *f, gconstpointer data)
+{
+    Client *c = client_new(f);
+    json_object *msg, *ret;
+    size_t versions = 0;
+
+    (void)data;
+    qmp_monitor_set_schema(f->mon, &own_version_schema);
+    client_negotiate(c, false);
+    client_send(c, "{\"execute\":\"query-qmp-schema\"}");
+    msg = client_message(c);
+    g_assert_true(json_object_object_get_ex(msg, "return", &ret));
+    for (size_t i = 0; i < json_object_array_length(ret); i++) {
+        const char *name = json_object_get_string(json_object_object_get(
+            json_object_array_get_idx(ret, i), "name"));
+
+        versions += !strcmp(name, "VersionInfo");
+    }
+    g_assert_cmpuint(versions, ==, 1);
+    g_assert_cmpstr(schema_entry_field(ret, "query-version", "ret-type"), ==,
+                    "VersionInfo-qapikit-control");
+    g_assert_cmpstr(schema_entry_field(ret, "VersionInfo-qapikit-control",
+                                       "meta-type"), ==, "object");
+    json_object_put(msg);
     client_free(c);
 }
 
@@ -1478,6 +1551,7 @@ int main(int argc, char **argv)
     ADD("/monitor/backlog-drop", test_backlog_drop);
     ADD("/monitor/backlog-hold", test_backlog_hold);
     ADD("/monitor/builtins", test_builtins);
+    ADD("/monitor/builtins-schema-clash", test_builtins_schema_clash);
     ADD("/monitor/shutdown", test_shutdown);
     ADD("/monitor/unix-listener", test_unix_listener);
     ADD("/monitor/tcp-listener", test_tcp_listener);

@@ -70,6 +70,24 @@ class CommandLine(unittest.TestCase):
         result = self.run_gen('--compat', '2012', '--dump-model', 'good.json')
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_all_commands_generates_gen_false(self) -> None:
+        self.write('cmds.json', "{ 'command': 'served-elsewhere', "
+                   "'gen': false }\n{ 'command': 'ordinary' }\n")
+        plain = os.path.join(self.tmp, 'plain')
+        every = os.path.join(self.tmp, 'every')
+        self.assertEqual(self.run_gen('-o', plain, 'cmds.json').returncode, 0)
+        result = self.run_gen('--all-commands', '-o', every, 'cmds.json')
+        self.assertEqual(result.returncode, 0, result.stderr)
+        for out, has in ((plain, False), (every, True)):
+            with open(os.path.join(out, 'qapi-commands.h')) as f:
+                header = f.read()
+            with open(os.path.join(out, 'qapi-init-commands.c')) as f:
+                init = f.read()
+            self.assertIn('qmp_ordinary(GError **errp)', header)
+            self.assertEqual('qmp_served_elsewhere(GError **errp)' in header,
+                             has)
+            self.assertEqual('"served-elsewhere"' in init, has)
+
     def test_valid_prefixes_are_accepted(self) -> None:
         for prefix in ('test-', 'x_', '.a', 'Q9.-_'):
             result = self.run_gen('-p', prefix, '--dump-model', 'good.json')

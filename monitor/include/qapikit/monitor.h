@@ -27,10 +27,12 @@
  * Built-in commands.  qmp_monitor_new() registers four commands into the
  * embedder's QmpCommandList, implemented by the monitor because they
  * need its session state: qmp_capabilities, query-version,
- * query-commands and query-qmp-schema.  Their schema entries are in the
- * schema module the monitor ships (DATADIR/qapikit/schema/control.json,
- * 'gen': false on the four commands): include it in your schema so that
- * they appear in query-qmp-schema, and do not implement them yourself.
+ * query-commands and query-qmp-schema.  Their schema module,
+ * control.json, is compiled into the library privately (nothing of it
+ * is exported), and query-qmp-schema describes them after the
+ * embedder's schema: the embedder's schema need not include it, and may
+ * (DATADIR/qapikit/schema/control.json, 'gen': false on the four
+ * commands) to use its types.  Do not implement them yourself.
  *
  * Limits and their defaults (qmp_monitor_set_request_limits() for
  * sessions opened afterwards, qmp_monitor_set_flow_limits() at once):

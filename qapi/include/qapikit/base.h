@@ -75,6 +75,31 @@ typedef struct GenericList {
 } GenericList;
 
 /*
+ * Building generated lists (FooList: next, value).  QAPI_LIST_PREPEND
+ * puts ELEMENT (the value, owned by the list from now on) in a new node
+ * at the head of LIST, a FooList * variable.  QAPI_LIST_APPEND adds it at
+ * the end, through TAIL, a FooList ** that starts at &head and moves on
+ * with each node:
+ *
+ *     CommandInfoList *head = NULL, **tail = &head;
+ *     QAPI_LIST_APPEND(tail, info);      (in list order)
+ */
+#define QAPI_LIST_PREPEND(list, element)                                \
+    do {                                                                \
+        __typeof__(list) qapi_list_node_ = g_new0(__typeof__(*(list)), 1); \
+        qapi_list_node_->value = (element);                             \
+        qapi_list_node_->next = (list);                                 \
+        (list) = qapi_list_node_;                                       \
+    } while (0)
+
+#define QAPI_LIST_APPEND(tail, element)                                 \
+    do {                                                                \
+        *(tail) = g_new0(__typeof__(**(tail)), 1);                      \
+        (*(tail))->value = (element);                                   \
+        (tail) = &(*(tail))->next;                                      \
+    } while (0)
+
+/*
  * A compatibility policy for the special features
  * (docs/spec/qapi-language.md §6/3): whether input that uses something
  * deprecated or unstable is accepted, and whether output shows it.  All
