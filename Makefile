@@ -27,9 +27,10 @@ QMP_BENCH_FLAGS ?=
 SNAPSHOT_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
-# Debian packages the build, the tests and the tools need.
+# Debian packages the build, the tests and the tools need.  libedit-dev:
+# the line editor of qapikit-qmp's interactive mode (BSD licensed).
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
-        python3-jinja2 qemu-utils
+        python3-jinja2 qemu-utils libedit-dev
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.
