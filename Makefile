@@ -122,10 +122,14 @@ check-update: setup
 # two 64 MiB qcow2 disks (raw files if qemu-img is missing) made the first
 # time, its state directory and its QMP socket, all under DEMO_DIR.
 # Ctrl-C (SIGINT) or the QMP command quit stops it.
+# Each snapshot hint names new files (a timestamp taken when it is pasted),
+# so it works every time; RUN_DEPS is what the hints use besides the tools.
 DEMO_DIR ?= $(BUILD)/demo
 DEMO_SIZE ?= 64M
+RUN_DEPS := socat
 
 run: build
+	@$(MAKE) --no-print-directory deps DEPS="$(RUN_DEPS)"
 	@demo=$$(mkdir -p "$(DEMO_DIR)" && cd "$(DEMO_DIR)" && pwd); \
 	blockd="$$(pwd)/$(BUILD)/tools/qapikit-blockd"; \
 	qmp="$$(pwd)/$(BUILD)/tools/qapikit-qmp"; \
@@ -154,11 +158,12 @@ run: build
 	done; \
 	sock="$$demo/qmp.sock"; \
 	echo "run: QMP socket $$sock (state in $$demo/state); try, in another shell:"; \
+	echo "  $$qmp -s $$sock      # interactive: Tab completes, Ctrl-D ends"; \
 	echo "  $$qmp -s $$sock query-block"; \
-	echo "  $$qmp -s $$sock blockdev-group-snapshot-sync" \
-	    "'{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0.s1.qcow2\"}," \
-	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1.s1.qcow2\"}]}'"; \
-	echo "  socat - UNIX-CONNECT:$$sock      then type:"; \
+	echo "  t=\$$(date +%Y%m%d-%H%M%S.%N); $$qmp -s $$sock blockdev-group-snapshot-sync \\"; \
+	echo "      '{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0-'\$$t'.qcow2\"}," \
+	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1-'\$$t'.qcow2\"}]}'"; \
+	echo "  socat - UNIX-CONNECT:$$sock      # then type:"; \
 	echo '    {"execute": "qmp_capabilities"}'; \
 	echo '    {"execute": "query-block"}'; \
 	echo '    {"execute": "quit"}'; \
