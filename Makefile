@@ -28,9 +28,11 @@ SNAPSHOT_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
 # Debian packages the build, the tests and the tools need.  libedit-dev:
-# the line editor of qapikit-qmp's interactive mode (BSD licensed).
+# the line editor of qapikit-qmp's interactive mode (BSD licensed);
+# scdoc: the manual pages (docs/man/); man-db: `man`, which their test
+# renders them with (not in every minimal Debian image).
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
-        python3-jinja2 qemu-utils libedit-dev
+        python3-jinja2 qemu-utils libedit-dev scdoc man-db
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.
