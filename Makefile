@@ -27,9 +27,12 @@ QMP_BENCH_FLAGS ?=
 SNAPSHOT_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
-# Debian packages the build, the tests and the tools need.
+# Debian packages the build, the tests and the tools need.  libedit-dev:
+# the line editor of qapikit-qmp's interactive mode (BSD licensed);
+# scdoc: the manual pages (docs/man/); man-db: `man`, which their test
+# renders them with (not in every minimal Debian image).
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
-        python3-jinja2 qemu-utils
+        python3-jinja2 qemu-utils libedit-dev scdoc man-db
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.
@@ -121,10 +124,14 @@ check-update: setup
 # two 64 MiB qcow2 disks (raw files if qemu-img is missing) made the first
 # time, its state directory and its QMP socket, all under DEMO_DIR.
 # Ctrl-C (SIGINT) or the QMP command quit stops it.
+# Each snapshot hint names new files (a timestamp taken when it is pasted),
+# so it works every time; RUN_DEPS is what the hints use besides the tools.
 DEMO_DIR ?= $(BUILD)/demo
 DEMO_SIZE ?= 64M
+RUN_DEPS := socat
 
 run: build
+	@$(MAKE) --no-print-directory deps DEPS="$(RUN_DEPS)"
 	@demo=$$(mkdir -p "$(DEMO_DIR)" && cd "$(DEMO_DIR)" && pwd); \
 	blockd="$$(pwd)/$(BUILD)/tools/qapikit-blockd"; \
 	qmp="$$(pwd)/$(BUILD)/tools/qapikit-qmp"; \
@@ -153,11 +160,12 @@ run: build
 	done; \
 	sock="$$demo/qmp.sock"; \
 	echo "run: QMP socket $$sock (state in $$demo/state); try, in another shell:"; \
+	echo "  $$qmp -s $$sock      # interactive: Tab completes, Ctrl-D ends"; \
 	echo "  $$qmp -s $$sock query-block"; \
-	echo "  $$qmp -s $$sock blockdev-group-snapshot-sync" \
-	    "'{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0.s1.qcow2\"}," \
-	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1.s1.qcow2\"}]}'"; \
-	echo "  socat - UNIX-CONNECT:$$sock      then type:"; \
+	echo "  t=\$$(date +%Y%m%d-%H%M%S.%N); $$qmp -s $$sock blockdev-group-snapshot-sync \\"; \
+	echo "      '{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0-'\$$t'.qcow2\"}," \
+	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1-'\$$t'.qcow2\"}]}'"; \
+	echo "  socat - UNIX-CONNECT:$$sock      # then type:"; \
 	echo '    {"execute": "qmp_capabilities"}'; \
 	echo '    {"execute": "query-block"}'; \
 	echo '    {"execute": "quit"}'; \

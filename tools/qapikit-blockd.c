@@ -31,6 +31,8 @@
 
 #include <glib-unix.h>
 
+#include "blockd-socket.h"
+
 #ifndef QAPIKIT_VERSION
 #error "build with -DQAPIKIT_VERSION=\"X.Y.Z\" (tools/meson.build does)"
 #endif
@@ -44,8 +46,6 @@ enum {
 
 /* How long a client that does not read may delay the exit. */
 #define SHUTDOWN_TIMEOUT_MS 5000
-
-#define SOCKET_NAME "qapikit-blockd.sock"
 
 /* One --drive. */
 typedef struct DriveOptions {
@@ -287,17 +287,6 @@ static void qmp_address_clear(QmpAddress *addr)
     g_free(addr->host);
 }
 
-/* The socket when no --qmp is given (docs/qapikit-blockd.md). */
-static char *default_socket_path(void)
-{
-    const char *runtime = g_getenv("XDG_RUNTIME_DIR");
-
-    if (runtime && *runtime && g_path_is_absolute(runtime)) {
-        return g_build_filename(runtime, SOCKET_NAME, NULL);
-    }
-    return g_strdup(SOCKET_NAME);
-}
-
 /* ---- the block layer: the one place that knows about drives ---- */
 
 /*
@@ -515,8 +504,9 @@ int main(int argc, char **argv)
          */
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_args,
           "Serve QMP on ADDRESS: unix:PATH[,mode=0660], tcp:HOST:PORT or "
-          "stdio (repeatable; default: unix:$XDG_RUNTIME_DIR/" SOCKET_NAME
-          ", or ./" SOCKET_NAME " without XDG_RUNTIME_DIR)", "ADDRESS" },
+          "stdio (repeatable; default: unix:$XDG_RUNTIME_DIR/"
+          BLOCKD_SOCKET_NAME ", or ./" BLOCKD_SOCKET_NAME
+          " without XDG_RUNTIME_DIR)", "ADDRESS" },
         { "drive", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &drive_args,
           "Open a device: id=NAME,file=PATH[,format=raw|qcow2]"
           "[,read-only=on] (repeatable)", "OPTIONS" },
@@ -588,7 +578,7 @@ int main(int argc, char **argv)
     }
     if (!addresses->len) {
         QmpAddress addr = { .kind = QMP_UNIX, .mode = 0600,
-                            .path = default_socket_path() };
+                            .path = blockd_default_socket_path() };
 
         g_array_append_val(addresses, addr);
     }

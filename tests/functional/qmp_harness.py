@@ -371,16 +371,22 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 class Daemon:
-    """One qapikit-blockd process with its own temporary directory."""
+    """One qapikit-blockd process with its own temporary directory.
+
+    QMP lists the --qmp addresses (default: WORKDIR/qmp.sock); an empty
+    list gives none, so the daemon listens on its default socket.  ENV
+    adds to the environment it runs in."""
 
     def __init__(self, binary: str, workdir: str,
                  qmp: Optional[Sequence[str]] = None,
-                 extra_args: Iterable[str] = ()) -> None:
+                 extra_args: Iterable[str] = (),
+                 env: Optional[dict[str, str]] = None) -> None:
         self.binary = binary
         self.workdir = workdir
         self.socket_path = os.path.join(workdir, "qmp.sock")
         self.qmp = list(qmp) if qmp is not None else [f"unix:{self.socket_path}"]
         self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))
         self.process: Optional[subprocess.Popen[bytes]] = None
         self.addresses: list[str] = []
         self.stdout_lines: list[str] = []
@@ -400,12 +406,13 @@ class Daemon:
         with open(self.stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=stderr, cwd=self.workdir)
+                stderr=stderr, cwd=self.workdir, env=self.env)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
         deadline = time.monotonic() + TIMEOUT
+        listeners = max(len(self.qmp), 1)  # none given: the default one
         with self._lines_ready:
-            while len(self.addresses) < len(self.qmp):
+            while len(self.addresses) < listeners:
                 if self.process.poll() is not None and not self._reader.is_alive():
                     raise AssertionError(
                         f"the daemon exited with status {self.process.returncode} "
@@ -632,12 +639,14 @@ def new_workdir(test: unittest.TestCase) -> str:
 
 def start_daemon(test: unittest.TestCase, qmp: Optional[Sequence[str]] = None,
                  extra_args: Iterable[str] = (),
-                 workdir: Optional[str] = None) -> Daemon:
+                 workdir: Optional[str] = None,
+                 env: Optional[dict[str, str]] = None) -> Daemon:
     """A daemon of TEST's own, killed at cleanup if still running."""
     binary = find_binary("QAPIKIT_BLOCKD")
     if binary is None:
         raise unittest.SkipTest("QAPIKIT_BLOCKD does not name the daemon")
-    daemon = Daemon(binary, workdir or new_workdir(test), qmp, extra_args)
+    daemon = Daemon(binary, workdir or new_workdir(test), qmp, extra_args,
+                    env)
     test.addCleanup(daemon.kill)
     daemon.start()
     return daemon

@@ -94,11 +94,13 @@ class ClientTestBase(unittest.TestCase):
         self.client = client
         self.workdir = qmp_harness.new_workdir(self)
 
-    def run_client(self, *args: str, timeout: float = qmp_harness.TIMEOUT
+    def run_client(self, *args: str, timeout: float = qmp_harness.TIMEOUT,
+                   env: Optional[dict[str, str]] = None,
+                   cwd: Optional[str] = None
                    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run([self.client, *args], capture_output=True,
                               text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=env, cwd=cwd)
 
     def scripted(self, handler: Handler = echo_arguments) -> ScriptedServer:
         server = ScriptedServer(os.path.join(self.workdir, "scripted.sock"), handler)
@@ -158,9 +160,35 @@ class ClientArgumentsTest(ClientTestBase):
         self.assertEqual(self.arguments_for("name=\u00e9\u2603\U0001f600"),
                          {"name": "\u00e9\u2603\U0001f600"})
 
+    def test_options_anywhere(self) -> None:
+        # Options after COMMAND and between the argument words.
+        server = self.scripted()
+        result = self.run_client("cmd", "a=1", "-s", server.path, "b.c=x",
+                                 "--raw")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        sent = self.command_sent(server)
+        self.assertEqual(sent["execute"], "cmd")
+        self.assertEqual(sent["arguments"], {"a": 1, "b": {"c": "x"}})
+        self.assertEqual(result.stdout, '{"a":1,"b":{"c":"x"}}\n')
+
+    def test_double_dash_ends_options(self) -> None:
+        # After "--" a word that starts with '-' is an argument word.
+        server = self.scripted()
+        result = self.run_client("-s", server.path, "cmd", "--", "-k=-1",
+                                 "--raw=x")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(self.command_sent(server)["arguments"],
+                         {"-k": -1, "--raw": "x"})
+        result = self.run_client("--", "cmd", "-s",
+                                 os.path.join(self.workdir, "none.sock"))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("'-s' is not KEY=VALUE", result.stderr)
+
     def test_usage_errors(self) -> None:
         server_path = os.path.join(self.workdir, "none.sock")
-        for args in [[], ["-s", server_path], ["query-version"],
+        for args in [[], ["-s", server_path],
+                     ["query-version", "-s"],
+                     ["-s", server_path, "cmd", "-x"],
                      ["-s", server_path, "cmd", "novalue"],
                      ["-s", server_path, "cmd", "a=1", "a=2"],
                      ["-s", server_path, "cmd", "a=1", "a.b=2"],
@@ -205,6 +233,21 @@ class ClientScriptedTest(ClientTestBase):
         self.assertEqual(result.stdout,
                          '{\n  "a": [\n    1,\n    {\n      "b": []\n    },\n'
                          '    {}\n  ],\n  "c": "\u00e9",\n  "d": null\n}\n')
+
+    def test_raw_output(self) -> None:
+        value = {"a": [1, {"b": []}, {}], "c": "\u00e9/x", "d": None}
+        server = self.scripted(lambda r: [{"return": value, "id": r["id"]}])
+        result = self.run_client("-s", server.path, "--raw", "cmd")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout,
+                         '{"a":[1,{"b":[]},{}],"c":"\u00e9/x","d":null}\n')
+
+    def test_raw_error_reply(self) -> None:
+        server = self.scripted(lambda r: [{"error": {"class": "X", "desc": "y"},
+                                           "id": r["id"]}])
+        result = self.run_client("-r", "-s", server.path, "cmd")
+        self.assertEqual((result.returncode, result.stdout, result.stderr),
+                         (1, "", "X: y\n"))
 
     def test_scalar_return(self) -> None:
         server = self.scripted(lambda r: [{"return": 5, "id": r["id"]}])
@@ -287,6 +330,26 @@ class ClientDaemonTest(ClientTestBase):
             self.assertEqual(version, client.greeting["QMP"]["version"])
         self.assertGreater(len(result.stdout.splitlines()), 1)  # pretty
 
+    def test_options_after_command(self) -> None:
+        result = self.run_client("query-version", "-s", self.socket)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["package"],
+                         "qapikit-blockd 0.1.0")
+        result = self.run_client("query-block", "--socket", self.socket,
+                                 "--raw")
+        self.assertEqual((result.returncode, result.stdout), (0, "[]\n"),
+                         result.stderr)
+
+    def test_raw(self) -> None:
+        result = self.run_client("-s", self.socket, "--raw", "query-version")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(len(result.stdout.splitlines()), 1, result.stdout)
+        self.assertNotIn(": ", result.stdout)  # compact: no padding
+        with self.daemon.connect() as client:
+            assert client.greeting is not None
+            self.assertEqual(json.loads(result.stdout),
+                             client.greeting["QMP"]["version"])
+
     def test_unix_prefix_and_tcp(self) -> None:
         result = self.run_client("-s", "unix:" + self.socket, "query-version")
         self.assertEqual(result.returncode, 0, result.stderr)
@@ -346,6 +409,56 @@ class ClientDaemonTest(ClientTestBase):
         event = json.loads(lines[0])
         self.assertEqual(event["event"], "SHUTDOWN")
         self.assertEqual(event["data"], {"guest": False, "reason": "host-signal"})
+
+
+class ClientDefaultSocketTest(ClientTestBase):
+    """Without -s, the client finds the daemon started without --qmp."""
+
+    def environment(self, runtime_dir: Optional[str]) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("XDG_RUNTIME_DIR", None)
+        if runtime_dir is not None:
+            env["XDG_RUNTIME_DIR"] = runtime_dir
+        return env
+
+    def test_xdg_runtime_dir(self) -> None:
+        runtime_dir = os.path.join(self.workdir, "runtime")
+        os.mkdir(runtime_dir, 0o700)
+        env = self.environment(runtime_dir)
+        daemon = qmp_harness.start_daemon(self, [], env=env)
+        socket_path = os.path.join(runtime_dir, "qapikit-blockd.sock")
+        self.assertEqual(daemon.address, "unix:" + socket_path)
+        # From another directory: the path is absolute.
+        result = self.run_client("query-version", env=env, cwd=self.workdir)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["package"],
+                         "qapikit-blockd 0.1.0")
+        result = self.run_client("quit", env=env)
+        self.assertEqual((result.returncode, result.stdout), (0, "{}\n"))
+        self.assertEqual(daemon.wait(), 0)
+        # Nobody listens any more: the message names the default socket.
+        result = self.run_client("query-version", env=env)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unix:" + socket_path, result.stderr)
+
+    def test_current_directory(self) -> None:
+        # Without XDG_RUNTIME_DIR (or with a relative one), both use
+        # ./qapikit-blockd.sock.
+        daemon_dir = os.path.join(self.workdir, "here")
+        os.mkdir(daemon_dir)
+        daemon = qmp_harness.start_daemon(self, [], workdir=daemon_dir,
+                                          env=self.environment(None))
+        self.assertEqual(daemon.address, "unix:qapikit-blockd.sock")
+        for runtime_dir in (None, "relative/dir"):
+            with self.subTest(XDG_RUNTIME_DIR=runtime_dir):
+                result = self.run_client("query-block", "--raw",
+                                         env=self.environment(runtime_dir),
+                                         cwd=daemon_dir)
+                self.assertEqual((result.returncode, result.stdout),
+                                 (0, "[]\n"), result.stderr)
+        self.assertEqual(daemon.stop(), 0)
+        self.assertFalse(os.path.exists(
+            os.path.join(daemon_dir, "qapikit-blockd.sock")))
 
 
 class Relay:
