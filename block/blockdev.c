@@ -128,51 +128,29 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
 {
     BlockDeviceRegistry *reg = command_registry();
     g_autoptr(BlockDeviceRegistry) empty = NULL;
+    g_autofree const BlockDevice **resolved = g_new0(const BlockDevice *,
+                                                     n ? n : 1);
     BlockSnapshotGroupDeviceList *devices = NULL;
     BlockSnapshotGroupDeviceList **tail = &devices;
-    g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
 
     if (!reg) {
         reg = empty = block_registry_new();
     }
-    /*
-     * Each entry's device, resolved before the group runs: the pivot
-     * moves node names onto the new tops, so an entry addressed by
-     * node-name names another node (or none) afterwards.  Devices are
-     * never removed, so the ids stay right; an entry that resolves to
-     * nothing fails the group before the event is sent.
-     */
-    for (size_t i = 0; i < n; i++) {
-        const BlockDevice *dev = NULL;
-
-        if (entries[i].device) {
-            dev = block_registry_find(reg, entries[i].device);
-        } else if (entries[i].node_name) {
-            dev = block_registry_find_by_node_name(reg,
-                                                   entries[i].node_name);
-        }
-        g_ptr_array_add(ids, g_strdup(dev ? dev->id : NULL));
-    }
-    if (!block_snapshot_group(reg, entries, n, errp)) {
+    if (!block_snapshot_group(reg, entries, n, resolved, errp)) {
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        BlockSnapshotGroupDeviceList *elt;
         BlockSnapshotGroupDevice *value;
-        const char *id = ids->pdata[i];
 
         if (entries[i].action != BLOCK_SNAPSHOT_ACTION_SNAPSHOT) {
             continue;
         }
         value = g_new0(BlockSnapshotGroupDevice, 1);
-        /* Resolved: the group succeeded, so every snapshot's did. */
-        value->device = g_strdup(id ? id : "");
+        /* The group succeeded, so every snapshot's device was found. */
+        value->device = g_strdup(resolved[i] ? resolved[i]->id : "");
         value->snapshot_file = g_strdup(entries[i].snapshot_file);
         value->format = g_strdup("qcow2");
-        elt = g_new0(BlockSnapshotGroupDeviceList, 1);
-        elt->value = value;
-        *tail = elt;
-        tail = &elt->next;
+        QAPI_LIST_APPEND(tail, value);
     }
     if (devices) {
         qapi_event_send_block_snapshot_group(devices);
@@ -219,22 +197,9 @@ static BlockSnapshotEntry entry_of(const BlockdevSnapshotSync *args)
     return entry;
 }
 
-bool qmp_blockdev_snapshot_sync(const char *device, const char *node_name,
-                                const char *snapshot_file,
-                                const char *snapshot_node_name,
-                                const char *format, bool has_mode,
-                                NewImageMode mode, GError **errp)
+bool qmp_blockdev_snapshot_sync(BlockdevSnapshotSync *arg, GError **errp)
 {
-    BlockdevSnapshotSync args = {
-        .device = (char *)device,
-        .node_name = (char *)node_name,
-        .snapshot_file = (char *)snapshot_file,
-        .snapshot_node_name = (char *)snapshot_node_name,
-        .format = (char *)format,
-        .has_mode = has_mode,
-        .mode = mode,
-    };
-    BlockSnapshotEntry entry = entry_of(&args);
+    BlockSnapshotEntry entry = entry_of(arg);
 
     return run_group(&entry, 1, errp);
 }

@@ -27,6 +27,8 @@ struct BlockDeviceRegistry {
     GHashTable *node_names;
     char *state_dir;       /* NULL: no --state */
     int state_lock_fd;     /* flock on the state directory, or -1 */
+    BlockSnapshotFaultHook fault_hook;      /* tests only (fault.c) */
+    void *fault_opaque;
 };
 
 /* The node name of NODE, or NULL. */
@@ -53,7 +55,8 @@ char *block_absolute_path(const char *name);
 bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
                       GError **errp);
 
-/* Ask the test hook (block_snapshot_set_fault_hook()) about FAULT. */
-bool block_snapshot_fault(BlockSnapshotFault fault, size_t index);
+/* Ask REG's test hook (block_registry_set_fault_hook()) about FAULT. */
+bool block_snapshot_fault(const BlockDeviceRegistry *reg,
+                          BlockSnapshotFault fault, size_t index);
 
 #endif /* QAPIKIT_BLOCK_DEVICE_INTERNAL_H */

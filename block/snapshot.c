@@ -16,20 +16,6 @@
 /* The longest backing file name a qcow2 header may hold. */
 #define BACKING_NAME_MAX 1023
 
-static BlockSnapshotFaultHook fault_hook;
-static void *fault_hook_opaque;
-
-void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook, void *opaque)
-{
-    fault_hook = hook;
-    fault_hook_opaque = opaque;
-}
-
-bool block_snapshot_fault(BlockSnapshotFault fault, size_t index)
-{
-    return fault_hook && fault_hook(fault, index, fault_hook_opaque);
-}
-
 /* One entry of the group while it is being prepared. */
 typedef struct Prepared {
     const BlockSnapshotEntry *entry;
@@ -423,7 +409,8 @@ static void prepare_jobs_run(GArray *jobs)
  * p->created, as soon as it exists), open them and put them over the
  * old tops.
  */
-static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
+static bool prepare_entries(const BlockDeviceRegistry *reg,
+                            Prepared *prepared, size_t n, GError **errp)
 {
     g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
 
@@ -444,13 +431,13 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
         };
 
         job.fault_flush =
-            job.flush && block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FLUSH, i);
+            job.flush && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_FLUSH, i);
         job.fault_create =
             !job.fault_flush &&
             p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS &&
-            block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_CREATE, i);
+            block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_CREATE, i);
         job.fault_open = !job.fault_flush && !job.fault_create &&
-                         block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_OPEN, i);
+                         block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_OPEN, i);
         g_array_append_val(jobs, job);
     }
     prepare_jobs_run(jobs);
@@ -473,7 +460,8 @@ static bool prepare_entries(Prepared *prepared, size_t n, GError **errp)
 }
 
 /* Phase 1, step 3: make the new names durable, one fsync per directory. */
-static bool sync_directories(Prepared *prepared, size_t n, GError **errp)
+static bool sync_directories(const BlockDeviceRegistry *reg,
+                             Prepared *prepared, size_t n, GError **errp)
 {
     g_autoptr(GHashTable) done = g_hash_table_new_full(g_str_hash,
                                                        g_str_equal,
@@ -493,7 +481,7 @@ static bool sync_directories(Prepared *prepared, size_t n, GError **errp)
             continue;
         }
         g_hash_table_add(done, dir);
-        if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_FSYNC_DIR, i)) {
+        if (block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_FSYNC_DIR, i)) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                         "%s: fsync of the directory of '%s' failed "
                         "(injected fault)", p->dev->id,
@@ -571,7 +559,7 @@ static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared,
 
 bool block_snapshot_group(BlockDeviceRegistry *reg,
                           const BlockSnapshotEntry *entries, size_t n,
-                          GError **errp)
+                          const BlockDevice **devices, GError **errp)
 {
     g_autofree Prepared *prepared = g_new0(Prepared, n ? n : 1);
     ImagesInUse in_use;
@@ -604,7 +592,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     images_in_use_clear(&in_use);
 
     if (ok) {
-        ok = prepare_entries(prepared, i, errp);
+        ok = prepare_entries(reg, prepared, i, errp);
     }
     if (ok && abort_err) {
         g_propagate_error(errp, g_steal_pointer(&abort_err));
@@ -612,7 +600,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     }
     g_clear_error(&abort_err);
     if (ok) {
-        ok = sync_directories(prepared, n, errp);
+        ok = sync_directories(reg, prepared, n, errp);
     }
     if (ok && reg->state_dir && n > 0) {
         ok = record_state(reg, prepared, n, errp);
@@ -620,6 +608,9 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
 
     if (ok) {
         pivot(reg, prepared, n);
+        for (i = 0; devices && i < n; i++) {
+            devices[i] = prepared[i].dev;
+        }
     } else {
         undo(prepared, n);
     }

@@ -96,7 +96,7 @@ bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
                     g_strerror(saved_errno));
         return false;
     }
-    if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_STATE_WRITE, 0)) {
+    if (block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_STATE_WRITE, 0)) {
         saved_errno = EIO;
         goto fail;
     }
@@ -110,7 +110,7 @@ bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
         goto fail;
     }
     fd = -1;
-    if (block_snapshot_fault(BLOCK_SNAPSHOT_FAULT_STATE_RENAME, 0)) {
+    if (block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_STATE_RENAME, 0)) {
         saved_errno = EIO;
         goto fail;
     }

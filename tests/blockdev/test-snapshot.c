@@ -73,7 +73,7 @@ static void snapshot_all(TestDisks *t, const char *suffix)
         depth[i] = block_node_backing_depth(top);
         entries[i] = entry(ids->pdata[i], files->pdata[i]);
     }
-    g_assert_true(block_snapshot_group(t->reg, entries, t->n, &err));
+    g_assert_true(block_snapshot_group(t->reg, entries, t->n, NULL, &err));
     g_assert_no_error(err);
     for (size_t i = 0; i < t->n; i++) {
         BlockNode *top = block_device_top(block_registry_nth(t->reg, i));
@@ -145,7 +145,7 @@ static void test_empty_group(void)
 
     test_disks_init(&t, 2, false);
     before_take(&b, &t);
-    g_assert_true(block_snapshot_group(t.reg, NULL, 0, &err));
+    g_assert_true(block_snapshot_group(t.reg, NULL, 0, NULL, &err));
     g_assert_no_error(err);
     before_check(&b, &t);
     test_disks_cleanup(&t);
@@ -242,7 +242,7 @@ static void expect_failure(TestDisks *t, const BlockSnapshotEntry *entries,
     Before b;
 
     before_take(&b, t);
-    g_assert_false(block_snapshot_group(t->reg, entries, n, &err));
+    g_assert_false(block_snapshot_group(t->reg, entries, n, NULL, &err));
     g_assert_nonnull(err);
     if (err->code != code || strcmp(err->message, desc) != 0) {
         g_error("expected class %d '%s', got %d '%s'", code, desc,
@@ -350,7 +350,7 @@ static void test_failure_classes(void)
         Before b;
 
         before_take(&b, &t);
-        g_assert_false(block_snapshot_group(t.reg, e, 2, &local));
+        g_assert_false(block_snapshot_group(t.reg, e, 2, NULL, &local));
         g_assert_error(local, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         g_assert_true(g_str_has_prefix(local->message, "disk1: "));
         g_assert_nonnull(strstr(local->message, exists));
@@ -366,7 +366,7 @@ static void test_failure_classes(void)
         Before b;
 
         before_take(&b, &t);
-        g_assert_false(block_snapshot_group(t.reg, e, 3, &local));
+        g_assert_false(block_snapshot_group(t.reg, e, 3, NULL, &local));
         g_assert_error(local, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         g_assert_true(g_str_has_prefix(local->message, "disk2: "));
         g_assert_nonnull(strstr(local->message, missing));
@@ -391,7 +391,7 @@ static void test_failure_classes(void)
 
         g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
     }
-    g_assert_true(block_snapshot_group(t.reg, e, 3, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 3, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpstr(block_node_filename(block_device_top(
                         block_registry_nth(t.reg, 2))), ==, missing);
@@ -481,7 +481,7 @@ static void test_mode_existing(void)
         Before b;
 
         before_take(&b, &t);
-        g_assert_false(block_snapshot_group(t.reg, e, 1, &local));
+        g_assert_false(block_snapshot_group(t.reg, e, 1, NULL, &local));
         g_assert_error(local, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         desc = g_strdup_printf("disk0: snapshot file '%s' has backing file "
                                "'%s/disk1.qcow2', not the device's image "
@@ -497,7 +497,7 @@ static void test_mode_existing(void)
     sum = test_sha256_file(pre);
     e[0] = entry("disk0", pre);
     e[0].mode = BLOCK_SNAPSHOT_MODE_EXISTING;
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpstr(block_node_filename(block_device_top(
                         block_registry_nth(t.reg, 0))), ==, pre);
@@ -533,7 +533,7 @@ static void test_read_only_device(void)
     dev = block_registry_add_drive(t.reg, "ro", image, "qcow2", true, &err);
     g_assert_nonnull(dev);
     e[0] = entry("ro", overlay);
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpstr(block_node_filename(block_device_top(dev)), ==, overlay);
     g_assert_true(block_node_is_read_only(block_device_top(dev)));
@@ -557,7 +557,7 @@ static void test_node_names(void)
     f2 = test_path(&t, "disk0.s2.qcow2");
     e[0] = entry("disk0", f1);
     e[0].snapshot_node_name = "snap1";
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_cmpstr(block_device_node_name(block_registry_nth(t.reg, 0)),
                     ==, "snap1");
     e[0] = entry(NULL, f2);
@@ -569,7 +569,7 @@ static void test_node_names(void)
     expect_failure(&t, e, 1, QAPI_ERROR_CLASS_GENERICERROR,
                    "disk0: node name 'snap1' is already in use");
     e[0].snapshot_node_name = "snap2";
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpstr(block_node_filename(block_device_top(
                         block_registry_nth(t.reg, 0))), ==, f2);
@@ -640,9 +640,9 @@ static void test_fault_injection(void)
             e[1] = entry("disk1", files[1]);
             e[2] = entry("disk2", files[2]);
             before_take(&b, &t);
-            block_snapshot_set_fault_hook(fault_hook, &f);
-            g_assert_false(block_snapshot_group(t.reg, e, 3, &local));
-            block_snapshot_set_fault_hook(NULL, NULL);
+            block_registry_set_fault_hook(t.reg, fault_hook, &f);
+            g_assert_false(block_snapshot_group(t.reg, e, 3, NULL, &local));
+            block_registry_set_fault_hook(t.reg, NULL, NULL);
             g_assert_cmpuint(f.hits, ==, 1);
             g_assert_error(local, QAPI_ERROR, classes[fault]);
             g_test_message("fault %d at %zu: %s", fault, index,
@@ -654,7 +654,7 @@ static void test_fault_injection(void)
             g_assert_cmpstr(state_list, ==, state_list_after);
 
             /* The retry succeeds and the state follows it. */
-            g_assert_true(block_snapshot_group(t.reg, e, 3, &err));
+            g_assert_true(block_snapshot_group(t.reg, e, 3, NULL, &err));
             g_assert_no_error(err);
             g_free(state_after);
             state_after = test_sha256_file(state_file);
@@ -862,7 +862,7 @@ static void test_symlink_dotdot(void)
     {
         g_autoptr(GError) err = NULL;
 
-        g_assert_false(block_snapshot_group(t.reg, e, 2, &err));
+        g_assert_false(block_snapshot_group(t.reg, e, 2, NULL, &err));
         g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         g_assert_true(g_str_has_prefix(err->message, "disk1: "));
     }
@@ -891,7 +891,7 @@ static void test_symlink_dotdot(void)
         g_autoptr(GError) err = NULL;
         g_autofree char *made = test_path(&t, "d/victim.qcow2");
 
-        g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+        g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
         g_assert_no_error(err);
         g_assert_true(g_file_test(made, G_FILE_TEST_IS_REGULAR));
     }
@@ -940,7 +940,7 @@ static void test_chain_depth_limit(void)
     /* The last image that fits. */
     last = test_path(&t, "deep.s1.qcow2");
     e[0] = entry("deep", last);
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
                      BLOCK_MAX_CHAIN_DEPTH - 1);
@@ -1010,9 +1010,9 @@ static void test_abort_order(void)
         Before b;
 
         before_take(&b, &t);
-        block_snapshot_set_fault_hook(fault_hook, &f);
-        g_assert_false(block_snapshot_group(t.reg, e, 3, &err));
-        block_snapshot_set_fault_hook(NULL, NULL);
+        block_registry_set_fault_hook(t.reg, fault_hook, &f);
+        g_assert_false(block_snapshot_group(t.reg, e, 3, NULL, &err));
+        block_registry_set_fault_hook(t.reg, NULL, NULL);
         g_assert_cmpuint(f.hits, ==, 1);
         g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         g_assert_true(g_str_has_prefix(err->message, "disk0: "));
@@ -1084,7 +1084,7 @@ static void test_drive_shared_image(void)
     /* After a snapshot, disk0.qcow2 is a backing image of disk0. */
     s1 = test_path(&t, "disk0.s1.qcow2");
     e[0] = entry("disk0", s1);
-    g_assert_true(block_snapshot_group(t.reg, e, 1, &err));
+    g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     desc = g_strdup_printf("under: image '%s' is already a backing image of "
                            "device 'disk0' ('%s')", base0, base0);

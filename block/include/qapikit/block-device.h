@@ -181,21 +181,25 @@ typedef struct BlockSnapshotEntry {
  *     never deleted); every device stays on its old top.
  *
  * The error names the device and the file ("disk1: snapshot file
- * '/x' already exists").  N == 0 succeeds and changes nothing.
+ * '/x' already exists").  N == 0 succeeds and changes nothing.  On
+ * success, DEVICES (NULL, or room for N) receives the device each entry
+ * resolved to, as the request named it, before the pivot moved node
+ * names onto the new tops.
  */
 bool block_snapshot_group(BlockDeviceRegistry *reg,
                           const BlockSnapshotEntry *entries, size_t n,
-                          GError **errp);
+                          const BlockDevice **devices, GError **errp);
 
 /*
- * Failure injection for tests: when a hook is installed, it is asked,
- * in the calling thread, about each failure point of phase 1 that an
- * entry may reach (INDEX: the entry's place in the request; for a
- * directory fsync, the first entry whose file is in that directory; 0
- * for the state file), at most once per point and entry; returning true
- * makes that step fail as it would for real, with the same error class
- * (the file of FAULT_CREATE has been created when it fails, so undo has
- * to remove it).  NULL removes the hook.  Process-wide; for tests only.
+ * Failure injection for tests: when REG has a hook, it is asked, in the
+ * calling thread, about each failure point of phase 1 that an entry of
+ * a group snapshot on REG may reach (INDEX: the entry's place in the
+ * request; for a directory fsync, the first entry whose file is in that
+ * directory; 0 for the state file), at most once per point and entry;
+ * returning true makes that step fail as it would for real, with the
+ * same error class (the file of FAULT_CREATE has been created when it
+ * fails, so undo has to remove it).  NULL removes the hook.  For tests
+ * only.
  */
 typedef enum BlockSnapshotFault {
     BLOCK_SNAPSHOT_FAULT_FLUSH,        /* flushing the old top */
@@ -209,8 +213,8 @@ typedef enum BlockSnapshotFault {
 
 typedef bool (*BlockSnapshotFaultHook)(BlockSnapshotFault fault,
                                        size_t index, void *opaque);
-void block_snapshot_set_fault_hook(BlockSnapshotFaultHook hook,
-                                   void *opaque);
+void block_registry_set_fault_hook(BlockDeviceRegistry *reg,
+                                   BlockSnapshotFaultHook hook, void *opaque);
 
 /* The state directory (`--state DIR`) */
 
