@@ -19,9 +19,9 @@ static QmpSession *builtin_session(const char *command, GError **errp)
     const QmpCommandContext *ctx = qmp_command_context();
 
     if (!ctx || ctx->check != monitor_session_check) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "command '%s' runs only in a QMP monitor session",
-                    command);
+        qapi_error_setg(errp, QAPI_ERROR_CLASS_GENERICERROR,
+                        "command '%s' runs only in a QMP monitor session",
+                        command);
         return NULL;
     }
     return ctx->session;
@@ -41,9 +41,9 @@ bool qmp_qmp_capabilities(bool has_enable, QMPCapabilityList *enable,
     for (QMPCapabilityList *cap = has_enable ? enable : NULL; cap;
          cap = cap->next, i++) {
         if (!s->oob_offered) {
-            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "'enable[%zu]': capability 'oob' is not offered "
-                        "by this server", i);
+            qapi_error_setg(errp, QAPI_ERROR_CLASS_GENERICERROR,
+                            "'enable[%zu]': capability 'oob' is not offered "
+                            "by this server", i);
             return false;
         }
         want_oob = true;

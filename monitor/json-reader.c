@@ -9,6 +9,7 @@
  * dropping a partial value is one json_object_put().
  */
 #include "json-reader.h"
+#include "utf8.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -748,36 +749,10 @@ static void utf8_continuation_byte(JsonReader *r, unsigned char c)
  */
 static size_t utf8_sequence(const unsigned char *p, size_t avail)
 {
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    uint32_t cp;
+    size_t n = 0;
+    int32_t cp = qmp_utf8_decode(p, avail, &n);
 
-    if (c < 0xC2) {
-        return 0;
-    } else if (c < 0xE0) {
-        n = 2;
-    } else if (c < 0xF0) {
-        n = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c < 0xF5) {
-        n = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-        return 0;
-    }
-    if (avail < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    cp = c & (0x7F >> n);
-    for (size_t k = 1; k < n; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    return is_noncharacter(cp) ? 0 : n;
+    return cp < 0 || is_noncharacter((uint32_t)cp) ? 0 : n;
 }
 
 /*

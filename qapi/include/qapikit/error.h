@@ -25,6 +25,16 @@ QAPIKIT_API GQuark qapi_error_quark(void);
  */
 QAPIKIT_API QapiErrorClass qapi_error_class(const GError *err);
 
+/*
+ * Set *ERRP (as g_set_error(): ERRP may be NULL, *ERRP must be NULL) to
+ * an error of class CLS in the QAPI domain, its message FMT formatted:
+ *
+ *     qapi_error_setg(errp, QAPI_ERROR_CLASS_DEVICENOTFOUND,
+ *                     "device '%s' not found", name);
+ */
+QAPIKIT_API void qapi_error_setg(GError **errp, QapiErrorClass cls,
+                                 const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
 G_END_DECLS
 
 #endif /* QAPIKIT_ERROR_H */
