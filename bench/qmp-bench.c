@@ -41,7 +41,7 @@ static const char negotiate_request[] = "{\"execute\":\"qmp_capabilities\"}";
 
 typedef struct {
     int fd;
-    char *buffer;      /* unread input; messages are cut at CR LF */
+    char *buffer; /* unread input; messages are cut at CR LF */
     size_t length;
     size_t capacity;
     size_t scan_from;  /* where to continue looking for CR LF */
@@ -79,10 +79,11 @@ static double server_cpu_seconds(long pid)
     text[length] = '\0';
     /* Fields after "(comm)": state is field 3, utime 14, stime 15. */
     after_name = strrchr(text, ')');
-    if (!after_name ||
-        sscanf(after_name + 2,
-               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-               &stime) != 2) {
+    if (!after_name
+        || sscanf(after_name + 2,
+                  "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+                  &stime)
+            != 2) {
         return -1;
     }
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
@@ -94,8 +95,8 @@ static double client_cpu_seconds(void)
     struct rusage usage;
 
     getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6
+        + (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what)
@@ -156,9 +157,8 @@ static size_t take_messages(Connection *conn, size_t max)
 
     while (count < max) {
         char *end = pos < conn->length
-                        ? memmem(conn->buffer + pos, conn->length - pos,
-                                 "\r\n", 2)
-                        : NULL;
+            ? memmem(conn->buffer + pos, conn->length - pos, "\r\n", 2)
+            : NULL;
         if (!end) {
             pos = conn->length;
             break;
@@ -201,14 +201,13 @@ static void connect_and_negotiate(Connection *conn, const char *path)
     }
     strcpy(addr.sun_path, path);
     conn->fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (conn->fd < 0 ||
-        connect(conn->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+    if (conn->fd < 0
+        || connect(conn->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
         die(path);
     }
     /* The greeting is no reply: skip it by hand. */
-    while (!(end = conn->length
-                       ? memmem(conn->buffer, conn->length, "\r\n", 2)
-                       : NULL)) {
+    while (!(end = conn->length ? memmem(conn->buffer, conn->length, "\r\n", 2)
+                                : NULL)) {
         fill(conn);
     }
     if (strncmp(conn->buffer, "{\"QMP\"", 6) != 0) {
@@ -289,8 +288,7 @@ static Phase run_pipelined(Connection *conn, double seconds, uint64_t minimum,
             /* Refill the pipeline with as many as just came back. */
             send_all(conn, batch, one * got);
             in_flight += got;
-            if (phase.requests >= minimum &&
-                now_seconds() - start >= seconds) {
+            if (phase.requests >= minimum && now_seconds() - start >= seconds) {
                 sending = false;
             }
         }
@@ -322,19 +320,20 @@ int main(int argc, char **argv)
           "The server's unix socket", "PATH" },
         { "pid", 'p', 0, G_OPTION_ARG_INT64, &pid,
           "The server's pid, for its CPU time", "PID" },
-        { "label", 'l', 0, G_OPTION_ARG_STRING, &label,
-          "A name for the output", "NAME" },
+        { "label", 'l', 0, G_OPTION_ARG_STRING, &label, "A name for the output",
+          "NAME" },
         { "seconds", 't', 0, G_OPTION_ARG_DOUBLE, &seconds,
           "Wall time per round-trip phase (default 2)", "S" },
         { "depth", 'd', 0, G_OPTION_ARG_INT64, &depth,
           "Requests in flight in the pipelined phase (default 64)", "N" },
         { "schema-runs", 'r', 0, G_OPTION_ARG_INT64, &schema_runs,
           "query-qmp-schema calls, at least (default 20; and for at least "
-          "half of S)", "N" },
+          "half of S)",
+          "N" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    g_autoptr(GOptionContext) context = g_option_context_new(
-        "- QMP round trips per second against one server");
+    g_autoptr(GOptionContext) context =
+        g_option_context_new("- QMP round trips per second against one server");
     g_autoptr(GError) error = NULL;
     Connection conn = { .fd = -1 };
     Phase sequential, pipelined;
@@ -347,10 +346,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "qmp-bench-client: %s\n", error->message);
         return 2;
     }
-    if (!socket_path || depth < 1 || depth > 100000 || schema_runs < 1 ||
-        seconds <= 0) {
-        fprintf(stderr, "qmp-bench-client: give -s PATH (and sane numbers); "
-                        "see --help\n");
+    if (!socket_path || depth < 1 || depth > 100000 || schema_runs < 1
+        || seconds <= 0) {
+        fprintf(stderr,
+                "qmp-bench-client: give -s PATH (and sane numbers); "
+                "see --help\n");
         return 2;
     }
 
@@ -358,16 +358,15 @@ int main(int argc, char **argv)
     /* Warm up both paths. */
     run_sequential(&conn, 0.05, 100, 0);
     sequential = run_sequential(&conn, seconds, 200, (long)pid);
-    pipelined = run_pipelined(&conn, seconds, 1000, (unsigned)depth,
-                              (long)pid);
+    pipelined = run_pipelined(&conn, seconds, 1000, (unsigned)depth, (long)pid);
 
     /* query-qmp-schema: at least SCHEMA_RUNS calls and SECONDS / 2 of wall
      * time, so that the server's CPU time spans enough clock ticks. */
     schema_times = g_array_new(FALSE, FALSE, sizeof(double));
     schema_cpu0 = server_cpu_seconds((long)pid);
     schema_start = now_seconds();
-    while ((gint64)schema_times->len < schema_runs ||
-           now_seconds() - schema_start < seconds / 2) {
+    while ((gint64)schema_times->len < schema_runs
+           || now_seconds() - schema_start < seconds / 2) {
         double start = now_seconds();
         double took;
 
@@ -378,8 +377,8 @@ int main(int argc, char **argv)
         g_array_append_val(schema_times, took);
         schema_bytes = conn.bytes_read - conn.length;
     }
-    schema_cpu = schema_cpu0 < 0 ? -1
-                                 : server_cpu_seconds((long)pid) - schema_cpu0;
+    schema_cpu =
+        schema_cpu0 < 0 ? -1 : server_cpu_seconds((long)pid) - schema_cpu0;
     g_array_sort(schema_times, compare_doubles);
 
     printf("{\"label\": \"%s\", \"depth\": %" G_GINT64_FORMAT ", ",

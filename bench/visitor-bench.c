@@ -69,9 +69,9 @@
 #define MAX_REPEAT 101
 
 typedef struct Options {
-    long iterations;        /* 0: auto-scale */
+    long iterations; /* 0: auto-scale */
     int repeat;
-    double target;          /* seconds per measurement when auto-scaling */
+    double target; /* seconds per measurement when auto-scaling */
     long records;
     bool small;
     bool large;
@@ -147,7 +147,7 @@ static void die(const char *what, GError *err)
 
 static const char *const words[] = {
     "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
-    "hotel", "india", "juliett", "kilo", "lima", "mike", "november",
+    "hotel", "india", "juliett", "kilo",  "lima", "mike",    "november",
 };
 #define N_WORDS (sizeof(words) / sizeof(words[0]))
 
@@ -249,7 +249,7 @@ G_GNUC_NO_INLINE static void *doc_input(DocKind kind, json_object *tree)
     void *value = NULL;
     bool ok;
 
-    json_object_put(tree);      /* the visitor holds its own reference */
+    json_object_put(tree); /* the visitor holds its own reference */
     if (kind == DOC_SMALL) {
         BenchQuery *q = NULL;
         ok = visit_type_BenchQuery(v, NULL, &q, &err);
@@ -277,12 +277,12 @@ G_GNUC_NO_INLINE static void doc_free(DocKind kind, void *value)
 
 static void doc_make(Doc *doc, DocKind kind, long records)
 {
-    void *value = kind == DOC_SMALL ? (void *)make_small()
-                                    : (void *)make_large(records);
+    void *value =
+        kind == DOC_SMALL ? (void *)make_small() : (void *)make_large(records);
     json_object *tree = doc_output(kind, value);
     size_t len;
-    const char *text = json_object_to_json_string_length(
-        tree, JSON_C_TO_STRING_PLAIN, &len);
+    const char *text =
+        json_object_to_json_string_length(tree, JSON_C_TO_STRING_PLAIN, &len);
 
     doc->kind = kind;
     doc->label = kind == DOC_SMALL ? "small" : "large";
@@ -299,8 +299,10 @@ G_GNUC_NO_INLINE static json_object *parse(const Doc *doc)
     json_object *tree = json_tokener_parse(doc->text);
 
     if (!tree) {
-        fprintf(stderr, "visitor-bench: json-c cannot parse the %s "
-                "document\n", doc->label);
+        fprintf(stderr,
+                "visitor-bench: json-c cannot parse the %s "
+                "document\n",
+                doc->label);
         exit(1);
     }
     return tree;
@@ -380,18 +382,21 @@ static void check_round_trip(const Doc *doc)
     json_object_get(in);
     value = doc_input(doc->kind, in);
     out = doc_output(doc->kind, value);
-    text = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN,
-                                             &len);
+    text = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN, &len);
     again = json_tokener_parse(text);
     if (!again || !json_object_equal(in, again)) {
-        fprintf(stderr, "visitor-bench: the %s document does not survive "
-                "the round trip through qapikit\n", doc->label);
+        fprintf(stderr,
+                "visitor-bench: the %s document does not survive "
+                "the round trip through qapikit\n",
+                doc->label);
         exit(1);
     }
     printf("round trip checked: %s document, %zu bytes in, %zu bytes out, "
-           "json_object_equal, text %s\n", doc->label, doc->bytes, len,
+           "json_object_equal, text %s\n",
+           doc->label, doc->bytes, len,
            len == doc->bytes && !memcmp(text, doc->text, len)
-           ? "identical" : "differs (same value)");
+               ? "identical"
+               : "differs (same value)");
     json_object_put(again);
     json_object_put(out);
     json_object_put(in);
@@ -450,15 +455,16 @@ static double median(double *v, int n)
 }
 
 typedef struct Result {
-    long n;                 /* requests per measurement */
-    double per_request;     /* median seconds per request */
+    long n;             /* requests per measurement */
+    double per_request; /* median seconds per request */
     double min_per_request;
     double max_per_request;
 } Result;
 
 static Result summarize(long n, double *samples, int count)
 {
-    Result r = { .n = n, .min_per_request = samples[0],
+    Result r = { .n = n,
+                 .min_per_request = samples[0],
                  .max_per_request = samples[0] };
 
     for (int i = 1; i < count; i++) {
@@ -497,8 +503,9 @@ static void measure(const Doc *doc, const Method *methods, int nmethods,
     }
     for (int i = 0; i < opt->repeat; i++) {
         for (int m = 0; m < nmethods; m++) {
-            samples[m][i] = run(doc, methods[m], n[m],
-                                phases ? phases[m] : NULL) / (double)n[m];
+            samples[m][i] =
+                run(doc, methods[m], n[m], phases ? phases[m] : NULL)
+                / (double)n[m];
         }
     }
     for (int m = 0; m < nmethods; m++) {
@@ -517,20 +524,27 @@ static void print_result_cells(const Doc *doc, const Result *r)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-"usage: visitor-bench [OPTION]...\n"
-"JSON text -> C struct -> JSON text through qapikit's visitors, against\n"
-"json-c's own parse + serialize of the same text.\n"
-"\n"
-"  -n, --iterations N   requests per measurement (default: auto-scaled)\n"
-"  -r, --repeat R       measurements per figure, median taken (default 5)\n"
-"  -t, --time SECONDS   auto-scale target per measurement (default 1.0)\n"
-"      --records N      elements of the large document (default 10000)\n"
-"      --doc WHICH      small, large or all (default all)\n"
-"      --only WHAT      json-c, qapikit or both (default both); one side\n"
-"                       alone is for profilers, and prints no ratio\n"
-"      --no-breakdown   skip the per-phase table (needs --only both)\n"
-"  -h, --help           this text\n");
+    fprintf(
+        f,
+        "usage: visitor-bench [OPTION]...\n"
+        "JSON text -> C struct -> JSON text through qapikit's visitors, "
+        "against\n"
+        "json-c's own parse + serialize of the same text.\n"
+        "\n"
+        "  -n, --iterations N   requests per measurement (default: "
+        "auto-scaled)\n"
+        "  -r, --repeat R       measurements per figure, median taken (default "
+        "5)\n"
+        "  -t, --time SECONDS   auto-scale target per measurement (default "
+        "1.0)\n"
+        "      --records N      elements of the large document (default "
+        "10000)\n"
+        "      --doc WHICH      small, large or all (default all)\n"
+        "      --only WHAT      json-c, qapikit or both (default both); one "
+        "side\n"
+        "                       alone is for profilers, and prints no ratio\n"
+        "      --no-breakdown   skip the per-phase table (needs --only both)\n"
+        "  -h, --help           this text\n");
 }
 
 static long parse_long(const char *opt, const char *arg, long min, long max)
@@ -541,8 +555,10 @@ static long parse_long(const char *opt, const char *arg, long min, long max)
     errno = 0;
     v = strtol(arg, &end, 10);
     if (errno || end == arg || *end || v < min || v > max) {
-        fprintf(stderr, "visitor-bench: %s wants an integer from %ld to "
-                "%ld, not '%s'\n", opt, min, max, arg);
+        fprintf(stderr,
+                "visitor-bench: %s wants an integer from %ld to "
+                "%ld, not '%s'\n",
+                opt, min, max, arg);
         exit(2);
     }
     return v;
@@ -550,7 +566,12 @@ static long parse_long(const char *opt, const char *arg, long min, long max)
 
 static void parse_options(int argc, char **argv, Options *opt)
 {
-    enum { OPT_RECORDS = 256, OPT_DOC, OPT_ONLY, OPT_NO_BREAKDOWN };
+    enum {
+        OPT_RECORDS = 256,
+        OPT_DOC,
+        OPT_ONLY,
+        OPT_NO_BREAKDOWN
+    };
     static const struct option longopts[] = {
         { "iterations", required_argument, NULL, 'n' },
         { "repeat", required_argument, NULL, 'r' },
@@ -565,15 +586,19 @@ static void parse_options(int argc, char **argv, Options *opt)
     int c;
 
     *opt = (Options){
-        .repeat = 5, .target = 1.0, .records = 10000,
-        .small = true, .large = true, .json_c = true, .qapikit = true,
+        .repeat = 5,
+        .target = 1.0,
+        .records = 10000,
+        .small = true,
+        .large = true,
+        .json_c = true,
+        .qapikit = true,
         .breakdown = true,
     };
     while ((c = getopt_long(argc, argv, "n:r:t:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            opt->iterations = parse_long("--iterations", optarg, 1,
-                                         LONG_MAX);
+            opt->iterations = parse_long("--iterations", optarg, 1, LONG_MAX);
             break;
         case 'r':
             opt->repeat = (int)parse_long("--repeat", optarg, 1, MAX_REPEAT);
@@ -585,8 +610,10 @@ static void parse_options(int argc, char **argv, Options *opt)
             opt->target = strtod(optarg, &end);
             if (errno || end == optarg || *end || !(opt->target > 0)
                 || opt->target > 3600) {
-                fprintf(stderr, "visitor-bench: --time wants seconds "
-                        "(0 to 3600), not '%s'\n", optarg);
+                fprintf(stderr,
+                        "visitor-bench: --time wants seconds "
+                        "(0 to 3600), not '%s'\n",
+                        optarg);
                 exit(2);
             }
             break;
@@ -598,19 +625,22 @@ static void parse_options(int argc, char **argv, Options *opt)
             opt->small = !strcmp(optarg, "small") || !strcmp(optarg, "all");
             opt->large = !strcmp(optarg, "large") || !strcmp(optarg, "all");
             if (!opt->small && !opt->large) {
-                fprintf(stderr, "visitor-bench: --doc wants small, large "
-                        "or all, not '%s'\n", optarg);
+                fprintf(stderr,
+                        "visitor-bench: --doc wants small, large "
+                        "or all, not '%s'\n",
+                        optarg);
                 exit(2);
             }
             break;
         case OPT_ONLY:
-            opt->json_c = !strcmp(optarg, "json-c")
-                || !strcmp(optarg, "both");
-            opt->qapikit = !strcmp(optarg, "qapikit")
-                || !strcmp(optarg, "both");
+            opt->json_c = !strcmp(optarg, "json-c") || !strcmp(optarg, "both");
+            opt->qapikit =
+                !strcmp(optarg, "qapikit") || !strcmp(optarg, "both");
             if (!opt->json_c && !opt->qapikit) {
-                fprintf(stderr, "visitor-bench: --only wants json-c, "
-                        "qapikit or both, not '%s'\n", optarg);
+                fprintf(stderr,
+                        "visitor-bench: --only wants json-c, "
+                        "qapikit or both, not '%s'\n",
+                        optarg);
                 exit(2);
             }
             break;
@@ -649,10 +679,10 @@ int main(int argc, char **argv)
     }
 
     printf("visitor-bench: build type %s, json-c %s, glib %u.%u.%u; "
-           "median of %d, %s\n", BENCH_BUILDTYPE, json_c_version(),
-           glib_major_version, glib_minor_version, glib_micro_version,
-           opt.repeat, opt.iterations ? "fixed iterations"
-           : "iterations auto-scaled");
+           "median of %d, %s\n",
+           BENCH_BUILDTYPE, json_c_version(), glib_major_version,
+           glib_minor_version, glib_micro_version, opt.repeat,
+           opt.iterations ? "fixed iterations" : "iterations auto-scaled");
     for (int d = 0; d < ndocs; d++) {
         check_round_trip(&docs[d]);
     }
@@ -710,13 +740,11 @@ int main(int argc, char **argv)
         g_snprintf(n, sizeof(n), "%ld/%ld", opt.json_c ? jc[d].n : 0,
                    opt.qapikit ? qk[d].n : 0);
         if (opt.json_c) {
-            g_snprintf(a, sizeof(a), "%.2f-%.2f",
-                       jc[d].min_per_request * 1e6,
+            g_snprintf(a, sizeof(a), "%.2f-%.2f", jc[d].min_per_request * 1e6,
                        jc[d].max_per_request * 1e6);
         }
         if (opt.qapikit) {
-            g_snprintf(b, sizeof(b), "%.2f-%.2f",
-                       qk[d].min_per_request * 1e6,
+            g_snprintf(b, sizeof(b), "%.2f-%.2f", qk[d].min_per_request * 1e6,
                        qk[d].max_per_request * 1e6);
         }
         if (opt.json_c && opt.qapikit) {
@@ -743,19 +771,18 @@ int main(int argc, char **argv)
                 sum[0] += phases[0][k];
                 sum[1] += phases[1][k];
             }
-            printf("%-8s %-34s %11s %11s %11s %6s\n", docs[d].label,
-                   "phase", "json-c", "qapikit", "extra", "%");
+            printf("%-8s %-34s %11s %11s %11s %6s\n", docs[d].label, "phase",
+                   "json-c", "qapikit", "extra", "%");
             for (int k = 0; k <= PHASE__MAX; k++) {
                 double jc_t = k < PHASE__MAX ? phases[0][k] : sum[0];
                 double qk_t = k < PHASE__MAX ? phases[1][k] : sum[1];
 
                 printf("%-8s %-34s %11.2f %11.2f %+11.2f %5.1f%%\n", "",
-                       k < PHASE__MAX ? phase_names[k] : "sum",
-                       jc_t * 1e6, qk_t * 1e6, (qk_t - jc_t) * 1e6,
-                       100 * qk_t / sum[1]);
+                       k < PHASE__MAX ? phase_names[k] : "sum", jc_t * 1e6,
+                       qk_t * 1e6, (qk_t - jc_t) * 1e6, 100 * qk_t / sum[1]);
             }
-            printf("%-8s %-34s %11s %11s %10.2fx\n", "",
-                   "ratio of the sums", "", "", sum[1] / sum[0]);
+            printf("%-8s %-34s %11s %11s %10.2fx\n", "", "ratio of the sums",
+                   "", "", sum[1] / sum[0]);
         }
     }
 

@@ -29,16 +29,16 @@ typedef struct BlockDriver {
 
 struct BlockNode {
     unsigned refcnt;
-    char *filename;             /* as given to block_node_open() */
+    char *filename; /* as given to block_node_open() */
     int fd;
     dev_t dev;
     ino_t ino;
-    uint64_t file_size;         /* bytes, kept up to date by the drivers */
+    uint64_t file_size; /* bytes, kept up to date by the drivers */
     const BlockDriver *drv;
-    void *opaque;               /* the driver's state */
-    uint64_t length;            /* virtual size */
+    void *opaque;    /* the driver's state */
+    uint64_t length; /* virtual size */
     bool read_only;
-    bool writable_fd;           /* the file was opened read-write */
+    bool writable_fd; /* the file was opened read-write */
     BlockNode *backing;
     /* qcow2: as recorded in the image (NULL otherwise) */
     char *backing_name;
@@ -46,7 +46,7 @@ struct BlockNode {
     char *backing_format;
     uint64_t cluster_size;
     bool dirty;
-    int io_errno;               /* errno of the last failed write or flush */
+    int io_errno; /* errno of the last failed write or flush */
 };
 
 extern const BlockDriver block_driver_raw;

@@ -58,15 +58,16 @@ bool block_file_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
             memset(p, 0, len);
             return true;
         }
-        size_t chunk = MIN(len, (size_t)MIN(node->file_size - offset,
-                                            (uint64_t)1 << 30));
+        size_t chunk =
+            MIN(len, (size_t)MIN(node->file_size - offset, (uint64_t)1 << 30));
         ssize_t n = pread(node->fd, p, chunk, (off_t)offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
-            block_error(errp, node, "read of %zu bytes at %" PRIu64
-                        " failed: %s", chunk, offset, g_strerror(errno));
+            block_error(errp, node,
+                        "read of %zu bytes at %" PRIu64 " failed: %s", chunk,
+                        offset, g_strerror(errno));
             return false;
         }
         if (n == 0) {
@@ -86,15 +87,16 @@ bool block_file_pwrite(BlockNode *node, uint64_t offset, const void *buf,
 {
     const uint8_t *p = buf;
     while (len > 0) {
-        ssize_t n = pwrite(node->fd, p, MIN(len, (size_t)1 << 30),
-                           (off_t)offset);
+        ssize_t n =
+            pwrite(node->fd, p, MIN(len, (size_t)1 << 30), (off_t)offset);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
             node->io_errno = errno;
-            block_error(errp, node, "write of %zu bytes at %" PRIu64
-                        " failed: %s", len, offset, g_strerror(errno));
+            block_error(errp, node,
+                        "write of %zu bytes at %" PRIu64 " failed: %s", len,
+                        offset, g_strerror(errno));
             return false;
         }
         p += n;
@@ -219,7 +221,8 @@ static BlockNode *block_node_open_chain(const char *filename,
     node->dev = st.st_dev;
     node->ino = st.st_ino;
     if (fileid_seen(seen, st.st_dev, st.st_ino)) {
-        block_error(errp, node, "the file appears twice in one backing "
+        block_error(errp, node,
+                    "the file appears twice in one backing "
                     "chain");
         return NULL;
     }
@@ -232,10 +235,10 @@ static BlockNode *block_node_open_chain(const char *filename,
             return NULL;
         }
         fmt = memcmp(magic, "QFI\xfb", 4) == 0 ? BLOCK_FORMAT_QCOW2
-                                                : BLOCK_FORMAT_RAW;
+                                               : BLOCK_FORMAT_RAW;
     }
-    const BlockDriver *drv = fmt == BLOCK_FORMAT_QCOW2 ? &block_driver_qcow2
-                                                        : &block_driver_raw;
+    const BlockDriver *drv =
+        fmt == BLOCK_FORMAT_QCOW2 ? &block_driver_qcow2 : &block_driver_raw;
     if (!drv->open(node, flags, errp)) {
         return NULL;
     }
@@ -243,13 +246,12 @@ static BlockNode *block_node_open_chain(const char *filename,
 
     if (node->backing_name && !(flags & BLOCK_OPEN_NO_BACKING)) {
         GError *local_err = NULL;
-        node->backing = block_node_open_chain(
-            node->full_backing_name, node->backing_format,
-            BLOCK_OPEN_READ_ONLY, seen, &local_err);
+        node->backing =
+            block_node_open_chain(node->full_backing_name, node->backing_format,
+                                  BLOCK_OPEN_READ_ONLY, seen, &local_err);
         if (!node->backing) {
-            g_propagate_prefixed_error(errp, local_err,
-                                       "%s: cannot open backing file: ",
-                                       filename);
+            g_propagate_prefixed_error(
+                errp, local_err, "%s: cannot open backing file: ", filename);
             return NULL;
         }
     }
@@ -280,7 +282,8 @@ static bool block_check_range(BlockNode *node, uint64_t offset, size_t len,
                               GError **errp)
 {
     if (offset > node->length || len > node->length - offset) {
-        block_error(errp, node, "request of %zu bytes at %" PRIu64
+        block_error(errp, node,
+                    "request of %zu bytes at %" PRIu64
                     " runs past the end of the disk (%" PRIu64 " bytes)",
                     len, offset, node->length);
         return false;
@@ -288,8 +291,8 @@ static bool block_check_range(BlockNode *node, uint64_t offset, size_t len,
     return true;
 }
 
-bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
-                      size_t len, GError **errp)
+bool block_node_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
+                      GError **errp)
 {
     if (!block_check_range(node, offset, len, errp)) {
         return false;

@@ -23,8 +23,7 @@ static BlockDeviceRegistry *command_registry(void)
     return ctx ? ctx->opaque : NULL;
 }
 
-static ImageInfo *image_info(const BlockDeviceRegistry *reg,
-                             BlockNode *node)
+static ImageInfo *image_info(const BlockDeviceRegistry *reg, BlockNode *node)
 {
     ImageInfo *info = g_new0(ImageInfo, 1);
     BlockNode *backing = block_node_backing(node);
@@ -128,8 +127,8 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
 {
     BlockDeviceRegistry *reg = command_registry();
     g_autoptr(BlockDeviceRegistry) empty = NULL;
-    g_autofree const BlockDevice **resolved = g_new0(const BlockDevice *,
-                                                     n ? n : 1);
+    g_autofree const BlockDevice **resolved =
+        g_new0(const BlockDevice *, n ? n : 1);
     BlockSnapshotGroupDeviceList *devices = NULL;
     BlockSnapshotGroupDeviceList **tail = &devices;
 
@@ -159,11 +158,10 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
     return true;
 }
 
-bool qmp_blockdev_group_snapshot_sync(SnapshotDevList *devlist,
-                                      GError **errp)
+bool qmp_blockdev_group_snapshot_sync(SnapshotDevList *devlist, GError **errp)
 {
-    g_autoptr(GArray) entries = g_array_new(false, true,
-                                            sizeof(BlockSnapshotEntry));
+    g_autoptr(GArray) entries =
+        g_array_new(false, true, sizeof(BlockSnapshotEntry));
 
     for (SnapshotDevList *l = devlist; l; l = l->next) {
         BlockSnapshotEntry entry = {
@@ -176,8 +174,7 @@ bool qmp_blockdev_group_snapshot_sync(SnapshotDevList *devlist,
 
         g_array_append_val(entries, entry);
     }
-    return run_group((BlockSnapshotEntry *)entries->data, entries->len,
-                     errp);
+    return run_group((BlockSnapshotEntry *)entries->data, entries->len, errp);
 }
 
 static BlockSnapshotEntry entry_of(const BlockdevSnapshotSync *args)
@@ -190,8 +187,8 @@ static BlockSnapshotEntry entry_of(const BlockdevSnapshotSync *args)
         .snapshot_node_name = args->snapshot_node_name,
         .format = args->format,
         .mode = args->has_mode && args->mode == NEW_IMAGE_MODE_EXISTING
-                    ? BLOCK_SNAPSHOT_MODE_EXISTING
-                    : BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS,
+            ? BLOCK_SNAPSHOT_MODE_EXISTING
+            : BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS,
     };
 
     return entry;
@@ -207,8 +204,8 @@ bool qmp_blockdev_snapshot_sync(BlockdevSnapshotSync *arg, GError **errp)
 bool qmp_transaction(TransactionActionList *actions,
                      TransactionProperties *properties, GError **errp)
 {
-    g_autoptr(GArray) entries = g_array_new(false, true,
-                                            sizeof(BlockSnapshotEntry));
+    g_autoptr(GArray) entries =
+        g_array_new(false, true, sizeof(BlockSnapshotEntry));
 
     /* Snapshots complete at once: 'grouped' and 'individual' agree. */
     (void)properties;
@@ -232,6 +229,5 @@ bool qmp_transaction(TransactionActionList *actions,
         }
         g_array_append_val(entries, entry);
     }
-    return run_group((BlockSnapshotEntry *)entries->data, entries->len,
-                     errp);
+    return run_group((BlockSnapshotEntry *)entries->data, entries->len, errp);
 }

@@ -10,24 +10,24 @@
 
 struct BlockDevice {
     char *id;
-    BlockNode *top;        /* one reference, owned */
-    char *drive_file;      /* the --drive file as given */
-    char *node_name;       /* the top's node name, or NULL */
+    BlockNode *top;   /* one reference, owned */
+    char *drive_file; /* the --drive file as given */
+    char *node_name;  /* the top's node name, or NULL */
     bool read_only;
     BlockDeviceIoState io_state;
 };
 
 struct BlockDeviceRegistry {
-    GPtrArray *devices;    /* BlockDevice *, add order, owned */
-    GHashTable *by_id;     /* id -> BlockDevice *, borrowed */
+    GPtrArray *devices; /* BlockDevice *, add order, owned */
+    GHashTable *by_id;  /* id -> BlockDevice *, borrowed */
     /*
      * Node names given by snapshot-node-name: name (owned) -> BlockNode *
      * (borrowed: nodes never leave a chain while the registry lives).
      */
     GHashTable *node_names;
-    char *state_dir;       /* NULL: no --state */
-    int state_lock_fd;     /* flock on the state directory, or -1 */
-    BlockSnapshotFaultHook fault_hook;      /* tests only (fault.c) */
+    char *state_dir;                   /* NULL: no --state */
+    int state_lock_fd;                 /* flock on the state directory, or -1 */
+    BlockSnapshotFaultHook fault_hook; /* tests only (fault.c) */
     void *fault_opaque;
 };
 

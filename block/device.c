@@ -19,8 +19,8 @@ static void block_device_free(BlockDevice *dev)
     if (!dev) {
         return;
     }
-    if (dev->top && !block_node_is_read_only(dev->top) &&
-        !block_node_flush(dev->top, &err)) {
+    if (dev->top && !block_node_is_read_only(dev->top)
+        && !block_node_flush(dev->top, &err)) {
         g_message("%s: %s", dev->id, err->message);
     }
     block_node_unref(dev->top);
@@ -34,11 +34,11 @@ BlockDeviceRegistry *block_registry_new(void)
 {
     BlockDeviceRegistry *reg = g_new0(BlockDeviceRegistry, 1);
 
-    reg->devices = g_ptr_array_new_with_free_func(
-        (GDestroyNotify)block_device_free);
+    reg->devices =
+        g_ptr_array_new_with_free_func((GDestroyNotify)block_device_free);
     reg->by_id = g_hash_table_new(g_str_hash, g_str_equal);
-    reg->node_names = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                            g_free, NULL);
+    reg->node_names =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     reg->state_lock_fd = -1;
     return reg;
 }
@@ -95,7 +95,8 @@ static bool check_top_free(const BlockDeviceRegistry *reg, const char *id,
             if (node_dev == st_dev && node_ino == st_ino) {
                 g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                             "%s: image '%s' is already %s of device '%s' "
-                            "('%s')", id, file,
+                            "('%s')",
+                            id, file,
                             node == other->top ? "the active image"
                                                : "a backing image",
                             other->id, block_node_filename(node));
@@ -135,8 +136,8 @@ static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
             if (top_dev == st_dev && top_ino == st_ino) {
                 g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                             "%s: backing image '%s' is the active image "
-                            "of device '%s' ('%s')", id,
-                            block_node_filename(node), other->id,
+                            "of device '%s' ('%s')",
+                            id, block_node_filename(node), other->id,
                             block_node_filename(other->top));
                 return false;
             }
@@ -145,10 +146,9 @@ static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
     return true;
 }
 
-BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
-                                      const char *id, const char *file,
-                                      const char *format, bool read_only,
-                                      GError **errp)
+BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
+                                      const char *file, const char *format,
+                                      bool read_only, GError **errp)
 {
     BlockNode *top;
     BlockDevice *dev;
@@ -157,7 +157,8 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
     if (!device_id_valid(id)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "invalid device id '%s': a letter, then letters, "
-                    "digits, '.', '_' or '-', at most 127 bytes", id);
+                    "digits, '.', '_' or '-', at most 127 bytes",
+                    id);
         return NULL;
     }
     if (g_hash_table_contains(reg->by_id, id)) {
@@ -166,14 +167,13 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
         return NULL;
     }
     /* Refused before the file is opened (and maybe written). */
-    if (stat(file, &st) == 0 &&
-        !check_top_free(reg, id, file, st.st_dev, st.st_ino, errp)) {
+    if (stat(file, &st) == 0
+        && !check_top_free(reg, id, file, st.st_dev, st.st_ino, errp)) {
         return NULL;
     }
-    top = block_node_open(file, format,
-                          read_only ? BLOCK_OPEN_READ_ONLY
-                                    : BLOCK_OPEN_READ_WRITE,
-                          errp);
+    top = block_node_open(
+        file, format, read_only ? BLOCK_OPEN_READ_ONLY : BLOCK_OPEN_READ_WRITE,
+        errp);
     if (!top) {
         g_prefix_error(errp, "%s: ", id);
         return NULL;
@@ -193,8 +193,7 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
     return dev;
 }
 
-BlockDevice *block_registry_find(const BlockDeviceRegistry *reg,
-                                 const char *id)
+BlockDevice *block_registry_find(const BlockDeviceRegistry *reg, const char *id)
 {
     return g_hash_table_lookup(reg->by_id, id);
 }
@@ -206,8 +205,7 @@ size_t block_registry_count(const BlockDeviceRegistry *reg)
 
 BlockDevice *block_registry_nth(const BlockDeviceRegistry *reg, size_t n)
 {
-    return n < reg->devices->len ? g_ptr_array_index(reg->devices, n)
-                                 : NULL;
+    return n < reg->devices->len ? g_ptr_array_index(reg->devices, n) : NULL;
 }
 
 const char *block_registry_node_name_of(const BlockDeviceRegistry *reg,
@@ -240,8 +238,8 @@ BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
 
 char *block_absolute_path(const char *name)
 {
-    g_autofree char *cwd = g_path_is_absolute(name) ? NULL
-                                                    : g_get_current_dir();
+    g_autofree char *cwd =
+        g_path_is_absolute(name) ? NULL : g_get_current_dir();
     g_autofree char *absolute = g_build_filename(cwd ? cwd : "/", name, NULL);
     g_autofree char *dir = g_path_get_dirname(absolute);
     g_autofree char *base = g_path_get_basename(absolute);
@@ -327,8 +325,8 @@ static BlockDeviceIoState device_io_failure(const BlockDevice *dev)
                                              : BLOCK_DEVICE_IO_FAILED;
 }
 
-bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
-                         const void *buf, size_t len, GError **errp)
+bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
+                         size_t len, GError **errp)
 {
     if (!check_range(dev, offset, len, errp)) {
         return false;

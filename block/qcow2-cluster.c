@@ -34,13 +34,13 @@ static bool qcow2_complete_cow(BlockNode *node, GError **errp);
 
 bool qcow2_metadata_dirty(Qcow2State *s)
 {
-    return s->cow.active || s->any_rb_dirty || s->any_rt_dirty || s->any_l2_dirty ||
-           s->any_l1_dirty || s->pending_frees->len > 0;
+    return s->cow.active || s->any_rb_dirty || s->any_rt_dirty
+        || s->any_l2_dirty || s->any_l1_dirty || s->pending_frees->len > 0;
 }
 
 /* The L2 table of L1_INDEX, or *L2 = NULL when the L1 entry is 0. */
-static bool qcow2_l2_lookup(BlockNode *node, uint64_t l1_index,
-                            Qcow2Table **l2, GError **errp)
+static bool qcow2_l2_lookup(BlockNode *node, uint64_t l1_index, Qcow2Table **l2,
+                            GError **errp)
 {
     Qcow2State *s = qcow2_state(node);
     if (l1_index >= s->l1_size) {
@@ -48,8 +48,10 @@ static bool qcow2_l2_lookup(BlockNode *node, uint64_t l1_index,
     }
     uint64_t e = s->l1[l1_index];
     if (e & QCOW2_L1_RESERVED) {
-        return qcow2_corrupt(node, errp, "L1 entry %" PRIu64 " has reserved "
-                             "bits set (0x%016" PRIx64 ")", l1_index, e);
+        return qcow2_corrupt(node, errp,
+                             "L1 entry %" PRIu64 " has reserved "
+                             "bits set (0x%016" PRIx64 ")",
+                             l1_index, e);
     }
     uint64_t offset = e & QCOW2_OFFSET_MASK;
     if (!offset) {
@@ -64,19 +66,22 @@ static bool qcow2_l2_lookup(BlockNode *node, uint64_t l1_index,
 }
 
 /* Classify L2 entry E; *HOST is the host cluster offset for data. */
-static bool qcow2_classify(BlockNode *node, uint64_t e,
-                           Qcow2ClusterType *type, uint64_t *host,
-                           GError **errp)
+static bool qcow2_classify(BlockNode *node, uint64_t e, Qcow2ClusterType *type,
+                           uint64_t *host, GError **errp)
 {
     Qcow2State *s = qcow2_state(node);
     if (e & QCOW2_COMPRESSED) {
-        block_error(errp, node, "compressed clusters are not supported "
-                    "(L2 entry 0x%016" PRIx64 ")", e);
+        block_error(errp, node,
+                    "compressed clusters are not supported "
+                    "(L2 entry 0x%016" PRIx64 ")",
+                    e);
         return false;
     }
     if ((e & QCOW2_L2_RESERVED) || (s->version < 3 && (e & QCOW2_ZERO))) {
-        return qcow2_corrupt(node, errp, "L2 entry 0x%016" PRIx64 " has "
-                             "reserved bits set", e);
+        return qcow2_corrupt(node, errp,
+                             "L2 entry 0x%016" PRIx64 " has "
+                             "reserved bits set",
+                             e);
     }
     *host = e & QCOW2_OFFSET_MASK;
     if (e & QCOW2_ZERO) {
@@ -106,9 +111,9 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
     if (!qcow2_cache_trim(node, errp)) {
         return false;
     }
-    if (s->cow.active && s->cow.guest < offset + len &&
-        offset < s->cow.guest + s->cluster_size &&
-        !qcow2_complete_cow(node, errp)) {
+    if (s->cow.active && s->cow.guest < offset + len
+        && offset < s->cow.guest + s->cluster_size
+        && !qcow2_complete_cow(node, errp)) {
         return false;
     }
     while (len > 0) {
@@ -127,8 +132,8 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
             size_t done = 0;
             while (done < chunk) {
                 uint64_t off = offset + done;
-                uint64_t index = (off >> s->cluster_bits) &
-                                 ((1ull << s->l2_bits) - 1);
+                uint64_t index =
+                    (off >> s->cluster_bits) & ((1ull << s->l2_bits) - 1);
                 Qcow2ClusterType type;
                 uint64_t host;
                 if (!qcow2_classify(node, l2_entry(l2, index), &type, &host,
@@ -143,12 +148,13 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                     /* Initialised for gcc -O3's flow analysis only. */
                     Qcow2ClusterType next_type = type;
                     uint64_t next_host = 0;
-                    if (!qcow2_classify(node, l2_entry(l2, ++index),
-                                        &next_type, &next_host, errp)) {
+                    if (!qcow2_classify(node, l2_entry(l2, ++index), &next_type,
+                                        &next_host, errp)) {
                         return false;
                     }
-                    if (next_type != type ||
-                        (type == QCOW2_CLUSTER_DATA && next_host != host + n)) {
+                    if (next_type != type
+                        || (type == QCOW2_CLUSTER_DATA
+                            && next_host != host + n)) {
                         break;
                     }
                     n += (size_t)MIN((uint64_t)(chunk - done - n),
@@ -199,7 +205,8 @@ static bool run_flush(BlockNode *node, WriteRun *run, GError **errp)
 static bool run_add(BlockNode *node, WriteRun *run, uint64_t host,
                     const uint8_t *src, size_t len, GError **errp)
 {
-    if (run->len && run->host + run->len == host && run->src + run->len == src) {
+    if (run->len && run->host + run->len == host
+        && run->src + run->len == src) {
         run->len += len;
         return true;
     }
@@ -219,8 +226,8 @@ static bool qcow2_prepare_write(BlockNode *node, GError **errp)
     }
     if (s->autoclear) {
         uint64_t zero = 0;
-        if (!block_file_pwrite(node, QCOW2_HDR_AUTOCLEAR, &zero, 8, errp) ||
-            !block_file_sync(node, errp)) {
+        if (!block_file_pwrite(node, QCOW2_HDR_AUTOCLEAR, &zero, 8, errp)
+            || !block_file_sync(node, errp)) {
             return false;
         }
         s->autoclear = 0;
@@ -242,13 +249,14 @@ static bool qcow2_verify_l2(BlockNode *node, Qcow2Table *t, GError **errp)
         return false;
     }
     if (count != 1) {
-        return qcow2_corrupt(node, errp, "L2 table at 0x%" PRIx64 " has "
-                             "refcount %" PRIu64 " but COPIED set", t->offset,
-                             count);
+        return qcow2_corrupt(node, errp,
+                             "L2 table at 0x%" PRIx64 " has "
+                             "refcount %" PRIu64 " but COPIED set",
+                             t->offset, count);
     }
     /* Metadata clusters a data cluster must not be (W6 and §4). */
-    g_autoptr(GHashTable) metadata = g_hash_table_new(g_int64_hash,
-                                                      g_int64_equal);
+    g_autoptr(GHashTable) metadata =
+        g_hash_table_new(g_int64_hash, g_int64_equal);
     for (uint64_t i = 0; i < s->rt_size; i++) {
         if (s->rt[i]) {
             g_hash_table_add(metadata, &s->rt[i]);
@@ -271,7 +279,8 @@ static bool qcow2_verify_l2(BlockNode *node, Qcow2Table *t, GError **errp)
             return false;
         }
         if (g_hash_table_contains(metadata, &host)) {
-            return qcow2_corrupt(node, errp, "data cluster at 0x%" PRIx64
+            return qcow2_corrupt(node, errp,
+                                 "data cluster at 0x%" PRIx64
                                  " is also an L2 table or a refcount block",
                                  host);
         }
@@ -279,7 +288,8 @@ static bool qcow2_verify_l2(BlockNode *node, Qcow2Table *t, GError **errp)
             return false;
         }
         if (count != 1) {
-            return qcow2_corrupt(node, errp, "data cluster at 0x%" PRIx64
+            return qcow2_corrupt(node, errp,
+                                 "data cluster at 0x%" PRIx64
                                  " has refcount %" PRIu64 " but COPIED set",
                                  host, count);
         }
@@ -310,7 +320,8 @@ static bool qcow2_l2_for_write(BlockNode *node, uint64_t l1_index,
         return true;
     }
     if (!(s->l1[l1_index] & QCOW2_COPIED)) {
-        return qcow2_corrupt(node, errp, "L1 entry %" PRIu64 " lacks the "
+        return qcow2_corrupt(node, errp,
+                             "L1 entry %" PRIu64 " lacks the "
                              "COPIED bit in an image without snapshots",
                              l1_index);
     }
@@ -338,8 +349,8 @@ static bool qcow2_cow_source(BlockNode *node, Qcow2ClusterType type,
         uint64_t in_disk = node->length - gstart;
         uint64_t end = MIN(to, MAX(from, in_disk));
         memset(buf + end, 0, to - end);
-        return block_backing_pread(node, gstart + from, buf + from,
-                                   end - from, errp);
+        return block_backing_pread(node, gstart + from, buf + from, end - from,
+                                   errp);
     }
     }
 }
@@ -354,9 +365,9 @@ static bool qcow2_complete_cow(BlockNode *node, GError **errp)
     s->cow.active = false;
     uint64_t from = s->cow.filled;
     if (!qcow2_cow_source(node, s->cow.type, s->cow.old_host, s->cow.guest,
-                          from, s->cluster_size, s->bounce, errp) ||
-        !block_file_pwrite(node, s->cow.host + from, s->bounce + from,
-                           s->cluster_size - from, errp)) {
+                          from, s->cluster_size, s->bounce, errp)
+        || !block_file_pwrite(node, s->cow.host + from, s->bounce + from,
+                              s->cluster_size - from, errp)) {
         /* The entry in memory points at an incomplete cluster: it must
          * never reach the file. */
         node->read_only = true;
@@ -366,8 +377,8 @@ static bool qcow2_complete_cow(BlockNode *node, GError **errp)
     return true;
 }
 
-static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset,
-                            const void *buf, size_t len, GError **errp)
+static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                            size_t len, GError **errp)
 {
     Qcow2State *s = qcow2_state(node);
     unsigned range_bits = s->cluster_bits + s->l2_bits;
@@ -384,8 +395,8 @@ static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset,
         if (!qcow2_l2_for_write(node, l1_index, &l2, errp)) {
             return false;
         }
-        uint64_t index = (offset >> s->cluster_bits) &
-                         ((1ull << s->l2_bits) - 1);
+        uint64_t index =
+            (offset >> s->cluster_bits) & ((1ull << s->l2_bits) - 1);
         uint64_t in_cluster = offset & cmask;
         size_t n = (size_t)MIN((uint64_t)len, s->cluster_size - in_cluster);
         if (s->cow.active && s->cow.guest == offset - in_cluster) {
@@ -429,9 +440,9 @@ static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset,
             } else {
                 memset(s->bounce, 0, s->cluster_size);
                 memcpy(s->bounce + in_cluster, p, n);
-                if (!run_flush(node, &run, errp) ||
-                    !block_file_pwrite(node, host, s->bounce,
-                                       s->cluster_size, errp)) {
+                if (!run_flush(node, &run, errp)
+                    || !block_file_pwrite(node, host, s->bounce,
+                                          s->cluster_size, errp)) {
                     return false;
                 }
             }
@@ -449,9 +460,9 @@ static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset,
                 }
             } else {
                 /* The head now; the bounce buffer is reused below. */
-                if (!run_flush(node, &run, errp) ||
-                    !qcow2_cow_source(node, type, host, offset - in_cluster,
-                                      0, in_cluster, s->bounce, errp)) {
+                if (!run_flush(node, &run, errp)
+                    || !qcow2_cow_source(node, type, host, offset - in_cluster,
+                                         0, in_cluster, s->bounce, errp)) {
                     return false;
                 }
                 memcpy(s->bounce + in_cluster, p, n);
@@ -462,8 +473,8 @@ static bool qcow2_do_pwrite(BlockNode *node, uint64_t offset,
             }
             if (in_cluster + n < s->cluster_size) {
                 /* Defer the tail (one pending cluster at a time). */
-                if (!run_flush(node, &run, errp) ||
-                    !qcow2_complete_cow(node, errp)) {
+                if (!run_flush(node, &run, errp)
+                    || !qcow2_complete_cow(node, errp)) {
                     return false;
                 }
                 s->cow.active = true;
@@ -528,8 +539,8 @@ bool qcow2_writeback(BlockNode *node, GError **errp)
         return false;
     }
     if (s->any_rt_dirty) {
-        if (!block_file_sync(node, errp) ||
-            !qcow2_write_rt_entries(node, errp)) {
+        if (!block_file_sync(node, errp)
+            || !qcow2_write_rt_entries(node, errp)) {
             return false;
         }
     }
@@ -564,8 +575,8 @@ bool qcow2_writeback(BlockNode *node, GError **errp)
             }
         }
         g_array_set_size(s->pending_frees, 0);
-        if (!qcow2_write_refblocks(node, errp) ||
-            !block_file_sync(node, errp)) {
+        if (!qcow2_write_refblocks(node, errp)
+            || !block_file_sync(node, errp)) {
             return false;
         }
     }

@@ -30,23 +30,23 @@ static bool write_nonzero_blocks(int fd, const uint8_t *buf, uint64_t len)
     while (off < len) {
         uint64_t start, end;
 
-        while (off < len && buffer_is_zero(buf + off,
-                                           MIN(CREATE_BLOCK, len - off))) {
+        while (off < len
+               && buffer_is_zero(buf + off, MIN(CREATE_BLOCK, len - off))) {
             off += CREATE_BLOCK;
         }
         if (off >= len) {
             break;
         }
         start = off;
-        while (off < len && !buffer_is_zero(buf + off,
-                                            MIN(CREATE_BLOCK, len - off))) {
+        while (off < len
+               && !buffer_is_zero(buf + off, MIN(CREATE_BLOCK, len - off))) {
             off += CREATE_BLOCK;
         }
         end = MIN(off, len);
         while (start < end) {
-            ssize_t n = pwrite(fd, buf + start,
-                               MIN(end - start, (uint64_t)1 << 30),
-                               (off_t)start);
+            ssize_t n =
+                pwrite(fd, buf + start, MIN(end - start, (uint64_t)1 << 30),
+                       (off_t)start);
             if (n < 0 && errno == EINTR) {
                 continue;
             }
@@ -104,7 +104,8 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
     if (cluster_bits < 9 || cluster_bits > 21) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: cluster size must be 512 B to 2 MiB (cluster_bits "
-                    "%u)", filename, cluster_bits);
+                    "%u)",
+                    filename, cluster_bits);
         return false;
     }
     uint64_t cs = (uint64_t)1 << cluster_bits;
@@ -114,12 +115,13 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
                     "%s: virtual size too large", filename);
         return false;
     }
-    uint64_t l1_size = (opts->size >> range_bits) +
-                       ((opts->size & (((uint64_t)1 << range_bits) - 1)) != 0);
+    uint64_t l1_size = (opts->size >> range_bits)
+        + ((opts->size & (((uint64_t)1 << range_bits) - 1)) != 0);
     if (l1_size > QCOW2_MAX_L1_SIZE) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: virtual size %" PRIu64 " too large for %" PRIu64
-                    "-byte clusters", filename, opts->size, cs);
+                    "-byte clusters",
+                    filename, opts->size, cs);
         return false;
     }
     if (backing && backing_len > 0) {
@@ -127,8 +129,8 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
         if (backing_len > QCOW2_MAX_BACKING_NAME) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "%s: backing file name too long (%zu bytes, at most "
-                        "%u)", filename, backing_len,
-                        QCOW2_MAX_BACKING_NAME);
+                        "%u)",
+                        filename, backing_len, QCOW2_MAX_BACKING_NAME);
             return false;
         }
         if (!block_format_from_name(opts->backing_format, &fmt, errp)) {
@@ -150,7 +152,8 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
     if (area > cs) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: backing file name does not fit in a %" PRIu64
-                    "-byte header cluster", filename, cs);
+                    "-byte header cluster",
+                    filename, cs);
         return false;
     }
 
@@ -177,8 +180,8 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
     g_autofree uint8_t *img = g_try_malloc0(file_len);
     if (!img) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "%s: out of memory for a %" PRIu64 "-byte image",
-                    filename, file_len);
+                    "%s: out of memory for a %" PRIu64 "-byte image", filename,
+                    file_len);
         return false;
     }
     memcpy(img, "QFI\xfb", 4);
@@ -254,8 +257,7 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
         } while (ret < 0 && errno == EINTR);
         if (ret < 0) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                        "Could not sync '%s': %s", filename,
-                        g_strerror(errno));
+                        "Could not sync '%s': %s", filename, g_strerror(errno));
             close(fd);
             return false;
         }

@@ -60,8 +60,8 @@ void qcow2_rb_set(uint8_t *block, uint64_t index, unsigned order,
         unsigned bits = 1u << order;
         uint64_t bit = index * bits;
         uint8_t mask = (uint8_t)(((1u << bits) - 1) << (bit & 7));
-        block[bit >> 3] = (uint8_t)((block[bit >> 3] & ~mask) |
-                                    ((value << (bit & 7)) & mask));
+        block[bit >> 3] = (uint8_t)((block[bit >> 3] & ~mask)
+                                    | ((value << (bit & 7)) & mask));
         break;
     }
     }
@@ -80,12 +80,13 @@ static Qcow2Table *qcow2_refblock(BlockNode *node, uint64_t c, GError **errp,
     }
     if (s->rt[ri] & QCOW2_RT_RESERVED) {
         *failed = true;
-        qcow2_corrupt(node, errp, "refcount table entry %" PRIu64
-                      " has reserved bits set", ri);
+        qcow2_corrupt(node, errp,
+                      "refcount table entry %" PRIu64 " has reserved bits set",
+                      ri);
         return NULL;
     }
-    Qcow2Table *t = qcow2_table_get(node, s->rb_cache, s->rt[ri],
-                                    "refcount block", errp);
+    Qcow2Table *t =
+        qcow2_table_get(node, s->rb_cache, s->rt[ri], "refcount block", errp);
     *failed = !t;
     return t;
 }
@@ -117,22 +118,27 @@ bool qcow2_refcount_update(BlockNode *node, uint64_t host, int delta,
         return false;
     }
     if (!t) {
-        return qcow2_corrupt(node, errp, "no refcount block covers the "
-                             "cluster at 0x%" PRIx64, host);
+        return qcow2_corrupt(node, errp,
+                             "no refcount block covers the "
+                             "cluster at 0x%" PRIx64,
+                             host);
     }
     uint64_t index = c & ((1ull << s->rb_bits) - 1);
     uint64_t value = qcow2_rb_get(t->data, index, s->refcount_order);
     uint64_t max = s->refcount_order == 6
-                       ? UINT64_MAX
-                       : ((uint64_t)1 << (1u << s->refcount_order)) - 1;
+        ? UINT64_MAX
+        : ((uint64_t)1 << (1u << s->refcount_order)) - 1;
     if (delta > 0 && value == max) {
-        block_error(errp, node, "refcount of the cluster at 0x%" PRIx64
-                    " would exceed its maximum %" PRIu64, host, max);
+        block_error(errp, node,
+                    "refcount of the cluster at 0x%" PRIx64
+                    " would exceed its maximum %" PRIu64,
+                    host, max);
         return false;
     }
     if (delta < 0 && value == 0) {
-        return qcow2_corrupt(node, errp, "refcount of the cluster at 0x%"
-                             PRIx64 " is already 0", host);
+        return qcow2_corrupt(
+            node, errp, "refcount of the cluster at 0x%" PRIx64 " is already 0",
+            host);
     }
     qcow2_rb_set(t->data, index, s->refcount_order,
                  delta > 0 ? value + 1 : value - 1);
@@ -250,7 +256,8 @@ static bool qcow2_grow_refcount_table(BlockNode *node, uint64_t need_index,
 
     for (;;) {
         if (new_clusters * s->cluster_size > QCOW2_MAX_RT_BYTES) {
-            block_error(errp, node, "the refcount table would exceed 8 MiB: "
+            block_error(errp, node,
+                        "the refcount table would exceed 8 MiB: "
                         "image too large");
             return false;
         }
@@ -259,8 +266,8 @@ static bool qcow2_grow_refcount_table(BlockNode *node, uint64_t need_index,
         for (;;) {
             end = start + new_clusters + blocks;
             uint64_t missing = 0;
-            for (uint64_t r = start >> s->rb_bits;
-                 r <= (end - 1) >> s->rb_bits; r++) {
+            for (uint64_t r = start >> s->rb_bits; r <= (end - 1) >> s->rb_bits;
+                 r++) {
                 if (r >= s->rt_size || s->rt[r] == 0) {
                     missing++;
                 }
@@ -270,8 +277,8 @@ static bool qcow2_grow_refcount_table(BlockNode *node, uint64_t need_index,
             }
             blocks = missing;
         }
-        if (((end - 1) >> s->rb_bits) < new_clusters * per_cluster &&
-            need_index < new_clusters * per_cluster) {
+        if (((end - 1) >> s->rb_bits) < new_clusters * per_cluster
+            && need_index < new_clusters * per_cluster) {
             break;
         }
         new_clusters *= 2;
@@ -285,8 +292,7 @@ static bool qcow2_grow_refcount_table(BlockNode *node, uint64_t need_index,
     uint64_t *rt = g_new0(uint64_t, new_size);
     memcpy(rt, s->rt, s->rt_size * 8);
     uint64_t block = start + new_clusters;
-    for (uint64_t r = start >> s->rb_bits; r <= (end - 1) >> s->rb_bits;
-         r++) {
+    for (uint64_t r = start >> s->rb_bits; r <= (end - 1) >> s->rb_bits; r++) {
         if (r >= s->rt_size || s->rt[r] == 0) {
             rt[r] = block << s->cluster_bits;
             qcow2_table_new(s, s->rb_cache, rt[r])->dirty = true;
@@ -317,13 +323,12 @@ static bool qcow2_grow_refcount_table(BlockNode *node, uint64_t need_index,
     uint32_t clusters_be = GUINT32_TO_BE((uint32_t)new_clusters);
     memcpy(hdr, &off_be, 8);
     memcpy(hdr + 8, &clusters_be, 4);
-    ok = ok && qcow2_write_refblocks(node, errp) &&
-         block_file_pwrite(node, start << s->cluster_bits, buf,
-                           new_size * 8, errp) &&
-         block_file_sync(node, errp) &&
-         block_file_pwrite(node, QCOW2_HDR_RT_OFFSET, hdr, sizeof(hdr),
-                           errp) &&
-         block_file_sync(node, errp);
+    ok = ok && qcow2_write_refblocks(node, errp)
+        && block_file_pwrite(node, start << s->cluster_bits, buf, new_size * 8,
+                             errp)
+        && block_file_sync(node, errp)
+        && block_file_pwrite(node, QCOW2_HDR_RT_OFFSET, hdr, sizeof(hdr), errp)
+        && block_file_sync(node, errp);
     if (!ok) {
         node->read_only = true;
         s->broken = true;
@@ -376,7 +381,8 @@ bool qcow2_alloc_cluster(BlockNode *node, uint64_t *host, GError **errp)
             return false;
         }
         if (count != 0) {
-            return qcow2_corrupt(node, errp, "cluster 0x%" PRIx64 " past "
+            return qcow2_corrupt(node, errp,
+                                 "cluster 0x%" PRIx64 " past "
                                  "the end of the image is in use",
                                  s->alloc_end);
         }

@@ -49,7 +49,7 @@
 typedef struct Qcow2Table {
     uint64_t offset;
     bool dirty;
-    bool verified;              /* L2: refcounts checked for writing */
+    bool verified; /* L2: refcounts checked for writing */
     uint8_t data[];
 } Qcow2Table;
 
@@ -57,24 +57,24 @@ typedef struct Qcow2State {
     uint32_t version;
     unsigned cluster_bits;
     uint64_t cluster_size;
-    unsigned l2_bits;           /* log2 of entries per L2 table */
+    unsigned l2_bits; /* log2 of entries per L2 table */
     uint64_t size;
 
     uint32_t l1_size;
     uint64_t l1_offset;
-    uint64_t *l1;               /* host byte order */
+    uint64_t *l1; /* host byte order */
     bool *l1_dirty;
     bool any_l1_dirty;
 
     uint64_t rt_offset;
     uint32_t rt_clusters;
-    uint64_t rt_size;           /* entries */
-    uint64_t *rt;               /* host byte order */
+    uint64_t rt_size; /* entries */
+    uint64_t *rt;     /* host byte order */
     bool *rt_dirty;
     bool any_rt_dirty;
 
     unsigned refcount_order;
-    unsigned rb_bits;           /* log2 of entries per refcount block */
+    unsigned rb_bits; /* log2 of entries per refcount block */
 
     uint64_t incompat;
     uint64_t compat;
@@ -83,8 +83,8 @@ typedef struct Qcow2State {
     uint32_t nb_snapshots;
     uint64_t snapshots_offset;
 
-    GHashTable *l2_cache;       /* offset -> Qcow2Table, owned */
-    GHashTable *rb_cache;       /* offset -> Qcow2Table, owned */
+    GHashTable *l2_cache; /* offset -> Qcow2Table, owned */
+    GHashTable *rb_cache; /* offset -> Qcow2Table, owned */
     size_t cache_bytes;
     bool any_l2_dirty;
     bool any_rb_dirty;
@@ -98,19 +98,19 @@ typedef struct Qcow2State {
      */
     struct {
         bool active;
-        int type;               /* Qcow2ClusterType of the old content */
-        uint64_t guest;         /* guest offset of the cluster */
+        int type;       /* Qcow2ClusterType of the old content */
+        uint64_t guest; /* guest offset of the cluster */
         uint64_t host;
         uint64_t old_host;
         uint64_t filled;
     } cow;
 
-    uint64_t alloc_end;         /* next host offset to allocate; 0 = unknown */
-    GArray *pending_frees;      /* uint64_t host offsets to decrement */
-    bool prepared_for_write;    /* autoclear cleared, alloc_end known */
-    bool broken;                /* corruption found or a write-back step
+    uint64_t alloc_end;      /* next host offset to allocate; 0 = unknown */
+    GArray *pending_frees;   /* uint64_t host offsets to decrement */
+    bool prepared_for_write; /* autoclear cleared, alloc_end known */
+    bool broken;             /* corruption found or a write-back step
                                  * failed: nothing more is written */
-    uint8_t *bounce;            /* one cluster, for copy-on-write */
+    uint8_t *bounce;         /* one cluster, for copy-on-write */
 } Qcow2State;
 
 static inline Qcow2State *qcow2_state(BlockNode *node)
@@ -126,15 +126,14 @@ static inline Qcow2State *qcow2_state(BlockNode *node)
  */
 bool qcow2_corrupt(BlockNode *node, GError **errp, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);
-Qcow2Table *qcow2_table_new(Qcow2State *s, GHashTable *cache,
-                            uint64_t offset);
+Qcow2Table *qcow2_table_new(Qcow2State *s, GHashTable *cache, uint64_t offset);
 /* Load (or find) the table at OFFSET; WHAT names it in errors.  The
  * offset is validated (aligned, inside the file, not cluster 0). */
-Qcow2Table *qcow2_table_get(BlockNode *node, GHashTable *cache,
-                            uint64_t offset, const char *what, GError **errp);
+Qcow2Table *qcow2_table_get(BlockNode *node, GHashTable *cache, uint64_t offset,
+                            const char *what, GError **errp);
 /* Validate a host offset found in a table (§9, last item). */
-bool qcow2_check_host_offset(BlockNode *node, uint64_t offset,
-                             const char *what, GError **errp);
+bool qcow2_check_host_offset(BlockNode *node, uint64_t offset, const char *what,
+                             GError **errp);
 /* A table or data cluster at OFFSET must not overlap cluster 0, the L1
  * table or the refcount table. */
 bool qcow2_check_overlap(BlockNode *node, uint64_t offset, const char *what,

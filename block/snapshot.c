@@ -19,15 +19,15 @@
 /* One entry of the group while it is being prepared. */
 typedef struct Prepared {
     const BlockSnapshotEntry *entry;
-    BlockDevice *dev;      /* NULL for an abort action */
-    char *path;            /* snapshot file made absolute */
-    bool exists;           /* it existed at check time ... */
-    dev_t st_dev;          /* ... as this file */
+    BlockDevice *dev; /* NULL for an abort action */
+    char *path;       /* snapshot file made absolute */
+    bool exists;      /* it existed at check time ... */
+    dev_t st_dev;     /* ... as this file */
     ino_t st_ino;
-    bool created;          /* this group created the file: unlink on undo */
-    BlockNode *overlay;    /* opened overlay, one reference */
-    char *node_name;       /* snapshot-node-name, to move into the device */
-    GError *err;           /* the first failure of this entry's preparation */
+    bool created;       /* this group created the file: unlink on undo */
+    BlockNode *overlay; /* opened overlay, one reference */
+    char *node_name;    /* snapshot-node-name, to move into the device */
+    GError *err;        /* the first failure of this entry's preparation */
 } Prepared;
 
 static void prepared_clear(Prepared *p)
@@ -55,10 +55,10 @@ typedef struct ImagesInUse {
 static void images_in_use_init(ImagesInUse *in_use,
                                const BlockDeviceRegistry *reg)
 {
-    in_use->by_path = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                            g_free, NULL);
-    in_use->by_file = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                            g_free, NULL);
+    in_use->by_path =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    in_use->by_file =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (size_t i = 0; i < block_registry_count(reg); i++) {
         BlockDevice *dev = block_registry_nth(reg, i);
 
@@ -69,8 +69,7 @@ static void images_in_use_init(ImagesInUse *in_use,
 
             block_node_file_id(node, &st_dev, &st_ino);
             g_hash_table_insert(in_use->by_path,
-                                block_absolute_path(
-                                    block_node_filename(node)),
+                                block_absolute_path(block_node_filename(node)),
                                 dev->id);
             g_hash_table_insert(in_use->by_file, file_key(st_dev, st_ino),
                                 dev->id);
@@ -100,9 +99,8 @@ static bool node_name_valid(const char *name)
 }
 
 /* Phase 1, step 1: check entry I before anything is touched. */
-static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
-                        size_t i, const ImagesInUse *in_use,
-                        GError **errp)
+static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared, size_t i,
+                        const ImagesInUse *in_use, GError **errp)
 {
     Prepared *p = &prepared[i];
     const BlockSnapshotEntry *e = p->entry;
@@ -113,7 +111,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
     if (!e->device == !e->node_name) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "snapshot %zu: give exactly one of 'device' and "
-                    "'node-name'", i);
+                    "'node-name'",
+                    i);
         return false;
     }
     if (e->device) {
@@ -127,8 +126,7 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
         p->dev = block_registry_find_by_node_name(reg, e->node_name);
         if (!p->dev) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND,
-                        "no device's image has node name '%s'",
-                        e->node_name);
+                        "no device's image has node name '%s'", e->node_name);
             return false;
         }
     }
@@ -155,26 +153,26 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
     for (size_t j = 0; j < i; j++) {
         Prepared *q = &prepared[j];
 
-        if (q->path && (!strcmp(q->path, p->path) ||
-                        (p->exists && q->exists && q->st_dev == p->st_dev &&
-                         q->st_ino == p->st_ino))) {
+        if (q->path
+            && (!strcmp(q->path, p->path)
+                || (p->exists && q->exists && q->st_dev == p->st_dev
+                    && q->st_ino == p->st_ino))) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                         "%s: snapshot file '%s' is also the snapshot file "
-                        "of device '%s'", id, e->snapshot_file, q->dev->id);
+                        "of device '%s'",
+                        id, e->snapshot_file, q->dev->id);
             return false;
         }
     }
 
     if (e->format && strcmp(e->format, "qcow2") != 0) {
         if (!strcmp(e->format, "raw")) {
-            g_set_error(errp, QAPI_ERROR,
-                        QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
                         "%s: snapshot file '%s' cannot be 'raw': a raw "
                         "image has no backing file; use 'qcow2'",
                         id, e->snapshot_file);
         } else {
-            g_set_error(errp, QAPI_ERROR,
-                        QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT,
                         "%s: unknown format '%s' for snapshot file '%s' "
                         "(only 'qcow2' is supported)",
                         id, e->format, e->snapshot_file);
@@ -192,7 +190,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
     } else if (!p->exists) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "%s: snapshot file '%s' does not exist (mode "
-                    "'existing')", id, e->snapshot_file);
+                    "'existing')",
+                    id, e->snapshot_file);
         return false;
     }
 
@@ -204,8 +203,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
     }
     if (owner) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "%s: snapshot file '%s' is an image of device '%s'",
-                    id, e->snapshot_file, owner);
+                    "%s: snapshot file '%s' is an image of device '%s'", id,
+                    e->snapshot_file, owner);
         return false;
     }
 
@@ -213,7 +212,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "%s: snapshot file '%s' cannot record the device's "
                     "image name as its backing file: it is longer than "
-                    "%d bytes", id, e->snapshot_file, BACKING_NAME_MAX);
+                    "%d bytes",
+                    id, e->snapshot_file, BACKING_NAME_MAX);
         return false;
     }
 
@@ -233,7 +233,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "%s: invalid node name '%s': a letter, then "
                         "letters, digits, '.', '_' or '-', at most 31 "
-                        "bytes", id, e->snapshot_node_name);
+                        "bytes",
+                        id, e->snapshot_node_name);
             return false;
         }
         if (g_hash_table_contains(reg->node_names, e->snapshot_node_name)) {
@@ -243,8 +244,8 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared,
             return false;
         }
         for (size_t j = 0; j < i; j++) {
-            if (prepared[j].node_name &&
-                !strcmp(prepared[j].node_name, e->snapshot_node_name)) {
+            if (prepared[j].node_name
+                && !strcmp(prepared[j].node_name, e->snapshot_node_name)) {
                 g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                             "%s: node name '%s' is given twice", id,
                             e->snapshot_node_name);
@@ -264,8 +265,7 @@ static void set_open_failed(GError **errp, const char *id, GError *err)
 }
 
 /* In mode 'existing': the image must fit in front of the old top. */
-static bool check_existing(const Prepared *p, BlockNode *old_top,
-                           GError **errp)
+static bool check_existing(const Prepared *p, BlockNode *old_top, GError **errp)
 {
     const char *id = p->dev->id;
     const char *file = p->entry->snapshot_file;
@@ -277,37 +277,37 @@ static bool check_existing(const Prepared *p, BlockNode *old_top,
     struct stat st;
 
     if (block_node_length(overlay) != block_node_length(old_top)) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "%s: snapshot file '%s' has a virtual size of %"
-                    G_GUINT64_FORMAT " bytes, the device has %"
-                    G_GUINT64_FORMAT, id, file, block_node_length(overlay),
-                    block_node_length(old_top));
+        g_set_error(
+            errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+            "%s: snapshot file '%s' has a virtual size of %" G_GUINT64_FORMAT
+            " bytes, the device has %" G_GUINT64_FORMAT,
+            id, file, block_node_length(overlay), block_node_length(old_top));
         return false;
     }
     if (!backing) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "%s: snapshot file '%s' has no backing file; it must "
-                    "name the device's image '%s'", id, file,
-                    block_node_filename(old_top));
+                    "name the device's image '%s'",
+                    id, file, block_node_filename(old_top));
         return false;
     }
     block_node_file_id(old_top, &old_dev, &old_ino);
-    if (stat(backing, &st) != 0 || st.st_dev != old_dev ||
-        st.st_ino != old_ino) {
+    if (stat(backing, &st) != 0 || st.st_dev != old_dev
+        || st.st_ino != old_ino) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "%s: snapshot file '%s' has backing file '%s', not "
-                    "the device's image '%s'", id, file,
-                    block_node_backing_name(overlay),
+                    "the device's image '%s'",
+                    id, file, block_node_backing_name(overlay),
                     block_node_filename(old_top));
         return false;
     }
-    if (backing_format &&
-        strcmp(backing_format,
-               block_format_name(block_node_format(old_top))) != 0) {
+    if (backing_format
+        && strcmp(backing_format, block_format_name(block_node_format(old_top)))
+            != 0) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "%s: snapshot file '%s' records backing format '%s', "
-                    "but the device's image '%s' is %s", id, file,
-                    backing_format, block_node_filename(old_top),
+                    "but the device's image '%s' is %s",
+                    id, file, backing_format, block_node_filename(old_top),
                     block_format_name(block_node_format(old_top)));
         return false;
     }
@@ -329,10 +329,10 @@ static bool check_existing(const Prepared *p, BlockNode *old_top,
 
 typedef struct PrepareJob {
     Prepared *p;
-    bool flush;            /* the old top is writable: flush it */
-    bool fault_flush;      /* test hook: fail the flush */
-    bool fault_create;     /* test hook: fail after creating */
-    bool fault_open;       /* test hook: fail instead of opening */
+    bool flush;        /* the old top is writable: flush it */
+    bool fault_flush;  /* test hook: fail the flush */
+    bool fault_create; /* test hook: fail after creating */
+    bool fault_open;   /* test hook: fail instead of opening */
     Qcow2CreateOptions opts;
 } PrepareJob;
 
@@ -358,8 +358,7 @@ static void prepare_job_run(gpointer data, gpointer user_data)
     }
     if (e->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
         /* p->created: undo unlinks it from here on, whatever happens. */
-        if (!qcow2_create(e->snapshot_file, &job->opts, &p->created,
-                          &err)) {
+        if (!qcow2_create(e->snapshot_file, &job->opts, &p->created, &err)) {
             set_open_failed(&p->err, id, err);
             return;
         }
@@ -400,7 +399,7 @@ static void prepare_jobs_run(GArray *jobs)
     for (guint i = 0; i < jobs->len; i++) {
         g_thread_pool_push(pool, &g_array_index(jobs, PrepareJob, i), NULL);
     }
-    g_thread_pool_free(pool, false, true);  /* waits for every job */
+    g_thread_pool_free(pool, false, true); /* waits for every job */
 }
 
 /*
@@ -409,8 +408,8 @@ static void prepare_jobs_run(GArray *jobs)
  * p->created, as soon as it exists), open them and put them over the
  * old tops.
  */
-static bool prepare_entries(const BlockDeviceRegistry *reg,
-                            Prepared *prepared, size_t n, GError **errp)
+static bool prepare_entries(const BlockDeviceRegistry *reg, Prepared *prepared,
+                            size_t n, GError **errp)
 {
     g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
 
@@ -430,14 +429,13 @@ static bool prepare_entries(const BlockDeviceRegistry *reg,
             },
         };
 
-        job.fault_flush =
-            job.flush && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_FLUSH, i);
-        job.fault_create =
-            !job.fault_flush &&
-            p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS &&
-            block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_CREATE, i);
-        job.fault_open = !job.fault_flush && !job.fault_create &&
-                         block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_OPEN, i);
+        job.fault_flush = job.flush
+            && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_FLUSH, i);
+        job.fault_create = !job.fault_flush
+            && p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS
+            && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_CREATE, i);
+        job.fault_open = !job.fault_flush && !job.fault_create
+            && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_OPEN, i);
         g_array_append_val(jobs, job);
     }
     prepare_jobs_run(jobs);
@@ -450,8 +448,8 @@ static bool prepare_entries(const BlockDeviceRegistry *reg,
             g_propagate_error(errp, g_steal_pointer(&p->err));
             return false;
         }
-        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_EXISTING &&
-            !check_existing(p, p->dev->top, errp)) {
+        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_EXISTING
+            && !check_existing(p, p->dev->top, errp)) {
             return false;
         }
         block_node_set_backing(p->overlay, p->dev->top);
@@ -460,12 +458,11 @@ static bool prepare_entries(const BlockDeviceRegistry *reg,
 }
 
 /* Phase 1, step 3: make the new names durable, one fsync per directory. */
-static bool sync_directories(const BlockDeviceRegistry *reg,
-                             Prepared *prepared, size_t n, GError **errp)
+static bool sync_directories(const BlockDeviceRegistry *reg, Prepared *prepared,
+                             size_t n, GError **errp)
 {
-    g_autoptr(GHashTable) done = g_hash_table_new_full(g_str_hash,
-                                                       g_str_equal,
-                                                       g_free, NULL);
+    g_autoptr(GHashTable) done =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
@@ -484,8 +481,8 @@ static bool sync_directories(const BlockDeviceRegistry *reg,
         if (block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_FSYNC_DIR, i)) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                         "%s: fsync of the directory of '%s' failed "
-                        "(injected fault)", p->dev->id,
-                        p->entry->snapshot_file);
+                        "(injected fault)",
+                        p->dev->id, p->entry->snapshot_file);
             return false;
         }
         if (!block_fsync_dir(p->path, &err)) {
@@ -506,8 +503,8 @@ static void undo(Prepared *prepared, size_t n)
         p->overlay = NULL;
         if (p->created && unlink(p->path) != 0 && errno != ENOENT) {
             g_message("%s: could not remove snapshot file '%s' after a "
-                      "failed group: %s", p->dev ? p->dev->id : "?", p->path,
-                      g_strerror(errno));
+                      "failed group: %s",
+                      p->dev ? p->dev->id : "?", p->path, g_strerror(errno));
         }
     }
 }
@@ -524,22 +521,21 @@ static void pivot(BlockDeviceRegistry *reg, Prepared *prepared, size_t n)
         }
         old_top = p->dev->top;
         block_node_set_read_only(old_top);
-        p->dev->top = p->overlay;   /* the overlay holds old_top now */
+        p->dev->top = p->overlay; /* the overlay holds old_top now */
         p->overlay = NULL;
         block_node_unref(old_top);
         g_free(p->dev->node_name);
         p->dev->node_name = NULL;
         if (p->node_name) {
             p->dev->node_name = g_strdup(p->node_name);
-            g_hash_table_insert(reg->node_names, p->node_name,
-                                p->dev->top);
+            g_hash_table_insert(reg->node_names, p->node_name, p->dev->top);
             p->node_name = NULL;
         }
     }
 }
 
-static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared,
-                         size_t n, GError **errp)
+static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
+                         GError **errp)
 {
     size_t count = block_registry_count(reg);
     g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
@@ -579,8 +575,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     for (i = 0; i < n; i++) {
         prepared[i].entry = &entries[i];
         if (entries[i].action == BLOCK_SNAPSHOT_ACTION_ABORT) {
-            g_set_error(&abort_err, QAPI_ERROR,
-                        QAPI_ERROR_CLASS_GENERICERROR,
+            g_set_error(&abort_err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "action %zu is 'abort': transaction aborted", i);
             break;
         }

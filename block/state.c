@@ -33,19 +33,16 @@ static json_object *state_to_json(BlockDeviceRegistry *reg,
     json_object *root = json_object_new_object();
     json_object *devices = json_object_new_array();
 
-    json_object_object_add(root, "version",
-                           json_object_new_int(STATE_VERSION));
+    json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
     for (size_t d = 0; d < block_registry_count(reg); d++) {
         BlockDevice *dev = block_registry_nth(reg, d);
         BlockNode *top = new_tops && new_tops[d] ? new_tops[d] : dev->top;
-        g_autofree char *image = block_absolute_path(
-            block_node_filename(top));
+        g_autofree char *image = block_absolute_path(block_node_filename(top));
         json_object *entry = json_object_new_object();
 
         json_object_object_add(entry, "device",
                                json_object_new_string(dev->id));
-        json_object_object_add(entry, "image",
-                               json_object_new_string(image));
+        json_object_object_add(entry, "image", json_object_new_string(image));
         json_object_object_add(
             entry, "format",
             json_object_new_string(block_format_name(block_node_format(top))));
@@ -75,13 +72,13 @@ static bool write_all(int fd, const char *buf, size_t len)
 bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
                       GError **errp)
 {
-    g_autofree char *path = g_build_filename(reg->state_dir,
-                                             BLOCK_STATE_FILE, NULL);
+    g_autofree char *path =
+        g_build_filename(reg->state_dir, BLOCK_STATE_FILE, NULL);
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
     json_object *root = state_to_json(reg, new_tops);
     g_autofree char *text = g_strconcat(
-        json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-                                       JSON_C_TO_STRING_NOSLASHESCAPE),
+        json_object_to_json_string_ext(
+            root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
         "\n", NULL);
     g_autoptr(GError) dir_err = NULL;
     int fd;
@@ -150,8 +147,8 @@ static const char *member_string(json_object *obj, const char *key)
 {
     json_object *value;
 
-    if (!json_object_object_get_ex(obj, key, &value) ||
-        !json_object_is_type(value, json_type_string)) {
+    if (!json_object_object_get_ex(obj, key, &value)
+        || !json_object_is_type(value, json_type_string)) {
         return NULL;
     }
     return json_object_get_string(value);
@@ -195,11 +192,11 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
         return false;
     }
     root = json_tokener_parse_verbose(text, &jerr);
-    if (!root || !json_object_is_type(root, json_type_object) ||
-        !json_object_object_get_ex(root, "version", &version) ||
-        json_object_get_int(version) != STATE_VERSION ||
-        !json_object_object_get_ex(root, "devices", &devices) ||
-        !json_object_is_type(devices, json_type_array)) {
+    if (!root || !json_object_is_type(root, json_type_object)
+        || !json_object_object_get_ex(root, "version", &version)
+        || json_object_get_int(version) != STATE_VERSION
+        || !json_object_object_get_ex(root, "devices", &devices)
+        || !json_object_is_type(devices, json_type_array)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "state file '%s' is not a version %d state file", path,
                     STATE_VERSION);
@@ -217,13 +214,15 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
         if (!id || !image || !format) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "state file '%s': entry %zu needs the strings "
-                        "'device', 'image' and 'format'", path, i);
+                        "'device', 'image' and 'format'",
+                        path, i);
             goto out;
         }
         dev = block_registry_find(reg, id);
         if (!dev) {
             g_message("state file '%s': device '%s' is not configured; "
-                      "its entry is dropped", path, id);
+                      "its entry is dropped",
+                      path, id);
             continue;
         }
         for (d = 0; block_registry_nth(reg, d) != dev; d++) {
@@ -238,14 +237,17 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                                              : BLOCK_OPEN_READ_WRITE,
                               errp);
         if (!top) {
-            g_prefix_error(errp, "%s: cannot reopen the image recorded in "
-                           "the state file '%s': ", id, path);
+            g_prefix_error(errp,
+                           "%s: cannot reopen the image recorded in "
+                           "the state file '%s': ",
+                           id, path);
             goto out;
         }
         if (!chain_contains(top, dev->top)) {
             g_message("%s: the image '%s' recorded in the state file is "
                       "not over the drive's file '%s'; using the drive's "
-                      "file", id, image, dev->drive_file);
+                      "file",
+                      id, image, dev->drive_file);
             block_node_unref(top);
             continue;
         }
@@ -264,8 +266,7 @@ out:
  */
 static int lock_state_dir(const char *dir, GError **errp)
 {
-    g_autofree char *path = g_build_filename(dir, BLOCK_STATE_LOCK_FILE,
-                                             NULL);
+    g_autofree char *path = g_build_filename(dir, BLOCK_STATE_LOCK_FILE, NULL);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     int saved_errno;
 
@@ -284,11 +285,11 @@ static int lock_state_dir(const char *dir, GError **errp)
         if (saved_errno == EWOULDBLOCK) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "state directory '%s' is in use by another "
-                        "daemon (lock '%s')", dir, path);
+                        "daemon (lock '%s')",
+                        dir, path);
         } else {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "cannot lock '%s': %s", path,
-                        g_strerror(saved_errno));
+                        "cannot lock '%s': %s", path, g_strerror(saved_errno));
         }
         return -1;
     }
@@ -301,8 +302,7 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
     size_t count = block_registry_count(reg);
     g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
     g_autofree char *abs_dir = block_absolute_path(dir);
-    g_autofree char *path = g_build_filename(abs_dir, BLOCK_STATE_FILE,
-                                             NULL);
+    g_autofree char *path = g_build_filename(abs_dir, BLOCK_STATE_FILE, NULL);
     int lock_fd;
     bool ok;
 
@@ -318,8 +318,8 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
     if (lock_fd < 0) {
         return false;
     }
-    ok = !g_file_test(path, G_FILE_TEST_EXISTS) ||
-         open_recorded_tops(reg, path, new_tops, errp);
+    ok = !g_file_test(path, G_FILE_TEST_EXISTS)
+        || open_recorded_tops(reg, path, new_tops, errp);
     if (ok) {
         g_autofree char *old_dir = g_steal_pointer(&reg->state_dir);
 

@@ -54,7 +54,7 @@ CountResult *qmp_count(const char *name, bool has_step, uint32_t step,
         return NULL;
     }
     total = GPOINTER_TO_SIZE(g_hash_table_lookup(totals, name))
-            + (has_step ? step : 1);
+        + (has_step ? step : 1);
     g_hash_table_insert(totals, g_strdup(name), GSIZE_TO_POINTER(total));
 
     /* Sent to every client in command mode, before this reply. */
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
     g_main_loop_run(loop);
 
     qapi_event_set_emitter(NULL, NULL);
-    g_clear_pointer(&mon, qmp_monitor_free);   /* removes the socket */
+    g_clear_pointer(&mon, qmp_monitor_free); /* removes the socket */
     g_hash_table_destroy(totals);
     return 0;
 }

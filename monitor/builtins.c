@@ -43,7 +43,8 @@ bool qmp_qmp_capabilities(bool has_enable, QMPCapabilityList *enable,
         if (!s->oob_offered) {
             qapi_error_setg(errp, QAPI_ERROR_CLASS_GENERICERROR,
                             "'enable[%zu]': capability 'oob' is not offered "
-                            "by this server", i);
+                            "by this server",
+                            i);
             return false;
         }
         want_oob = true;
@@ -95,8 +96,7 @@ static void add_command_info(const QmpCommandInfo *info, void *opaque)
 
     /* qmp_capabilities included, as QEMU lists it (§3/2) */
     if (!info->enabled
-        || qapi_policy_refuses(qmp_command_policy(),
-                               info->special_features)) {
+        || qapi_policy_refuses(qmp_command_policy(), info->special_features)) {
         return;
     }
     entry = g_new0(CommandInfo, 1);
@@ -125,8 +125,8 @@ static GHashTable *entries_by_name(json_object *schema)
         json_object *name = json_object_object_get(entry, "name");
 
         if (json_object_is_type(name, json_type_string)) {
-            g_hash_table_insert(entries,
-                                (char *)json_object_get_string(name), entry);
+            g_hash_table_insert(entries, (char *)json_object_get_string(name),
+                                entry);
         }
     }
     return entries;
@@ -162,8 +162,7 @@ static const char *renamed(GHashTable *renames, const char *name,
  * it holds) uses: its own name, and "type", "arg-type", "ret-type" and
  * "element-type" everywhere inside.
  */
-static void rename_types(json_object *obj, GHashTable *renames,
-                         GPtrArray *keep)
+static void rename_types(json_object *obj, GHashTable *renames, GPtrArray *keep)
 {
     static const char *const keys[] = {
         "name", "type", "arg-type", "ret-type", "element-type",
@@ -180,15 +179,15 @@ static void rename_types(json_object *obj, GHashTable *renames,
     }
     for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
         json_object *value = json_object_object_get(obj, keys[k]);
-        const char *to = renamed(renames, json_object_get_string(value),
-                                 keep);
+        const char *to = renamed(renames, json_object_get_string(value), keep);
 
         /* A member's "name" is no type name: only entries are renamed. */
         if (to && (k != 0 || json_object_object_get(obj, "meta-type"))) {
             json_object_object_add(obj, keys[k], json_object_new_string(to));
         }
     }
-    json_object_object_foreach(obj, key, value) {
+    json_object_object_foreach(obj, key, value)
+    {
         (void)key;
         if (json_object_is_type(value, json_type_array)) {
             rename_types(value, renames, keep);
@@ -220,21 +219,20 @@ anyList *qmp_query_qmp_schema(GError **errp)
     }
     schema = s->mon->schema ? qapi_introspect_schema(s->mon->schema, policy)
                             : json_object_new_array();
-    builtins = qapi_introspect_schema(&qapikit_control_qmp_schema_qlit,
-                                      policy);
+    builtins = qapi_introspect_schema(&qapikit_control_qmp_schema_qlit, policy);
     entries = entries_by_name(schema);
     renames = g_hash_table_new(g_str_hash, g_str_equal);
     keep = g_ptr_array_new_with_free_func(g_free);
     for (size_t i = 0; i < json_object_array_length(schema); i++) {
-        QAPI_LIST_APPEND(tail, json_object_get(
-                             json_object_array_get_idx(schema, i)));
+        QAPI_LIST_APPEND(tail,
+                         json_object_get(json_object_array_get_idx(schema, i)));
     }
     for (size_t i = 0; i < json_object_array_length(builtins); i++) {
         json_object *entry = json_object_array_get_idx(builtins, i);
-        const char *name = json_object_get_string(
-            json_object_object_get(entry, "name"));
-        const char *meta = json_object_get_string(
-            json_object_object_get(entry, "meta-type"));
+        const char *name =
+            json_object_get_string(json_object_object_get(entry, "name"));
+        const char *meta =
+            json_object_get_string(json_object_object_get(entry, "meta-type"));
         json_object *theirs = g_hash_table_lookup(entries, name);
 
         if (theirs && strcmp(meta, "command") && strcmp(meta, "event")
@@ -247,12 +245,12 @@ anyList *qmp_query_qmp_schema(GError **errp)
     }
     for (size_t i = 0; i < json_object_array_length(builtins); i++) {
         json_object *entry = json_object_array_get_idx(builtins, i);
-        const char *name = json_object_get_string(
-            json_object_object_get(entry, "name"));
+        const char *name =
+            json_object_get_string(json_object_object_get(entry, "name"));
 
         if (g_hash_table_contains(entries, name)
             && !g_hash_table_contains(renames, name)) {
-            continue;           /* the embedder's, or the same */
+            continue; /* the embedder's, or the same */
         }
         entry = json_object_get(entry);
         rename_types(entry, renames, keep);

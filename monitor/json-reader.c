@@ -19,31 +19,31 @@
 #include <qapikit/error.h>
 
 typedef enum {
-    LEX_NONE,      /* between tokens */
-    LEX_LITERAL,   /* true, false, null */
+    LEX_NONE,    /* between tokens */
+    LEX_LITERAL, /* true, false, null */
     LEX_NUMBER,
     LEX_STRING,
 } LexState;
 
 typedef enum {
-    NUM_MINUS,     /* after '-' */
-    NUM_ZERO,      /* a leading 0 */
+    NUM_MINUS, /* after '-' */
+    NUM_ZERO,  /* a leading 0 */
     NUM_INT,
     NUM_DOT,
     NUM_FRAC,
-    NUM_EXP,       /* after e/E */
+    NUM_EXP, /* after e/E */
     NUM_EXP_SIGN,
     NUM_EXP_DIGITS,
-    NUM_BAD,       /* not a state: the byte cannot follow */
+    NUM_BAD, /* not a state: the byte cannot follow */
 } NumState;
 
 typedef enum {
     STR_PLAIN,
-    STR_ESCAPE,    /* after '\' */
-    STR_HEX,       /* in \uXXXX */
-    STR_UTF8,      /* inside a multi-byte sequence */
+    STR_ESCAPE,     /* after '\' */
+    STR_HEX,        /* in \uXXXX */
+    STR_UTF8,       /* inside a multi-byte sequence */
     STR_LOW_ESCAPE, /* after a high surrogate, want '\' */
-    STR_LOW_U,     /* want 'u' */
+    STR_LOW_U,      /* want 'u' */
 } StrState;
 
 typedef enum {
@@ -84,7 +84,7 @@ struct JsonReader {
 
     /* the value being read */
     json_object *root;
-    Frame *stack;          /* grows up to limits.max_depth frames */
+    Frame *stack; /* grows up to limits.max_depth frames */
     size_t stack_size;
     size_t depth;
     size_t value_bytes;
@@ -92,9 +92,9 @@ struct JsonReader {
 
     /* the token being read */
     LexState lex;
-    GString *tok;          /* number text or decoded string */
-    GString *key;          /* the pending key of the innermost object */
-    const char *literal;   /* LEX_LITERAL: the literal, and how far */
+    GString *tok;        /* number text or decoded string */
+    GString *key;        /* the pending key of the innermost object */
+    const char *literal; /* LEX_LITERAL: the literal, and how far */
     size_t literal_pos;
     NumState num;
     StrState str;
@@ -103,7 +103,7 @@ struct JsonReader {
     unsigned hex_digits;
     uint32_t hex_value;
     uint32_t high_surrogate;
-    unsigned utf8_need;    /* continuation bytes still missing */
+    unsigned utf8_need; /* continuation bytes still missing */
     unsigned char utf8_lead;
     unsigned char utf8_lo, utf8_hi; /* range of the next continuation */
     uint32_t utf8_cp;
@@ -273,8 +273,7 @@ static void complete_number(JsonReader *r)
                 value = json_object_new_uint64(mag);
             } else if (mag <= (uint64_t)INT64_MAX + 1) {
                 value = json_object_new_int64(
-                    mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-                                                   : -(int64_t)mag);
+                    mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag);
             }
         }
     }
@@ -314,8 +313,8 @@ static void complete_string(JsonReader *r)
         fail(r, "string longer than %d bytes", INT_MAX);
         return;
     }
-    json_object *value = json_object_new_string_len(r->tok->str,
-                                                    (int)r->tok->len);
+    json_object *value =
+        json_object_new_string_len(r->tok->str, (int)r->tok->len);
     g_string_truncate(r->tok, 0);
     complete_scalar(r, value);
 }
@@ -333,8 +332,7 @@ static void open_container(JsonReader *r, bool is_object)
         r->stack_size = MIN(MAX(r->stack_size * 2, 16), r->limits.max_depth);
         r->stack = g_renew(Frame, r->stack, r->stack_size);
     }
-    container = is_object ? json_object_new_object()
-                          : json_object_new_array();
+    container = is_object ? json_object_new_object() : json_object_new_array();
     if (r->depth == 0) {
         r->root = container;
     } else {
@@ -367,8 +365,7 @@ static const char *expectation(JsonReader *r)
     case EXPECT_VALUE:
         return "a value";
     case EXPECT_COMMA_OR_END:
-        return r->stack[r->depth - 1].is_object ? "',' or '}'"
-                                                : "',' or ']'";
+        return r->stack[r->depth - 1].is_object ? "',' or '}'" : "',' or ']'";
     case EXPECT_KEY_OR_END:
         return "a key or '}'";
     case EXPECT_KEY:
@@ -398,15 +395,17 @@ static void start_token(JsonReader *r, unsigned char c)
         open_container(r, c == '{');
         return;
     case '}':
-        if (f && f->is_object && (f->state == EXPECT_KEY_OR_END ||
-                                  f->state == EXPECT_COMMA_OR_END)) {
+        if (f && f->is_object
+            && (f->state == EXPECT_KEY_OR_END
+                || f->state == EXPECT_COMMA_OR_END)) {
             close_container(r);
             return;
         }
         break;
     case ']':
-        if (f && !f->is_object && (f->state == EXPECT_VALUE_OR_END ||
-                                   f->state == EXPECT_COMMA_OR_END)) {
+        if (f && !f->is_object
+            && (f->state == EXPECT_VALUE_OR_END
+                || f->state == EXPECT_COMMA_OR_END)) {
             close_container(r);
             return;
         }
@@ -449,8 +448,16 @@ static void start_token(JsonReader *r, unsigned char c)
         r->literal_pos = 1;
         return;
     case '-':
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
         if (!expecting_value(r)) {
             fail(r, "unexpected number (expecting %s)", expectation(r));
             return;
@@ -509,8 +516,8 @@ static bool number_continues(JsonReader *r, unsigned char c)
     return false;
 }
 
-static void number_byte(JsonReader *r, const unsigned char *bytes,
-                        size_t len, size_t *i)
+static void number_byte(JsonReader *r, const unsigned char *bytes, size_t len,
+                        size_t *i)
 {
     unsigned char c = bytes[*i];
     bool digit = c >= '0' && c <= '9';
@@ -521,8 +528,7 @@ static void number_byte(JsonReader *r, const unsigned char *bytes,
         next = c == '0' ? NUM_ZERO : digit ? NUM_INT : NUM_BAD;
         break;
     case NUM_ZERO:
-        next = c == '.' ? NUM_DOT : (c == 'e' || c == 'E') ? NUM_EXP
-                                                           : NUM_BAD;
+        next = c == '.' ? NUM_DOT : (c == 'e' || c == 'E') ? NUM_EXP : NUM_BAD;
         break;
     case NUM_INT:
         next = digit ? NUM_INT : c == '.' ? NUM_DOT : NUM_EXP;
@@ -535,7 +541,7 @@ static void number_byte(JsonReader *r, const unsigned char *bytes,
         break;
     case NUM_EXP:
         next = (c == '+' || c == '-') ? NUM_EXP_SIGN
-               : digit                ? NUM_EXP_DIGITS
+            : digit                   ? NUM_EXP_DIGITS
                                       : NUM_BAD;
         break;
     case NUM_EXP_SIGN:
@@ -548,8 +554,7 @@ static void number_byte(JsonReader *r, const unsigned char *bytes,
     if (next == NUM_BAD) {
         char buf[16];
         g_autofree char *shown = excerpt(r->tok->str, r->tok->len);
-        if (digit || c == '.' || c == 'e' || c == 'E' || c == '+' ||
-            c == '-') {
+        if (digit || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
             fail(r, "bad number '%s%c'", shown, c);
         } else {
             fail(r, "bad number '%s' followed by %s", shown,
@@ -617,8 +622,7 @@ static void hex_byte(JsonReader *r, unsigned char c)
         uint32_t high = r->high_surrogate;
         r->high_surrogate = 0;
         if (u < 0xDC00 || u > 0xDFFF) {
-            fail(r, "high surrogate '\\u%04X' followed by '\\u%04X'", high,
-                 u);
+            fail(r, "high surrogate '\\u%04X' followed by '\\u%04X'", high, u);
             return;
         }
         code_point(r, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
@@ -636,15 +640,24 @@ static void hex_byte(JsonReader *r, unsigned char c)
 static char simple_escape(unsigned char c)
 {
     switch (c) {
-    case '"': return '"';
-    case '\'': return '\'';
-    case '\\': return '\\';
-    case '/': return '/';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
+    case '"':
+        return '"';
+    case '\'':
+        return '\'';
+    case '\\':
+        return '\\';
+    case '/':
+        return '/';
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
     }
     return 0;
 }
@@ -779,8 +792,8 @@ static bool string_run(JsonReader *r, const unsigned char *bytes, size_t len,
                 break;
             }
             end += n;
-        } else if (d == '\\' && end + 1 < stop &&
-                   simple_escape(bytes[end + 1])) {
+        } else if (d == '\\' && end + 1 < stop
+                   && simple_escape(bytes[end + 1])) {
             g_string_append_len(r->tok, (const char *)bytes + run,
                                 (gssize)(end - run));
             g_string_append_c(r->tok, simple_escape(bytes[end + 1]));
@@ -793,8 +806,7 @@ static bool string_run(JsonReader *r, const unsigned char *bytes, size_t len,
     if (end == start) {
         return false;
     }
-    g_string_append_len(r->tok, (const char *)bytes + run,
-                        (gssize)(end - run));
+    g_string_append_len(r->tok, (const char *)bytes + run, (gssize)(end - run));
     r->value_bytes += end - start - 1;
     *i = end - 1;
     return true;
@@ -804,8 +816,8 @@ static bool string_run(JsonReader *r, const unsigned char *bytes, size_t len,
  * Bytes of a string from BYTES[*I] on; the first is counted already.
  * Consumes a run of plain bytes at once, within the size limit.
  */
-static void string_bytes(JsonReader *r, const unsigned char *bytes,
-                         size_t len, size_t *i)
+static void string_bytes(JsonReader *r, const unsigned char *bytes, size_t len,
+                         size_t *i)
 {
     unsigned char c = bytes[*i];
 
@@ -850,8 +862,8 @@ static void string_bytes(JsonReader *r, const unsigned char *bytes,
 }
 
 /* One byte while reading a value (not skipping). */
-static void read_byte(JsonReader *r, const unsigned char *bytes,
-                        size_t len, size_t *i)
+static void read_byte(JsonReader *r, const unsigned char *bytes, size_t len,
+                      size_t *i)
 {
     unsigned char c = bytes[*i];
 
@@ -1010,8 +1022,7 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
          * the offending byte itself counts as skipped input.
          */
         r->skip_depth = is_resync_byte(in[i]) ? 0 : depth;
-        if (quote && in[i] != (unsigned char)quote
-            && !is_resync_byte(in[i])) {
+        if (quote && in[i] != (unsigned char)quote && !is_resync_byte(in[i])) {
             r->skip_quote = quote;
             if (in[i] == '\r' || in[i] == '\n') {
                 skip_end(r);
@@ -1029,9 +1040,9 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
 
 void json_reader_end(JsonReader *r)
 {
-    if (!r->skipping && r->lex == LEX_NUMBER && r->depth == 0 &&
-        (r->num == NUM_ZERO || r->num == NUM_INT || r->num == NUM_FRAC ||
-         r->num == NUM_EXP_DIGITS)) {
+    if (!r->skipping && r->lex == LEX_NUMBER && r->depth == 0
+        && (r->num == NUM_ZERO || r->num == NUM_INT || r->num == NUM_FRAC
+            || r->num == NUM_EXP_DIGITS)) {
         complete_number(r);
     }
     value_reset(r);

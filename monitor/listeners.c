@@ -20,8 +20,7 @@
 
 /* ---- listeners ---- */
 
-static gboolean accept_cb(GSocket *socket, GIOCondition cond,
-                          gpointer opaque)
+static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer opaque)
 {
     QmpListener *l = opaque;
     g_autoptr(GError) err = NULL;
@@ -33,8 +32,7 @@ static gboolean accept_cb(GSocket *socket, GIOCondition cond,
     conn = g_socket_accept(l->socket, NULL, &err);
     if (!conn) {
         if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-            g_warning("QMP: accepting a connection failed: %s",
-                      err->message);
+            g_warning("QMP: accepting a connection failed: %s", err->message);
         }
         return G_SOURCE_CONTINUE;
     }
@@ -67,9 +65,8 @@ static QmpListener *listener_start(QmpMonitor *mon, GSocket *socket)
     g_socket_set_blocking(socket, FALSE);
     if (!mon->shutting_down) {
         l->source = g_socket_create_source(socket, G_IO_IN, NULL);
-        g_source_set_callback(l->source,
-                              (GSourceFunc)(void (*)(void))accept_cb, l,
-                              NULL);
+        g_source_set_callback(l->source, (GSourceFunc)(void (*)(void))accept_cb,
+                              l, NULL);
         g_source_attach(l->source, mon->context);
     }
     g_ptr_array_add(mon->listeners, l);
@@ -97,8 +94,8 @@ static bool unix_socket_is_live(const char *path)
     return live;
 }
 
-bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path,
-                             unsigned mode, char **address, GError **errp)
+bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path, unsigned mode,
+                             char **address, GError **errp)
 {
     g_autoptr(GSocket) socket = NULL;
     g_autoptr(GSocketAddress) addr = NULL;
@@ -111,27 +108,25 @@ bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path,
     if (!*path || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "unix socket path '%s' is empty or too long (at most "
-                    "%zu bytes)", path,
-                    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+                    "%zu bytes)",
+                    path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
         return false;
     }
     if (mode & ~0777u) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "unix socket '%s': mode %o is not a permission mode",
-                    path, mode);
+                    "unix socket '%s': mode %o is not a permission mode", path,
+                    mode);
         return false;
     }
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             g_set_error(errp, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                        "'%s' exists and is not a socket: not replaced",
-                        path);
+                        "'%s' exists and is not a socket: not replaced", path);
             return false;
         }
         if (unix_socket_is_live(path)) {
             g_set_error(errp, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-                        "'%s': another server listens on this socket",
-                        path);
+                        "'%s': another server listens on this socket", path);
             return false;
         }
         if (unlink(path) < 0 && errno != ENOENT) {
@@ -189,16 +184,17 @@ static char *socket_address_text(GSocket *socket, const char *fallback)
 
     if (G_IS_INET_SOCKET_ADDRESS(addr)) {
         GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(addr);
-        g_autofree char *ip = g_inet_address_to_string(
-            g_inet_socket_address_get_address(inet));
+        g_autofree char *ip =
+            g_inet_address_to_string(g_inet_socket_address_get_address(inet));
         guint16 port = g_inet_socket_address_get_port(inet);
 
         return strchr(ip, ':') ? g_strdup_printf("tcp:[%s]:%u", ip, port)
                                : g_strdup_printf("tcp:%s:%u", ip, port);
     }
     if (G_IS_UNIX_SOCKET_ADDRESS(addr)) {
-        return g_strdup_printf("unix:%s", g_unix_socket_address_get_path(
-                                              G_UNIX_SOCKET_ADDRESS(addr)));
+        return g_strdup_printf(
+            "unix:%s",
+            g_unix_socket_address_get_path(G_UNIX_SOCKET_ADDRESS(addr)));
     }
     return g_strdup(fallback);
 }
@@ -229,8 +225,8 @@ bool qmp_monitor_listen_tcp(QmpMonitor *mon, const char *host, guint16 port,
         g_resolver_free_addresses(found);
     }
     addr = g_inet_socket_address_new(inet, port);
-    socket = g_socket_new(g_inet_address_get_family(inet),
-                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, errp);
+    socket = g_socket_new(g_inet_address_get_family(inet), G_SOCKET_TYPE_STREAM,
+                          G_SOCKET_PROTOCOL_TCP, errp);
     if (!socket) {
         return false;
     }

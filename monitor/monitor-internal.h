@@ -76,43 +76,43 @@ struct QmpSession {
     GIOStream *stream;
     GInputStream *in;
     GOutputStream *out;
-    bool in_pollable;           /* else always ready (a regular file) */
+    bool in_pollable; /* else always ready (a regular file) */
     bool out_pollable;
-    int in_fd;                  /* polled by the monitor's source, or -1 */
-    int out_fd;                 /* likewise */
-    gpointer in_tag;            /* IN_FD polled for G_IO_IN */
-    gpointer out_tag;           /* OUT_FD polled for G_IO_OUT */
-    GSource *read_source;       /* pollable streams with no fd only */
-    GSource *write_source;      /* likewise */
-    bool reading;               /* input wanted (see session_update_reading) */
-    bool writing;               /* output waits for the stream */
+    int in_fd;             /* polled by the monitor's source, or -1 */
+    int out_fd;            /* likewise */
+    gpointer in_tag;       /* IN_FD polled for G_IO_IN */
+    gpointer out_tag;      /* OUT_FD polled for G_IO_OUT */
+    GSource *read_source;  /* pollable streams with no fd only */
+    GSource *write_source; /* likewise */
+    bool reading;          /* input wanted (see session_update_reading) */
+    bool writing;          /* output waits for the stream */
     JsonReader *reader;
-    GQueue inband;              /* of QueuedItem */
-    GQueue oob;                 /* of QueuedItem */
-    GString *outbuf;            /* queued output; OUT_OFF bytes sent */
+    GQueue inband;   /* of QueuedItem */
+    GQueue oob;      /* of QueuedItem */
+    GString *outbuf; /* queued output; OUT_OFF bytes sent */
     size_t out_off;
     bool oob_offered;
     bool negotiated;
     bool oob_enabled;
-    bool eof;                   /* input ended */
-    bool dead;                  /* closed or closing: no more I/O */
-    bool scheduled;             /* in mon->runnable */
+    bool eof;       /* input ended */
+    bool dead;      /* closed or closing: no more I/O */
+    bool scheduled; /* in mon->runnable */
     bool is_stdio;
-    bool busy;                  /* one of its requests is running */
+    bool busy; /* one of its requests is running */
 };
 
 typedef struct QmpListener {
     QmpMonitor *mon;
     GSocket *socket;
     GSource *source;
-    char *unix_path;            /* a socket file to remove, or NULL */
+    char *unix_path; /* a socket file to remove, or NULL */
     dev_t dev;
     ino_t ino;
 } QmpListener;
 
 struct QmpMonitor {
     QmpCommandList *cmds;
-    GThread *thread;            /* the one that created it (events) */
+    GThread *thread; /* the one that created it (events) */
     GMainContext *context;
     int64_t version[3];
     char *package;
@@ -122,13 +122,13 @@ struct QmpMonitor {
     size_t max_queued;
     size_t pause_bytes;
     size_t drop_bytes;
-    GPtrArray *listeners;       /* of QmpListener */
-    GQueue sessions;            /* of QmpSession, each holding a ref */
-    GQueue runnable;            /* sessions with queued work, no ref */
-    GPtrArray *dead;            /* closed sessions awaiting the reaper */
-    GSource *source;            /* the MonitorSource, for the monitor's life */
-    unsigned idle_readers;      /* reading sessions with non-pollable input */
-    bool in_turn;               /* a turn of queued work is running */
+    GPtrArray *listeners;  /* of QmpListener */
+    GQueue sessions;       /* of QmpSession, each holding a ref */
+    GQueue runnable;       /* sessions with queued work, no ref */
+    GPtrArray *dead;       /* closed sessions awaiting the reaper */
+    GSource *source;       /* the MonitorSource, for the monitor's life */
+    unsigned idle_readers; /* reading sessions with non-pollable input */
+    bool in_turn;          /* a turn of queued work is running */
     GSource *reap_source;
     bool shutting_down;
     GSource *shutdown_timer;
@@ -138,7 +138,7 @@ struct QmpMonitor {
     GSource *done_source;
     QmpMonitorClosedFunc closed;
     void *closed_opaque;
-    char *read_buf;             /* READ_CHUNK bytes, shared by sessions */
+    char *read_buf; /* READ_CHUNK bytes, shared by sessions */
 };
 
 /* Whether this process's stdio serves a session. */

@@ -70,8 +70,8 @@ static void listener_free(QmpListener *l)
         g_object_unref(l->socket);
     }
     /* Remove the socket file only if it is still the one we made. */
-    if (l->unix_path && lstat(l->unix_path, &st) == 0
-        && st.st_dev == l->dev && st.st_ino == l->ino) {
+    if (l->unix_path && lstat(l->unix_path, &st) == 0 && st.st_dev == l->dev
+        && st.st_ino == l->ino) {
         unlink(l->unix_path);
     }
     g_free(l->unix_path);
@@ -185,8 +185,7 @@ unsigned qmp_monitor_session_count(const QmpMonitor *mon)
     return mon->sessions.length;
 }
 
-bool qmp_monitor_add_stream(QmpMonitor *mon, GIOStream *stream,
-                            GError **errp)
+bool qmp_monitor_add_stream(QmpMonitor *mon, GIOStream *stream, GError **errp)
 {
     g_return_val_if_fail(mon != NULL, false);
     g_return_val_if_fail(G_IS_IO_STREAM(stream), false);

@@ -29,12 +29,12 @@ bool monitor_session_check(const char *name, void *opaque, GError **errp)
     if (!s->negotiated && !is_caps) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_COMMANDNOTFOUND,
                     "command '%s' is not available yet: send "
-                    "'qmp_capabilities' first", name);
+                    "'qmp_capabilities' first",
+                    name);
         return false;
     }
     if (s->negotiated && is_caps) {
-        g_set_error_literal(errp, QAPI_ERROR,
-                            QAPI_ERROR_CLASS_COMMANDNOTFOUND,
+        g_set_error_literal(errp, QAPI_ERROR, QAPI_ERROR_CLASS_COMMANDNOTFOUND,
                             "command 'qmp_capabilities': capabilities were "
                             "already negotiated");
         return false;
@@ -99,7 +99,7 @@ static void monitor_run_turn(QmpMonitor *mon)
     }
     mon->in_turn = true;
     for (int i = 0; i < ITEMS_PER_TURN && !mon->shutting_down
-                    && !g_queue_is_empty(&mon->runnable);
+         && !g_queue_is_empty(&mon->runnable);
          i++) {
         QmpSession *s = g_queue_pop_head(&mon->runnable);
 
@@ -164,10 +164,10 @@ static gboolean monitor_source_dispatch(GSource *source, GSourceFunc cb,
     (void)data;
     for (GList *link = mon->sessions.head; link;) {
         QmpSession *s = link->data;
-        GIOCondition out = s->out_tag
-            ? g_source_query_unix_fd(source, s->out_tag) : 0;
-        GIOCondition in = s->in_tag
-            ? g_source_query_unix_fd(source, s->in_tag) : 0;
+        GIOCondition out =
+            s->out_tag ? g_source_query_unix_fd(source, s->out_tag) : 0;
+        GIOCondition in =
+            s->in_tag ? g_source_query_unix_fd(source, s->in_tag) : 0;
 
         /*
          * Only S may close here (no command runs), and a closed session
@@ -207,8 +207,8 @@ static GSourceFuncs monitor_source_funcs = {
 
 GSource *monitor_source_new(QmpMonitor *mon)
 {
-    GSource *source = g_source_new(&monitor_source_funcs,
-                                   sizeof(MonitorSource));
+    GSource *source =
+        g_source_new(&monitor_source_funcs, sizeof(MonitorSource));
 
     ((MonitorSource *)source)->mon = mon;
     g_source_set_name(source, "qapikit-monitor");

@@ -154,8 +154,8 @@ void session_send(QmpSession *s, json_object *msg)
     unsent = session_unsent(s);
     if (unsent > s->mon->drop_bytes) {
         g_warning("closing a QMP session: %zu bytes of output unsent "
-                  "(limit %zu); the client does not read", unsent,
-                  s->mon->drop_bytes);
+                  "(limit %zu); the client does not read",
+                  unsent, s->mon->drop_bytes);
         session_close(s);
         return;
     }
@@ -189,8 +189,7 @@ void session_set_writing(QmpSession *s, bool want)
     s->writing = want;
     if (s->out_fd >= 0) {
         if (want) {
-            s->out_tag = g_source_add_unix_fd(mon->source, s->out_fd,
-                                              G_IO_OUT);
+            s->out_tag = g_source_add_unix_fd(mon->source, s->out_fd, G_IO_OUT);
         } else {
             g_source_remove_unix_fd(mon->source, s->out_tag);
             s->out_tag = NULL;
@@ -199,8 +198,8 @@ void session_set_writing(QmpSession *s, bool want)
         s->write_source = g_pollable_output_stream_create_source(
             G_POLLABLE_OUTPUT_STREAM(s->out), NULL);
         g_source_set_callback(s->write_source,
-                              (GSourceFunc)(void (*)(void))write_ready_cb,
-                              s, NULL);
+                              (GSourceFunc)(void (*)(void))write_ready_cb, s,
+                              NULL);
         g_source_attach(s->write_source, mon->context);
     } else {
         monitor_destroy_source(&s->write_source);
@@ -217,8 +216,8 @@ void session_flush(QmpSession *s)
         g_autoptr(GError) err = NULL;
         gssize n = s->out_pollable
             ? g_pollable_output_stream_write_nonblocking(
-                  G_POLLABLE_OUTPUT_STREAM(s->out),
-                  s->outbuf->str + s->out_off, session_unsent(s), NULL, &err)
+                G_POLLABLE_OUTPUT_STREAM(s->out), s->outbuf->str + s->out_off,
+                session_unsent(s), NULL, &err)
             : g_output_stream_write(s->out, s->outbuf->str + s->out_off,
                                     session_unsent(s), NULL, &err);
 
@@ -299,7 +298,7 @@ void session_read(QmpSession *s)
 
     n = s->in_pollable
         ? g_pollable_input_stream_read_nonblocking(
-              G_POLLABLE_INPUT_STREAM(s->in), buf, READ_CHUNK, NULL, &err)
+            G_POLLABLE_INPUT_STREAM(s->in), buf, READ_CHUNK, NULL, &err)
         : g_input_stream_read(s->in, buf, READ_CHUNK, NULL, &err);
     if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
         return;
@@ -406,7 +405,7 @@ static int stream_fd(gpointer stream)
 }
 
 bool session_open(QmpMonitor *mon, GIOStream *stream, bool is_stdio,
-                         GError **errp)
+                  GError **errp)
 {
     GInputStream *in = g_io_stream_get_input_stream(stream);
     GOutputStream *out = g_io_stream_get_output_stream(stream);
@@ -429,8 +428,8 @@ bool session_open(QmpMonitor *mon, GIOStream *stream, bool is_stdio,
         && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out));
     s->in_fd = s->in_pollable ? stream_fd(in) : -1;
     s->out_fd = s->out_pollable ? stream_fd(out) : -1;
-    s->reader = json_reader_new(&mon->limits, reader_value_cb,
-                                reader_error_cb, s);
+    s->reader =
+        json_reader_new(&mon->limits, reader_value_cb, reader_error_cb, s);
     g_queue_init(&s->inband);
     g_queue_init(&s->oob);
     s->outbuf = g_string_sized_new(256);

@@ -35,8 +35,7 @@ static bool clone_start_list(Visitor *v, const char *name, GenericList **list,
     return true;
 }
 
-static GenericList *clone_next_list(Visitor *v, GenericList *tail,
-                                    size_t size)
+static GenericList *clone_next_list(Visitor *v, GenericList *tail, size_t size)
 {
     (void)v;
     if (tail->next) {

@@ -17,8 +17,7 @@ void qapi_error_setg(GError **errp, QapiErrorClass cls, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    g_propagate_error(errp, g_error_new_valist(QAPI_ERROR, (gint)cls, fmt,
-                                               ap));
+    g_propagate_error(errp, g_error_new_valist(QAPI_ERROR, (gint)cls, fmt, ap));
     va_end(ap);
 }
 

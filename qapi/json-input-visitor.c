@@ -34,19 +34,19 @@
 
 /* An object or array being visited. */
 typedef struct InputFrame {
-    struct InputFrame *parent;  /* also: the next spare frame */
-    json_object *value;     /* borrowed: the root holds the tree */
+    struct InputFrame *parent; /* also: the next spare frame */
+    json_object *value;        /* borrowed: the root holds the tree */
     /*
      * The member name of VALUE in the parent object (the key string in
      * the tree, so it lives as long as the tree); NULL in a list and at
      * the root (whose name is JsonInputVisitor.root_name).
      */
     const char *name;
-    bool on_heap;           /* not one of the visitor's inline_frames */
+    bool on_heap; /* not one of the visitor's inline_frames */
     bool is_list;
-    size_t index;           /* list: the element being visited */
-    size_t length;          /* list */
-    bool index_visited;     /* list: element INDEX has been visited */
+    size_t index;       /* list: the element being visited */
+    size_t length;      /* list */
+    bool index_visited; /* list: element INDEX has been visited */
     /* object: */
     struct lh_table *table; /* json_object_get_object(value) */
     size_t slots;           /* table->size, for the range asserts */
@@ -67,10 +67,10 @@ typedef struct InputFrame {
 typedef struct JsonInputVisitor {
     Visitor visitor;
     json_object *root;
-    InputFrame *top;        /* NULL while at the root value */
-    InputFrame *spare;      /* frames not in use: inline_frames, popped */
-    char *root_name;        /* the NAME of the root frame's visit */
-    const char *found_key;  /* the tree's key of the last object lookup */
+    InputFrame *top;       /* NULL while at the root value */
+    InputFrame *spare;     /* frames not in use: inline_frames, popped */
+    char *root_name;       /* the NAME of the root frame's visit */
+    const char *found_key; /* the tree's key of the last object lookup */
     InputFrame inline_frames[INLINE_FRAMES];
 } JsonInputVisitor;
 
@@ -184,8 +184,8 @@ static struct lh_entry *frame_member(InputFrame *frame, const char *name)
  * member is remembered for the lookup that will consume it.
  * iv->found_key is the tree's copy of NAME (NULL when not in an object).
  */
-static bool input_lookup(JsonInputVisitor *iv, const char *name,
-                         bool consume, json_object **value, GError **errp)
+static bool input_lookup(JsonInputVisitor *iv, const char *name, bool consume,
+                         json_object **value, GError **errp)
 {
     InputFrame *frame = iv->top;
 
@@ -372,11 +372,12 @@ static bool input_check_struct(Visitor *v, GError **errp)
         return true;
     }
     /* Name the first unknown member, in the order of the document. */
-    lh_foreach(frame->table, entry) {
+    lh_foreach(frame->table, entry)
+    {
         if (!frame_visited(frame, entry)) {
             g_autofree char *frame_where = frame_path(iv, frame);
-            g_autofree char *path = qapi_path_append(frame_where, false, 0,
-                                                     lh_entry_k(entry));
+            g_autofree char *path =
+                qapi_path_append(frame_where, false, 0, lh_entry_k(entry));
             qapi_path_error(errp, path, " is not an expected member");
             return false;
         }
@@ -417,8 +418,7 @@ static bool input_start_list(Visitor *v, const char *name, GenericList **list,
     return true;
 }
 
-static GenericList *input_next_list(Visitor *v, GenericList *tail,
-                                    size_t size)
+static GenericList *input_next_list(Visitor *v, GenericList *tail, size_t size)
 {
     InputFrame *frame = to_input(v)->top;
 
@@ -442,8 +442,8 @@ static bool input_check_list(Visitor *v, GError **errp)
     unvisited = frame->index + frame->index_visited;
     if (unvisited < frame->length) {
         g_autofree char *frame_where = frame_path(iv, frame);
-        g_autofree char *path = qapi_path_append(frame_where, true,
-                                                 unvisited, NULL);
+        g_autofree char *path =
+            qapi_path_append(frame_where, true, unvisited, NULL);
         qapi_path_error(errp, path, " is not an expected element");
         return false;
     }
@@ -526,8 +526,10 @@ static bool input_policy_reject(Visitor *v, const char *name,
         return false;
     }
     path = input_path(to_input(v), name);
-    qapi_path_error(errp, path, " is %s and refused by the compatibility "
-                    "policy", refused);
+    qapi_path_error(errp, path,
+                    " is %s and refused by the compatibility "
+                    "policy",
+                    refused);
     return true;
 }
 
@@ -547,8 +549,8 @@ static bool input_type_enum(Visitor *v, const char *name, int *obj,
     if (val < 0) {
         g_autofree char *path = input_path(iv, name);
         g_autofree char *expected = qapi_enum_expected(lookup);
-        qapi_path_error(errp, path, ": '%s' is not a value of the enum%s",
-                        str, expected);
+        qapi_path_error(errp, path, ": '%s' is not a value of the enum%s", str,
+                        expected);
         return false;
     }
     /* The input policy of visit_policy_reject(), applied to the value. */
@@ -557,8 +559,10 @@ static bool input_type_enum(Visitor *v, const char *name, int *obj,
         : NULL;
     if (refused) {
         g_autofree char *path = input_path(iv, name);
-        qapi_path_error(errp, path, ": '%s' is %s and refused by the "
-                        "compatibility policy", str, refused);
+        qapi_path_error(errp, path,
+                        ": '%s' is %s and refused by the "
+                        "compatibility policy",
+                        str, refused);
         return false;
     }
     *obj = val;
@@ -593,8 +597,9 @@ static bool input_type_int(Visitor *v, const char *name, int64_t *obj,
     if ((!json_integer(value, &i64, &u64) && u64 > (uint64_t)INT64_MAX)
         || i64 < min || i64 > max) {
         g_autofree char *path = input_path(iv, name);
-        qapi_path_error(errp, path, " is out of range for %s (%" PRId64
-                        " to %" PRId64 ")", type_name, min, max);
+        qapi_path_error(errp, path,
+                        " is out of range for %s (%" PRId64 " to %" PRId64 ")",
+                        type_name, min, max);
         return false;
     }
     *obj = i64;
@@ -602,8 +607,7 @@ static bool input_type_int(Visitor *v, const char *name, int64_t *obj,
 }
 
 static bool input_type_uint(Visitor *v, const char *name, uint64_t *obj,
-                            uint64_t max, const char *type_name,
-                            GError **errp)
+                            uint64_t max, const char *type_name, GError **errp)
 {
     JsonInputVisitor *iv = to_input(v);
     json_object *value;
@@ -615,8 +619,9 @@ static bool input_type_uint(Visitor *v, const char *name, uint64_t *obj,
     }
     if (json_integer(value, &i64, &u64) || u64 > max) {
         g_autofree char *path = input_path(iv, name);
-        qapi_path_error(errp, path, " is out of range for %s (0 to %" PRIu64
-                        ")", type_name, max);
+        qapi_path_error(errp, path,
+                        " is out of range for %s (0 to %" PRIu64 ")", type_name,
+                        max);
         return false;
     }
     *obj = u64;
@@ -700,8 +705,7 @@ static bool input_type_null(Visitor *v, const char *name, QapiNull **obj,
     json_object *value;
 
     *obj = NULL;
-    if (!input_get(to_input(v), name, json_type_null, "null", &value,
-                   errp)) {
+    if (!input_get(to_input(v), name, json_type_null, "null", &value, errp)) {
         return false;
     }
     *obj = qapi_null_get();

@@ -19,18 +19,18 @@
 /* An object or array being built. */
 typedef struct OutputFrame {
     struct OutputFrame *parent; /* also: the next spare frame */
-    json_object *value;     /* borrowed: its parent (or root) owns it */
-    bool is_list;           /* VALUE is an array, else an object */
-    bool on_heap;           /* not one of the visitor's inline_frames */
+    json_object *value;         /* borrowed: its parent (or root) owns it */
+    bool is_list;               /* VALUE is an array, else an object */
+    bool on_heap;               /* not one of the visitor's inline_frames */
 } OutputFrame;
 
 typedef struct JsonOutputVisitor {
     Visitor visitor;
     json_object *root;
     bool root_set;
-    OutputFrame *top;       /* NULL while at the root value */
-    OutputFrame *spare;     /* frames not in use: inline_frames, popped */
-    char *root_name;        /* the NAME of the root frame's visit */
+    OutputFrame *top;   /* NULL while at the root value */
+    OutputFrame *spare; /* frames not in use: inline_frames, popped */
+    char *root_name;    /* the NAME of the root frame's visit */
     OutputFrame inline_frames[INLINE_FRAMES];
 } JsonOutputVisitor;
 
@@ -122,7 +122,7 @@ static void output_add(JsonOutputVisitor *ov, const char *name,
         g_assert(name);
         json_object_object_add_ex(frame->value, name, value,
                                   JSON_C_OBJECT_ADD_KEY_IS_NEW
-                                  | JSON_C_OBJECT_KEY_IS_CONSTANT);
+                                      | JSON_C_OBJECT_KEY_IS_CONSTANT);
     }
 }
 
@@ -181,8 +181,8 @@ static void output_end_struct(Visitor *v, void **obj)
     output_pop(ov);
 }
 
-static bool output_start_list(Visitor *v, const char *name,
-                              GenericList **list, size_t size, GError **errp)
+static bool output_start_list(Visitor *v, const char *name, GenericList **list,
+                              size_t size, GError **errp)
 {
     int length = 0;
 
@@ -246,8 +246,7 @@ static bool output_type_int(Visitor *v, const char *name, int64_t *obj,
 }
 
 static bool output_type_uint(Visitor *v, const char *name, uint64_t *obj,
-                             uint64_t max, const char *type_name,
-                             GError **errp)
+                             uint64_t max, const char *type_name, GError **errp)
 {
     (void)max;
     (void)type_name;

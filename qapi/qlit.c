@@ -107,8 +107,8 @@ static GHashTable *hidden_enum_members(const QLitDictEntry *dict,
         || members->type != QLIT_TYPE_LIST) {
         return NULL;
     }
-    for (member = members->value.list;
-         member && member->type != QLIT_TYPE_NONE; member++) {
+    for (member = members->value.list; member && member->type != QLIT_TYPE_NONE;
+         member++) {
         const char *name;
 
         if (!hidden_by_policy(member, policy)) {
@@ -129,8 +129,8 @@ static GHashTable *hidden_enum_members(const QLitDictEntry *dict,
 static json_object *convert_dict(const QLitDictEntry *dict,
                                  const QapiCompatPolicy *filter)
 {
-    g_autoptr(GHashTable) dropped = filter ? hidden_enum_members(dict, filter)
-                                           : NULL;
+    g_autoptr(GHashTable) dropped =
+        filter ? hidden_enum_members(dict, filter) : NULL;
     json_object *object = json_object_new_object();
 
     for (; dict && dict->key; dict++) {

@@ -19,17 +19,16 @@
 
 /* What the envelope checks (2-8) learn about a request. */
 typedef struct QmpRequest {
-    bool has_id;        /* the reply echoes ID (set once check 3 passed) */
-    json_object *id;    /* lent from the request; NULL is JSON null */
-    bool oob;           /* 'exec-oob' rather than 'execute' */
-    const char *name;   /* the command name, lent; may hold NULs */
+    bool has_id;      /* the reply echoes ID (set once check 3 passed) */
+    json_object *id;  /* lent from the request; NULL is JSON null */
+    bool oob;         /* 'exec-oob' rather than 'execute' */
+    const char *name; /* the command name, lent; may hold NULs */
     size_t name_len;
-    json_object *args;  /* lent; NULL when absent */
+    json_object *args; /* lent; NULL when absent */
 } QmpRequest;
 
-static json_object *error_response(QapiErrorClass error_class,
-                                   const char *desc, bool has_id,
-                                   json_object *id)
+static json_object *error_response(QapiErrorClass error_class, const char *desc,
+                                   bool has_id, json_object *id)
 {
     json_object *error = json_object_new_object();
     json_object *resp = json_object_new_object();
@@ -57,8 +56,7 @@ json_object *qmp_error_response(const GError *err, json_object *id)
 {
     g_return_val_if_fail(err != NULL, NULL);
 
-    return error_response(qapi_error_class(err), err->message, id != NULL,
-                          id);
+    return error_response(qapi_error_class(err), err->message, id != NULL, id);
 }
 
 /*
@@ -75,8 +73,7 @@ static bool holds_nonfinite_number(json_object *value)
         g_ptr_array_add(pending, value);
     }
     while (pending->len && !found) {
-        json_object *cur = g_ptr_array_remove_index(pending,
-                                                    pending->len - 1);
+        json_object *cur = g_ptr_array_remove_index(pending, pending->len - 1);
 
         switch (json_object_get_type(cur)) {
         case json_type_double:
@@ -95,7 +92,8 @@ static bool holds_nonfinite_number(json_object *value)
             break;
         }
         case json_type_object: {
-            json_object_object_foreach(cur, key, member) {
+            json_object_object_foreach(cur, key, member)
+            {
                 (void)key;
                 if (member) {
                     g_ptr_array_add(pending, member);
@@ -113,11 +111,11 @@ static bool holds_nonfinite_number(json_object *value)
 /* The first top-level member of REQUEST that is not allowed, or NULL. */
 static const char *unexpected_member(json_object *request, bool allow_oob)
 {
-    json_object_object_foreach(request, key, value) {
+    json_object_object_foreach(request, key, value)
+    {
         (void)value;
         if (strcmp(key, "execute") && strcmp(key, "arguments")
-            && strcmp(key, "id")
-            && (!allow_oob || strcmp(key, "exec-oob"))) {
+            && strcmp(key, "id") && (!allow_oob || strcmp(key, "exec-oob"))) {
             return key;
         }
     }
@@ -152,8 +150,7 @@ static bool check_envelope(json_object *request, bool allow_oob,
     member = unexpected_member(request, allow_oob);
     if (member) {
         if (!strcmp(member, "exec-oob")) {
-            g_set_error_literal(errp, QAPI_ERROR,
-                                QAPI_ERROR_CLASS_GENERICERROR,
+            g_set_error_literal(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                                 "request member 'exec-oob' is not allowed: "
                                 "out-of-band execution is not enabled");
         } else {
@@ -173,8 +170,8 @@ static bool check_envelope(json_object *request, bool allow_oob,
     if (!has_execute && !has_exec_oob) {
         g_set_error_literal(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                             allow_oob
-                            ? "request has neither 'execute' nor 'exec-oob'"
-                            : "request has no 'execute' member");
+                                ? "request has neither 'execute' nor 'exec-oob'"
+                                : "request has no 'execute' member");
         return false;
     }
 
@@ -245,8 +242,7 @@ static const QmpCommandInfo *find_runnable(const QmpCommandList *cmds,
                                   cmd->special_features);
     if (feature) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_COMMANDNOTFOUND,
-                    "command '%s' is %s and disabled by policy", name,
-                    feature);
+                    "command '%s' is %s and disabled by policy", name, feature);
         return NULL;
     }
     if (req->oob && !(cmd->options & QCO_ALLOW_OOB)) {
@@ -275,11 +271,13 @@ static bool keep_convention(bool ok, GError **errp, const char *what,
         g_clear_error(errp);
     } else {
         g_critical("%s of command '%s' returned false without setting an "
-                   "error", what, name);
+                   "error",
+                   what, name);
     }
     g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                 "internal error: %s of command '%s' broke the error "
-                "convention", what, name);
+                "convention",
+                what, name);
     return false;
 }
 
@@ -326,8 +324,9 @@ json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
     }
     name = command_name_text(&req, &name_copy);
 
-    if (check && !keep_convention(check(name, session, &err), &err,
-                                  "the session check", name)) {
+    if (check
+        && !keep_convention(check(name, session, &err), &err,
+                            "the session check", name)) {
         return request_error(err, &req);
     }
 
@@ -339,9 +338,11 @@ json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
     /* Read before the call: a command may re-register itself. */
     options = cmd->options;
     args = req.args ? json_object_get(req.args) : json_object_new_object();
-    context = (QmpCommandContext){ .cmds = cmds, .command = cmd,
+    context = (QmpCommandContext){ .cmds = cmds,
+                                   .command = cmd,
                                    .opaque = cmd->opaque,
-                                   .session = session, .check = check };
+                                   .session = session,
+                                   .check = check };
     running_command = &context;
     ok = cmd->fn(args, &ret, &err);
     running_command = outer;

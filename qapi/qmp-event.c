@@ -50,8 +50,9 @@ json_object *qapi_event_build(const char *name, json_object *data)
 
     event = json_object_new_object();
     json_object_object_add(event, "event", json_object_new_string(name));
-    if (data && !(json_object_is_type(data, json_type_object)
-                  && json_object_object_length(data) == 0)) {
+    if (data
+        && !(json_object_is_type(data, json_type_object)
+             && json_object_object_length(data) == 0)) {
         json_object_object_add(event, "data", data);
     } else {
         json_object_put(data);

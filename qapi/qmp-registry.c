@@ -18,9 +18,9 @@
 struct QmpCommandList {
     GHashTable *by_name;
     GPtrArray *order;
-    void *opaque;               /* for commands registered from now on */
+    void *opaque; /* for commands registered from now on */
     QapiCompatPolicy policy;
-    bool has_policy;            /* else the process default applies */
+    bool has_policy; /* else the process default applies */
 };
 
 static void command_info_free(gpointer data)
@@ -123,8 +123,7 @@ const QmpCommandInfo *qmp_find_command(const QmpCommandList *cmds,
 }
 
 void qmp_for_each_command(const QmpCommandList *cmds,
-                          void (*fn)(const QmpCommandInfo *info,
-                                     void *opaque),
+                          void (*fn)(const QmpCommandInfo *info, void *opaque),
                           void *opaque)
 {
     guint i;

@@ -27,8 +27,8 @@ struct Visitor {
     /* visit_set_policy()'s; NULL: the process default */
     const QapiCompatPolicy *policy;
 
-    bool (*start_struct)(Visitor *v, const char *name, void **obj,
-                         size_t size, GError **errp);
+    bool (*start_struct)(Visitor *v, const char *name, void **obj, size_t size,
+                         GError **errp);
     bool (*check_struct)(Visitor *v, GError **errp);
     void (*end_struct)(Visitor *v, void **obj);
 
@@ -39,8 +39,7 @@ struct Visitor {
     void (*end_list)(Visitor *v, void **list);
 
     bool (*start_alternate)(Visitor *v, const char *name,
-                            GenericAlternate **obj, size_t size,
-                            GError **errp);
+                            GenericAlternate **obj, size_t size, GError **errp);
     void (*end_alternate)(Visitor *v, void **obj);
 
     bool (*optional)(Visitor *v, const char *name, bool *present);
@@ -55,15 +54,12 @@ struct Visitor {
      * Every signed integer type goes through type_int with its bounds and
      * schema name (for messages), every unsigned one through type_uint.
      */
-    bool (*type_int)(Visitor *v, const char *name, int64_t *obj,
-                     int64_t min, int64_t max, const char *type_name,
-                     GError **errp);
-    bool (*type_uint)(Visitor *v, const char *name, uint64_t *obj,
-                      uint64_t max, const char *type_name, GError **errp);
-    bool (*type_bool)(Visitor *v, const char *name, bool *obj,
-                      GError **errp);
-    bool (*type_str)(Visitor *v, const char *name, char **obj,
-                     GError **errp);
+    bool (*type_int)(Visitor *v, const char *name, int64_t *obj, int64_t min,
+                     int64_t max, const char *type_name, GError **errp);
+    bool (*type_uint)(Visitor *v, const char *name, uint64_t *obj, uint64_t max,
+                      const char *type_name, GError **errp);
+    bool (*type_bool)(Visitor *v, const char *name, bool *obj, GError **errp);
+    bool (*type_str)(Visitor *v, const char *name, char **obj, GError **errp);
     bool (*type_number)(Visitor *v, const char *name, double *obj,
                         GError **errp);
     bool (*type_any)(Visitor *v, const char *name, json_object **obj,

@@ -28,8 +28,8 @@ bool visit_is_dealloc(Visitor *v)
     return v->kind == VISITOR_DEALLOC;
 }
 
-bool visit_start_struct(Visitor *v, const char *name, void **obj,
-                        size_t size, GError **errp)
+bool visit_start_struct(Visitor *v, const char *name, void **obj, size_t size,
+                        GError **errp)
 {
     return !v->start_struct || v->start_struct(v, name, obj, size, errp);
 }
@@ -70,12 +70,11 @@ void visit_end_list(Visitor *v, void **list)
     }
 }
 
-bool visit_start_alternate(Visitor *v, const char *name,
-                           GenericAlternate **obj, size_t size, GError **errp)
+bool visit_start_alternate(Visitor *v, const char *name, GenericAlternate **obj,
+                           size_t size, GError **errp)
 {
     g_assert(obj && size >= sizeof(GenericAlternate));
-    return !v->start_alternate
-        || v->start_alternate(v, name, obj, size, errp);
+    return !v->start_alternate || v->start_alternate(v, name, obj, size, errp);
 }
 
 void visit_end_alternate(Visitor *v, void **obj)
@@ -97,8 +96,7 @@ bool visit_policy_reject(Visitor *v, const char *name,
         && v->policy_reject(v, name, special_features, errp);
 }
 
-bool visit_policy_skip(Visitor *v, const char *name,
-                       unsigned special_features)
+bool visit_policy_skip(Visitor *v, const char *name, unsigned special_features)
 {
     return special_features && v->policy_skip
         && v->policy_skip(v, name, special_features);
@@ -129,28 +127,28 @@ static bool visit_unsigned(Visitor *v, const char *name, uint64_t *value,
     return !v->type_uint || v->type_uint(v, name, value, max, type_name, errp);
 }
 
-#define DEFINE_VISIT_SIGNED(fn, ctype, min, max, type_name)              \
-    bool fn(Visitor *v, const char *name, ctype *obj, GError **errp)     \
-    {                                                                    \
-        int64_t value = visit_is_input(v) ? 0 : *obj;                    \
-                                                                         \
-        if (!visit_signed(v, name, &value, min, max, type_name, errp)) { \
-            return false;                                                \
-        }                                                                \
-        *obj = (ctype)value;                                             \
-        return true;                                                     \
+#define DEFINE_VISIT_SIGNED(fn, ctype, min, max, type_name)                    \
+    bool fn(Visitor *v, const char *name, ctype *obj, GError **errp)           \
+    {                                                                          \
+        int64_t value = visit_is_input(v) ? 0 : *obj;                          \
+                                                                               \
+        if (!visit_signed(v, name, &value, min, max, type_name, errp)) {       \
+            return false;                                                      \
+        }                                                                      \
+        *obj = (ctype)value;                                                   \
+        return true;                                                           \
     }
 
-#define DEFINE_VISIT_UNSIGNED(fn, ctype, max, type_name)                 \
-    bool fn(Visitor *v, const char *name, ctype *obj, GError **errp)     \
-    {                                                                    \
-        uint64_t value = visit_is_input(v) ? 0 : *obj;                   \
-                                                                         \
-        if (!visit_unsigned(v, name, &value, max, type_name, errp)) {    \
-            return false;                                                \
-        }                                                                \
-        *obj = (ctype)value;                                             \
-        return true;                                                     \
+#define DEFINE_VISIT_UNSIGNED(fn, ctype, max, type_name)                       \
+    bool fn(Visitor *v, const char *name, ctype *obj, GError **errp)           \
+    {                                                                          \
+        uint64_t value = visit_is_input(v) ? 0 : *obj;                         \
+                                                                               \
+        if (!visit_unsigned(v, name, &value, max, type_name, errp)) {          \
+            return false;                                                      \
+        }                                                                      \
+        *obj = (ctype)value;                                                   \
+        return true;                                                           \
     }
 
 DEFINE_VISIT_SIGNED(visit_type_int, int64_t, INT64_MIN, INT64_MAX, "int")
@@ -174,8 +172,7 @@ bool visit_type_str(Visitor *v, const char *name, char **obj, GError **errp)
     return !v->type_str || v->type_str(v, name, obj, errp);
 }
 
-bool visit_type_number(Visitor *v, const char *name, double *obj,
-                       GError **errp)
+bool visit_type_number(Visitor *v, const char *name, double *obj, GError **errp)
 {
     return !v->type_number || v->type_number(v, name, obj, errp);
 }
@@ -245,12 +242,12 @@ void qapi_path_error(GError **errp, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     what = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR, "%s%s",
-                where, what);
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR, "%s%s", where,
+                what);
 }
 
-void visit_error(Visitor *v, const char *name, GError **errp,
-                 const char *fmt, ...)
+void visit_error(Visitor *v, const char *name, GError **errp, const char *fmt,
+                 ...)
 {
     g_autofree char *path = NULL;
     g_autofree char *what = NULL;

@@ -41,11 +41,28 @@ static bool parse_size(const char *s, uint64_t *out)
     }
     unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'M': case 'm': shift = 20; end++; break;
-    case 'G': case 'g': shift = 30; end++; break;
-    case 'T': case 't': shift = 40; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 'T':
+    case 't':
+        shift = 40;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end || (shift && v > (UINT64_MAX >> shift))) {
         return false;
@@ -91,8 +108,8 @@ static int cmd_create(int argc, char **argv)
     opts.sync = true;
     g_autoptr(GError) err = NULL;
     bool created;
-    if (!qcow2_create(args[0], &opts, &created, &err) ||
-        !block_fsync_dir(args[0], &err)) {
+    if (!qcow2_create(args[0], &opts, &created, &err)
+        || !block_fsync_dir(args[0], &err)) {
         fprintf(stderr, "blockio: %s\n", err->message);
         return 1;
     }
@@ -108,7 +125,8 @@ static void print_info(BlockNode *node)
         printf("format=%s\n", block_format_name(block_node_format(bs)));
         printf("virtual-size=%" PRIu64 "\n", block_node_length(bs));
         printf("cluster-size=%" PRIu64 "\n", block_node_cluster_size(bs));
-        printf("read-only=%s\n", block_node_is_read_only(bs) ? "true" : "false");
+        printf("read-only=%s\n",
+               block_node_is_read_only(bs) ? "true" : "false");
         printf("dirty=%s\n", block_node_is_dirty(bs) ? "true" : "false");
         printf("backing-depth=%u\n", block_node_backing_depth(bs));
         if (block_node_backing_name(bs)) {
@@ -122,8 +140,8 @@ static void print_info(BlockNode *node)
     }
 }
 
-static bool run_bench(BlockNode *node, bool write, uint64_t bs,
-                      uint64_t total, GError **errp)
+static bool run_bench(BlockNode *node, bool write, uint64_t bs, uint64_t total,
+                      GError **errp)
 {
     g_autofree uint8_t *buf = g_malloc(bs);
     memset(buf, 0x5a, bs);
@@ -131,7 +149,8 @@ static bool run_bench(BlockNode *node, bool write, uint64_t bs,
     uint64_t length = block_node_length(node);
     for (uint64_t done = 0; done + bs <= total; done += bs) {
         /* Reads wrap around at the end of the disk (several passes). */
-        uint64_t off = write || length < bs ? done : done % (length - length % bs);
+        uint64_t off =
+            write || length < bs ? done : done % (length - length % bs);
         bool ok = write ? block_node_pwrite(node, off, buf, bs, errp)
                         : block_node_pread(node, off, buf, bs, errp);
         if (!ok) {
@@ -156,11 +175,11 @@ static bool run_command(BlockNode *node, const char *line, GError **errp)
     const char *cmd = argv[0];
     uint64_t a = 0, b = 0;
 
-    if ((!strcmp(cmd, "write") || !strcmp(cmd, "read")) && argc == 5 &&
-        !strcmp(argv[1], "-P")) {
+    if ((!strcmp(cmd, "write") || !strcmp(cmd, "read")) && argc == 5
+        && !strcmp(argv[1], "-P")) {
         uint64_t pattern;
-        if (!parse_size(argv[2], &pattern) || pattern > 255 ||
-            !parse_size(argv[3], &a) || !parse_size(argv[4], &b)) {
+        if (!parse_size(argv[2], &pattern) || pattern > 255
+            || !parse_size(argv[3], &a) || !parse_size(argv[4], &b)) {
             g_set_error(errp, QAPI_ERROR, 0, "bad arguments: %s", line);
             return false;
         }
@@ -174,16 +193,17 @@ static bool run_command(BlockNode *node, const char *line, GError **errp)
         }
         for (uint64_t i = 0; i < b; i++) {
             if (buf[i] != pattern) {
-                g_set_error(errp, QAPI_ERROR, 0, "pattern mismatch at offset "
-                            "%" PRIu64 ": 0x%02x, expected 0x%02x", a + i,
-                            buf[i], (unsigned)pattern);
+                g_set_error(errp, QAPI_ERROR, 0,
+                            "pattern mismatch at offset "
+                            "%" PRIu64 ": 0x%02x, expected 0x%02x",
+                            a + i, buf[i], (unsigned)pattern);
                 return false;
             }
         }
         return true;
     }
-    if (!strcmp(cmd, "read") && argc == 3 && parse_size(argv[1], &a) &&
-        parse_size(argv[2], &b)) {
+    if (!strcmp(cmd, "read") && argc == 3 && parse_size(argv[1], &a)
+        && parse_size(argv[2], &b)) {
         /* Read in 1 MiB pieces and discard. */
         g_autofree uint8_t *buf = g_malloc(1 << 20);
         for (uint64_t done = 0; done < b;) {
@@ -195,18 +215,17 @@ static bool run_command(BlockNode *node, const char *line, GError **errp)
         }
         return true;
     }
-    if (!strcmp(cmd, "save") && argc == 4 && parse_size(argv[1], &a) &&
-        parse_size(argv[2], &b)) {
+    if (!strcmp(cmd, "save") && argc == 4 && parse_size(argv[1], &a)
+        && parse_size(argv[2], &b)) {
         g_autofree uint8_t *buf = g_malloc(b ? b : 1);
-        return block_node_pread(node, a, buf, b, errp) &&
-               g_file_set_contents(argv[3], (const char *)buf, (gssize)b,
-                                   errp);
+        return block_node_pread(node, a, buf, b, errp)
+            && g_file_set_contents(argv[3], (const char *)buf, (gssize)b, errp);
     }
     if (!strcmp(cmd, "load") && argc == 3 && parse_size(argv[1], &a)) {
         g_autofree char *data = NULL;
         gsize len;
-        return g_file_get_contents(argv[2], &data, &len, errp) &&
-               block_node_pwrite(node, a, data, len, errp);
+        return g_file_get_contents(argv[2], &data, &len, errp)
+            && block_node_pwrite(node, a, data, len, errp);
     }
     if (!strcmp(cmd, "flush") && argc == 1) {
         return block_node_flush(node, errp);
@@ -215,9 +234,8 @@ static bool run_command(BlockNode *node, const char *line, GError **errp)
         print_info(node);
         return true;
     }
-    if ((!strcmp(cmd, "bench-write") || !strcmp(cmd, "bench-read")) &&
-        argc == 3 && parse_size(argv[1], &a) && parse_size(argv[2], &b) &&
-        a > 0) {
+    if ((!strcmp(cmd, "bench-write") || !strcmp(cmd, "bench-read")) && argc == 3
+        && parse_size(argv[1], &a) && parse_size(argv[2], &b) && a > 0) {
         return run_bench(node, cmd[6] == 'w', a, b, errp);
     }
     g_set_error(errp, QAPI_ERROR, 0, "unknown command or bad arguments: %s",

@@ -48,7 +48,8 @@ static char *fpath(Fixture *f, const char *name)
 static void create_qcow2(const char *path, uint64_t size, unsigned bits,
                          const char *backing, const char *backing_fmt)
 {
-    Qcow2CreateOptions opts = { .size = size, .cluster_bits = bits,
+    Qcow2CreateOptions opts = { .size = size,
+                                .cluster_bits = bits,
                                 .backing_file = backing,
                                 .backing_format = backing_fmt };
     g_autoptr(GError) err = NULL;
@@ -248,13 +249,12 @@ static void test_no_backing_and_set_backing(Fixture *f, gconstpointer data)
         g_assert_no_error(err);
         uint8_t bytes[3000];
         memset(bytes, 0x42, sizeof(bytes));
-        g_assert_true(block_node_pwrite(b, 5000, bytes, sizeof(bytes),
-                                        &err));
+        g_assert_true(block_node_pwrite(b, 5000, bytes, sizeof(bytes), &err));
         g_assert_true(block_node_flush(b, &err));
     }
     create_qcow2(top, 1 << 20, 0, base, "qcow2");
-    g_autoptr(BlockNode) node = block_node_open(top, "qcow2",
-                                                BLOCK_OPEN_NO_BACKING, &err);
+    g_autoptr(BlockNode) node =
+        block_node_open(top, "qcow2", BLOCK_OPEN_NO_BACKING, &err);
     g_assert_no_error(err);
     g_assert_null(block_node_backing(node));
     g_assert_cmpstr(block_node_backing_name(node), ==, base);
@@ -262,8 +262,8 @@ static void test_no_backing_and_set_backing(Fixture *f, gconstpointer data)
     g_assert_true(block_node_pread(node, 0, buf, sizeof(buf), &err));
     g_assert_cmpuint(buf[5000], ==, 0);
 
-    g_autoptr(BlockNode) b = block_node_open(base, NULL, BLOCK_OPEN_READ_ONLY,
-                                             &err);
+    g_autoptr(BlockNode) b =
+        block_node_open(base, NULL, BLOCK_OPEN_READ_ONLY, &err);
     g_assert_no_error(err);
     block_node_set_backing(node, b);
     g_assert_true(block_node_backing(node) == b);
@@ -302,11 +302,10 @@ static void test_small_cluster_round_trip(Fixture *f, gconstpointer data)
         g_assert_no_error(err);
         for (int i = 0; i < 200; i++) {
             size_t len = (size_t)g_rand_int_range(rand, 1, 200000);
-            size_t off = (size_t)g_rand_int_range(rand, 0,
-                                                  (gint32)(size - len));
+            size_t off =
+                (size_t)g_rand_int_range(rand, 0, (gint32)(size - len));
             memset(model + off, g_rand_int_range(rand, 0, 256), len);
-            g_assert_true(block_node_pwrite(node, off, model + off, len,
-                                            &err));
+            g_assert_true(block_node_pwrite(node, off, model + off, len, &err));
             if (i % 50 == 0) {
                 g_assert_true(block_node_flush(node, &err));
             }
@@ -316,8 +315,8 @@ static void test_small_cluster_round_trip(Fixture *f, gconstpointer data)
         g_assert_true(block_node_flush(node, &err));
     }
     g_rand_free(rand);
-    g_autoptr(BlockNode) node = block_node_open(path, NULL,
-                                                BLOCK_OPEN_READ_ONLY, &err);
+    g_autoptr(BlockNode) node =
+        block_node_open(path, NULL, BLOCK_OPEN_READ_ONLY, &err);
     g_assert_no_error(err);
     g_assert_true(block_node_pread(node, 0, buf, size, &err));
     g_assert_true(memcmp(buf, model, size) == 0);
@@ -326,9 +325,8 @@ static void test_small_cluster_round_trip(Fixture *f, gconstpointer data)
     int fd = open(path, O_RDONLY);
     g_assert_cmpint(pread(fd, header, sizeof(header), 0), ==, 64);
     close(fd);
-    uint32_t rt_clusters = (uint32_t)header[56] << 24 |
-                           (uint32_t)header[57] << 16 |
-                           (uint32_t)header[58] << 8 | header[59];
+    uint32_t rt_clusters = (uint32_t)header[56] << 24
+        | (uint32_t)header[57] << 16 | (uint32_t)header[58] << 8 | header[59];
     g_assert_cmpuint(rt_clusters, >, 1);
 }
 
@@ -340,7 +338,7 @@ static void test_cache_trim(Fixture *f, gconstpointer data)
     (void)data;
     g_autoptr(GError) err = NULL;
     g_autofree char *path = fpath(f, "sparse.qcow2");
-    const uint64_t range = 32 * 1024;   /* guest bytes per L2 table */
+    const uint64_t range = 32 * 1024; /* guest bytes per L2 table */
     const uint64_t count = 140000;
     create_qcow2(path, count * range, 9, NULL, NULL);
     {
@@ -348,25 +346,25 @@ static void test_cache_trim(Fixture *f, gconstpointer data)
         g_assert_no_error(err);
         for (uint64_t i = 0; i < count; i++) {
             uint8_t byte = (uint8_t)(i * 31 + 7);
-            g_assert_true(block_node_pwrite(node, i * range + i % 500, &byte,
-                                            1, &err));
+            g_assert_true(
+                block_node_pwrite(node, i * range + i % 500, &byte, 1, &err));
         }
         for (uint64_t i = 0; i < count; i += 997) {
             uint8_t byte[2];
-            g_assert_true(block_node_pread(node, i * range + i % 500, byte,
-                                           2, &err));
+            g_assert_true(
+                block_node_pread(node, i * range + i % 500, byte, 2, &err));
             g_assert_cmpuint(byte[0], ==, (uint8_t)(i * 31 + 7));
             g_assert_cmpuint(byte[1], ==, 0);
         }
         g_assert_true(block_node_flush(node, &err));
     }
-    g_autoptr(BlockNode) node = block_node_open(path, NULL,
-                                                BLOCK_OPEN_READ_ONLY, &err);
+    g_autoptr(BlockNode) node =
+        block_node_open(path, NULL, BLOCK_OPEN_READ_ONLY, &err);
     g_assert_no_error(err);
     for (uint64_t i = 0; i < count; i++) {
         uint8_t byte;
-        g_assert_true(block_node_pread(node, i * range + i % 500, &byte, 1,
-                                       &err));
+        g_assert_true(
+            block_node_pread(node, i * range + i % 500, &byte, 1, &err));
         g_assert_cmpuint(byte, ==, (uint8_t)(i * 31 + 7));
     }
 }
@@ -384,9 +382,8 @@ int main(int argc, char **argv)
     g_test_add("/block/no-backing-and-set-backing", Fixture, NULL,
                fixture_setup, test_no_backing_and_set_backing,
                fixture_teardown);
-    g_test_add("/block/small-cluster-round-trip", Fixture, NULL,
-               fixture_setup, test_small_cluster_round_trip,
-               fixture_teardown);
+    g_test_add("/block/small-cluster-round-trip", Fixture, NULL, fixture_setup,
+               test_small_cluster_round_trip, fixture_teardown);
     g_test_add("/block/cache-trim", Fixture, NULL, fixture_setup,
                test_cache_trim, fixture_teardown);
     return g_test_run();

@@ -31,8 +31,8 @@ void test_disks_init(TestDisks *t, size_t n, bool mixed)
     for (size_t i = 0; i < n; i++) {
         bool raw = mixed && (i % 2);
         g_autofree char *id = g_strdup_printf("disk%zu", i);
-        g_autofree char *name = g_strdup_printf("disk%zu.%s", i,
-                                                raw ? "raw" : "qcow2");
+        g_autofree char *name =
+            g_strdup_printf("disk%zu.%s", i, raw ? "raw" : "qcow2");
         g_autofree char *path = test_path(t, name);
 
         if (raw) {
@@ -49,8 +49,8 @@ void test_disks_init(TestDisks *t, size_t n, bool mixed)
             g_assert_no_error(err);
         }
         fill_image(path, raw ? "raw" : "qcow2", (char)('a' + i % 26));
-        g_assert_nonnull(block_registry_add_drive(t->reg, id, path, NULL,
-                                                  false, &err));
+        g_assert_nonnull(
+            block_registry_add_drive(t->reg, id, path, NULL, false, &err));
         g_assert_no_error(err);
     }
 }
@@ -64,8 +64,8 @@ static void remove_tree(const char *path)
         while ((name = g_dir_read_name(dir))) {
             g_autofree char *child = g_build_filename(path, name, NULL);
 
-            if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-                !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
+            if (g_file_test(child, G_FILE_TEST_IS_DIR)
+                && !g_file_test(child, G_FILE_TEST_IS_SYMLINK)) {
                 g_chmod(child, 0700);
                 remove_tree(child);
             } else {
@@ -99,8 +99,7 @@ char *test_sha256_file(const char *path)
     if (!g_file_get_contents(path, &data, &len, NULL)) {
         return NULL;
     }
-    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data,
-                                       len);
+    return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (guchar *)data, len);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -141,8 +140,7 @@ char *test_dir_digest(const char *path)
     GString *out = g_string_new(NULL);
 
     for (guint i = 0; i < names->len; i++) {
-        g_autofree char *child = g_build_filename(path, names->pdata[i],
-                                                  NULL);
+        g_autofree char *child = g_build_filename(path, names->pdata[i], NULL);
         g_autofree char *sum = NULL;
 
         if (g_file_test(child, G_FILE_TEST_IS_REGULAR)) {

@@ -22,7 +22,7 @@
 typedef struct Fixture {
     TestDisks disks;
     QmpCommandList *cmds;
-    GPtrArray *events;          /* the event objects, as JSON text */
+    GPtrArray *events; /* the event objects, as JSON text */
 } Fixture;
 
 static void record_event(const char *name, json_object *event, void *opaque)
@@ -30,11 +30,11 @@ static void record_event(const char *name, json_object *event, void *opaque)
     Fixture *f = opaque;
 
     (void)name;
-    g_ptr_array_add(f->events,
-                    g_strdup(json_object_to_json_string_ext(
-                        json_object_object_get(event, "data"),
-                        JSON_C_TO_STRING_PLAIN |
-                        JSON_C_TO_STRING_NOSLASHESCAPE)));
+    g_ptr_array_add(
+        f->events,
+        g_strdup(json_object_to_json_string_ext(
+            json_object_object_get(event, "data"),
+            JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
 }
 
 static void fixture_init(Fixture *f, size_t n)
@@ -42,14 +42,12 @@ static void fixture_init(Fixture *f, size_t n)
     test_disks_init(&f->disks, n, true);
     f->cmds = qmp_command_list_new();
     qmp_command_list_set_opaque(f->cmds, f->disks.reg);
-    qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block,
-                         0, 0);
+    qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block, 0, 0);
     qmp_register_command(f->cmds, "blockdev-snapshot-sync",
                          qmp_marshal_blockdev_snapshot_sync, 0, 0);
     qmp_register_command(f->cmds, "blockdev-group-snapshot-sync",
                          qmp_marshal_blockdev_group_snapshot_sync, 0, 0);
-    qmp_register_command(f->cmds, "transaction", qmp_marshal_transaction,
-                         0, 0);
+    qmp_register_command(f->cmds, "transaction", qmp_marshal_transaction, 0, 0);
     f->events = g_ptr_array_new_with_free_func(g_free);
     qapi_event_set_emitter(record_event, f);
 }
@@ -63,8 +61,8 @@ static void fixture_cleanup(Fixture *f)
 }
 
 /* Dispatch the request TEXT (printf format, JSON with ' for "). */
-static json_object *G_GNUC_PRINTF(2, 3) execute(Fixture *f,
-                                                const char *fmt, ...)
+static json_object *G_GNUC_PRINTF(2, 3)
+    execute(Fixture *f, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *text = NULL;
@@ -123,7 +121,8 @@ static char *sorted_keys(json_object *obj)
     g_autoptr(GPtrArray) keys = g_ptr_array_new();
     GString *out = g_string_new(NULL);
 
-    json_object_object_foreach(obj, key, value) {
+    json_object_object_foreach(obj, key, value)
+    {
         (void)value;
         g_ptr_array_add(keys, key);
     }
@@ -165,10 +164,12 @@ static void test_query_block(void)
     fixture_init(&f, 2);
     overlay = test_path(&f.disks, "disk1.s1.qcow2");
     base = test_path(&f.disks, "disk1.raw");
-    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_success(execute(&f,
+                           "{'execute': 'blockdev-snapshot-sync', "
                            "'arguments': {'device': 'disk1', "
                            "'snapshot-file': '%s', "
-                           "'snapshot-node-name': 'top1'}}", overlay));
+                           "'snapshot-node-name': 'top1'}}",
+                           overlay));
 
     response = execute(&f, "{'execute': 'query-block'}");
     g_assert_true(json_object_object_get_ex(response, "return", &ret));
@@ -177,7 +178,8 @@ static void test_query_block(void)
     /* disk0: a qcow2 image on its own. */
     info = json_object_array_get_idx(ret, 0);
     keys = sorted_keys(info);
-    g_assert_cmpstr(keys, ==, "device,inserted,io-status,locked,removable,type");
+    g_assert_cmpstr(keys, ==,
+                    "device,inserted,io-status,locked,removable,type");
     g_clear_pointer(&keys, g_free);
     g_assert_cmpstr(str_member(info, "device"), ==, "disk0");
     g_assert_cmpstr(str_member(info, "type"), ==, "unknown");
@@ -197,7 +199,8 @@ static void test_query_block(void)
     g_clear_pointer(&keys, g_free);
     image = json_object_object_get(inserted, "image");
     keys = sorted_keys(image);
-    g_assert_cmpstr(keys, ==, "actual-size,cluster-size,dirty-flag,filename,"
+    g_assert_cmpstr(keys, ==,
+                    "actual-size,cluster-size,dirty-flag,filename,"
                     "format,virtual-size");
     g_clear_pointer(&keys, g_free);
     g_assert_cmpint(int_member(image, "virtual-size"), ==, TEST_DISK_SIZE);
@@ -212,7 +215,8 @@ static void test_query_block(void)
     g_assert_cmpint(int_member(inserted, "backing_file_depth"), ==, 1);
     image = json_object_object_get(inserted, "image");
     keys = sorted_keys(image);
-    g_assert_cmpstr(keys, ==, "actual-size,backing-filename,"
+    g_assert_cmpstr(keys, ==,
+                    "actual-size,backing-filename,"
                     "backing-filename-format,backing-image,cluster-size,"
                     "dirty-flag,filename,format,full-backing-filename,"
                     "virtual-size");
@@ -247,42 +251,50 @@ static void test_group_command(void)
     f0 = test_path(&f.disks, "disk0.s1.qcow2");
     f1 = test_path(&f.disks, "disk1.s1.qcow2");
 
-    assert_error(execute(&f, "{'execute': 'blockdev-group-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-group-snapshot-sync', "
                          "'arguments': {'devlist': ["
                          "{'device': 'disk0', 'snapshot-file': '%s'}, "
                          "{'device': 'nope', 'snapshot-file': '%s'}]}}",
                          f0, f1),
                  "DeviceNotFound", "device 'nope' not found");
-    assert_error(execute(&f, "{'execute': 'blockdev-group-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-group-snapshot-sync', "
                          "'arguments': {'devlist': ["
                          "{'device': 'disk0', 'snapshot-file': '%s'}, "
                          "{'device': 'disk0', 'snapshot-file': '%s'}]}}",
                          f0, f1),
                  "DeviceInUse", "disk0: ");
-    assert_error(execute(&f, "{'execute': 'blockdev-group-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-group-snapshot-sync', "
                          "'arguments': {'devlist': ["
                          "{'device': 'disk0', 'snapshot-file': '%s'}, "
                          "{'device': 'disk1', 'snapshot-file': '%s'}]}}",
                          f0, f0),
                  "OpenFileFailed", "disk1: ");
-    assert_error(execute(&f, "{'execute': 'blockdev-group-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-group-snapshot-sync', "
                          "'arguments': {'devlist': ["
                          "{'device': 'disk0', 'snapshot-file': '%s', "
-                         "'format': 'raw'}]}}", f0),
+                         "'format': 'raw'}]}}",
+                         f0),
                  "InvalidBlockFormat", "disk0: ");
     g_assert_cmpuint(f.events->len, ==, 0);
     g_assert_false(g_file_test(f0, G_FILE_TEST_EXISTS));
 
-    assert_success(execute(&f, "{'execute': 'blockdev-group-snapshot-sync', "
+    assert_success(execute(&f,
+                           "{'execute': 'blockdev-group-snapshot-sync', "
                            "'arguments': {'devlist': ["
                            "{'device': 'disk1', 'snapshot-file': '%s'}, "
                            "{'device': 'disk0', 'snapshot-file': '%s', "
-                           "'format': 'qcow2'}]}}", f1, f0));
+                           "'format': 'qcow2'}]}}",
+                           f1, f0));
     g_assert_cmpuint(f.events->len, ==, 1);
     expected = g_strdup_printf(
         "{\"devices\":[{\"device\":\"disk1\",\"snapshot-file\":\"%s\","
         "\"format\":\"qcow2\"},{\"device\":\"disk0\",\"snapshot-file\":"
-        "\"%s\",\"format\":\"qcow2\"}]}", f1, f0);
+        "\"%s\",\"format\":\"qcow2\"}]}",
+        f1, f0);
     g_assert_cmpstr(f.events->pdata[0], ==, expected);
     fixture_cleanup(&f);
 }
@@ -298,41 +310,49 @@ static void test_transaction(void)
     list = test_list_dir(f.disks.dir);
 
     /* Empty: success, nothing happens, no event. */
-    assert_success(execute(&f, "{'execute': 'transaction', "
+    assert_success(execute(&f,
+                           "{'execute': 'transaction', "
                            "'arguments': {'actions': []}}"));
     /* Unknown action type: refused by the schema. */
-    assert_error(execute(&f, "{'execute': 'transaction', 'arguments': "
+    assert_error(execute(&f,
+                         "{'execute': 'transaction', 'arguments': "
                          "{'actions': [{'type': 'blockdev-snapshot-sync', "
                          "'data': {'device': 'disk0', 'snapshot-file': '%s'}},"
-                         " {'type': 'drive-backup', 'data': {}}]}}", f0),
+                         " {'type': 'drive-backup', 'data': {}}]}}",
+                         f0),
                  "GenericError", "");
     /* abort after two snapshots: rolled back. */
-    assert_error(execute(&f, "{'execute': 'transaction', 'arguments': "
+    assert_error(execute(&f,
+                         "{'execute': 'transaction', 'arguments': "
                          "{'actions': [{'type': 'blockdev-snapshot-sync', "
                          "'data': {'device': 'disk0', 'snapshot-file': '%s'}},"
                          " {'type': 'blockdev-snapshot-sync', "
                          "'data': {'device': 'disk1', 'snapshot-file': '%s'}},"
-                         " {'type': 'abort', 'data': {}}]}}", f0, f1),
+                         " {'type': 'abort', 'data': {}}]}}",
+                         f0, f1),
                  "GenericError", "action 2 is 'abort'");
     list2 = test_list_dir(f.disks.dir);
     g_assert_cmpstr(list, ==, list2);
     g_assert_cmpuint(f.events->len, ==, 0);
     /* abort before an entry that fails its checks: the abort is the
      * first failure in request order. */
-    assert_error(execute(&f, "{'execute': 'transaction', 'arguments': "
+    assert_error(execute(&f,
+                         "{'execute': 'transaction', 'arguments': "
                          "{'actions': [{'type': 'blockdev-snapshot-sync', "
                          "'data': {'device': 'disk0', 'snapshot-file': '%s'}},"
                          " {'type': 'abort', 'data': {}},"
                          " {'type': 'blockdev-snapshot-sync', "
                          "'data': {'device': 'nope', 'snapshot-file': '%s'}}"
-                         "]}}", f0, f1),
+                         "]}}",
+                         f0, f1),
                  "GenericError", "action 1 is 'abort': transaction aborted");
     g_free(list2);
     list2 = test_list_dir(f.disks.dir);
     g_assert_cmpstr(list, ==, list2);
     g_assert_cmpuint(f.events->len, ==, 0);
 
-    assert_success(execute(&f, "{'execute': 'transaction', 'arguments': "
+    assert_success(execute(&f,
+                           "{'execute': 'transaction', 'arguments': "
                            "{'actions': [{'type': 'blockdev-snapshot-sync', "
                            "'data': {'device': 'disk0', "
                            "'snapshot-file': '%s', 'format': 'qcow2'}}, "
@@ -343,8 +363,9 @@ static void test_transaction(void)
                            "'properties': {'completion-mode': 'grouped'}}}",
                            f0, f1));
     g_assert_cmpuint(f.events->len, ==, 1);
-    g_assert_cmpstr(block_node_filename(block_device_top(
-                        block_registry_nth(f.disks.reg, 1))), ==, f1);
+    g_assert_cmpstr(block_node_filename(
+                        block_device_top(block_registry_nth(f.disks.reg, 1))),
+                    ==, f1);
     fixture_cleanup(&f);
 }
 
@@ -355,20 +376,28 @@ static void test_snapshot_sync_args(void)
 
     fixture_init(&f, 1);
     f0 = test_path(&f.disks, "disk0.s1.qcow2");
-    assert_error(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
-                         "'arguments': {'snapshot-file': '%s'}}", f0),
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-snapshot-sync', "
+                         "'arguments': {'snapshot-file': '%s'}}",
+                         f0),
                  "GenericError", "snapshot 0: give exactly one");
-    assert_error(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-snapshot-sync', "
                          "'arguments': {'device': 'disk0', "
-                         "'snapshot-file': '%s', 'mode': 'existing'}}", f0),
+                         "'snapshot-file': '%s', 'mode': 'existing'}}",
+                         f0),
                  "OpenFileFailed", "disk0: ");
-    assert_error(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_error(execute(&f,
+                         "{'execute': 'blockdev-snapshot-sync', "
                          "'arguments': {'device': 'disk0', "
-                         "'snapshot-file': '%s', 'mode': 'bogus'}}", f0),
+                         "'snapshot-file': '%s', 'mode': 'bogus'}}",
+                         f0),
                  "GenericError", "");
-    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_success(execute(&f,
+                           "{'execute': 'blockdev-snapshot-sync', "
                            "'arguments': {'device': 'disk0', "
-                           "'snapshot-file': '%s'}}", f0));
+                           "'snapshot-file': '%s'}}",
+                           f0));
     g_assert_cmpuint(f.events->len, ==, 1);
     fixture_cleanup(&f);
 }
@@ -386,33 +415,41 @@ static void test_event_node_name(void)
     f2 = test_path(&f.disks, "disk0.s2.qcow2");
     f3 = test_path(&f.disks, "disk0.s3.qcow2");
     g1 = test_path(&f.disks, "disk1.s1.qcow2");
-    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_success(execute(&f,
+                           "{'execute': 'blockdev-snapshot-sync', "
                            "'arguments': {'device': 'disk0', "
                            "'snapshot-file': '%s', "
-                           "'snapshot-node-name': 'n1'}}", f1));
+                           "'snapshot-node-name': 'n1'}}",
+                           f1));
     /* By node name, onto a new node name. */
-    assert_success(execute(&f, "{'execute': 'blockdev-snapshot-sync', "
+    assert_success(execute(&f,
+                           "{'execute': 'blockdev-snapshot-sync', "
                            "'arguments': {'node-name': 'n1', "
                            "'snapshot-file': '%s', "
-                           "'snapshot-node-name': 'n2'}}", f2));
+                           "'snapshot-node-name': 'n2'}}",
+                           f2));
     /* By node name, the new top unnamed, in a transaction. */
-    assert_success(execute(&f, "{'execute': 'transaction', 'arguments': "
+    assert_success(execute(&f,
+                           "{'execute': 'transaction', 'arguments': "
                            "{'actions': [{'type': 'blockdev-snapshot-sync', "
                            "'data': {'node-name': 'n2', "
                            "'snapshot-file': '%s'}}, "
                            "{'type': 'blockdev-snapshot-sync', "
                            "'data': {'device': 'disk1', "
-                           "'snapshot-file': '%s'}}]}}", f3, g1));
+                           "'snapshot-file': '%s'}}]}}",
+                           f3, g1));
     g_assert_cmpuint(f.events->len, ==, 3);
     expected = g_strdup_printf(
         "{\"devices\":[{\"device\":\"disk0\",\"snapshot-file\":\"%s\","
-        "\"format\":\"qcow2\"}]}", f2);
+        "\"format\":\"qcow2\"}]}",
+        f2);
     g_assert_cmpstr(f.events->pdata[1], ==, expected);
     g_free(expected);
     expected = g_strdup_printf(
         "{\"devices\":[{\"device\":\"disk0\",\"snapshot-file\":\"%s\","
         "\"format\":\"qcow2\"},{\"device\":\"disk1\",\"snapshot-file\":"
-        "\"%s\",\"format\":\"qcow2\"}]}", f3, g1);
+        "\"%s\",\"format\":\"qcow2\"}]}",
+        f3, g1);
     g_assert_cmpstr(f.events->pdata[2], ==, expected);
     fixture_cleanup(&f);
 }
@@ -429,8 +466,9 @@ static bool first_device_has_backing(Fixture *f, size_t n)
 
     g_assert_true(json_object_object_get_ex(response, "return", &ret));
     g_assert_cmpint(json_object_array_length(ret), ==, n);
-    image = json_object_object_get(json_object_object_get(
-        json_object_array_get_idx(ret, 0), "inserted"), "image");
+    image = json_object_object_get(
+        json_object_object_get(json_object_array_get_idx(ret, 0), "inserted"),
+        "image");
     g_assert_nonnull(image);
     has = json_object_object_get(image, "backing-image") != NULL;
     json_object_put(response);
@@ -450,20 +488,25 @@ static void test_two_registries(void)
     fixture_init(&a, 2);
     fixture_init(&b, 1);
     overlay = test_path(&b.disks, "disk0.s1.qcow2");
-    assert_success(execute(&b, "{'execute': 'blockdev-snapshot-sync', "
+    assert_success(execute(&b,
+                           "{'execute': 'blockdev-snapshot-sync', "
                            "'arguments': {'device': 'disk0', "
-                           "'snapshot-file': '%s'}}", overlay));
+                           "'snapshot-file': '%s'}}",
+                           overlay));
 
     /* A's disk0 is still on its own image: B's snapshot moved B's. */
     g_assert_false(first_device_has_backing(&a, 2));
     g_assert_true(first_device_has_backing(&b, 1));
 
     /* A's second device is unknown to B. */
-    response = execute(&b, "{'execute': 'blockdev-snapshot-sync', "
+    response = execute(&b,
+                       "{'execute': 'blockdev-snapshot-sync', "
                        "'arguments': {'device': 'disk1', "
-                       "'snapshot-file': '%s.2'}}", overlay);
-    g_assert_cmpstr(str_member(json_object_object_get(response, "error"),
-                               "class"), ==, "DeviceNotFound");
+                       "'snapshot-file': '%s.2'}}",
+                       overlay);
+    g_assert_cmpstr(
+        str_member(json_object_object_get(response, "error"), "class"), ==,
+        "DeviceNotFound");
     json_object_put(response);
     fixture_cleanup(&b);
     fixture_cleanup(&a);

@@ -30,7 +30,6 @@
 /* The errno the next pwrite or fdatasync fails with; 0: none. */
 static int armed_errno;
 
-
 static bool take_armed(void)
 {
     if (!armed_errno) {
@@ -68,7 +67,7 @@ int fdatasync(int fd)
 typedef struct Fixture {
     char *dir;
     BlockDeviceRegistry *reg;
-    QmpCommandList *cmds;       /* query-block, on REG */
+    QmpCommandList *cmds; /* query-block, on REG */
 } Fixture;
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -93,16 +92,15 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     g_assert_no_error(err);
 
     f->reg = block_registry_new();
-    g_assert_nonnull(block_registry_add_drive(f->reg, "d0", raw, "raw",
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(f->reg, "d0", raw, "raw", false, &err));
     g_assert_no_error(err);
-    g_assert_nonnull(block_registry_add_drive(f->reg, "d1", qcow2, "qcow2",
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(f->reg, "d1", qcow2, "qcow2", false, &err));
     g_assert_no_error(err);
     f->cmds = qmp_command_list_new();
     qmp_command_list_set_opaque(f->cmds, f->reg);
-    qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block,
-                         0, 0);
+    qmp_register_command(f->cmds, "query-block", qmp_marshal_query_block, 0, 0);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
@@ -180,7 +178,8 @@ static void test_raw_nospace(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d0"), ENOSPC);
-    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
+    g_assert_cmpint(query_io_status(f, "d0"), ==,
+                    BLOCK_DEVICE_IO_STATUS_NOSPACE);
     g_assert_cmpint(query_io_status(f, "d1"), ==, BLOCK_DEVICE_IO_STATUS_OK);
 }
 
@@ -188,14 +187,16 @@ static void test_raw_eio(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d0"), EIO);
-    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
+    g_assert_cmpint(query_io_status(f, "d0"), ==,
+                    BLOCK_DEVICE_IO_STATUS_FAILED);
 }
 
 static void test_qcow2_quota(Fixture *f, gconstpointer data)
 {
     (void)data;
     write_fails(block_registry_find(f->reg, "d1"), EDQUOT);
-    g_assert_cmpint(query_io_status(f, "d1"), ==, BLOCK_DEVICE_IO_STATUS_NOSPACE);
+    g_assert_cmpint(query_io_status(f, "d1"), ==,
+                    BLOCK_DEVICE_IO_STATUS_NOSPACE);
 }
 
 static void test_flush_eio(Fixture *f, gconstpointer data)
@@ -207,7 +208,8 @@ static void test_flush_eio(Fixture *f, gconstpointer data)
     armed_errno = EIO;
     g_assert_false(block_device_flush(dev, &err));
     g_assert_nonnull(err);
-    g_assert_cmpint(query_io_status(f, "d0"), ==, BLOCK_DEVICE_IO_STATUS_FAILED);
+    g_assert_cmpint(query_io_status(f, "d0"), ==,
+                    BLOCK_DEVICE_IO_STATUS_FAILED);
 }
 
 int main(int argc, char **argv)
@@ -217,8 +219,8 @@ int main(int argc, char **argv)
                test_ok_until_failure, fixture_teardown);
     g_test_add("/io-status/raw-nospace", Fixture, NULL, fixture_setup,
                test_raw_nospace, fixture_teardown);
-    g_test_add("/io-status/raw-eio", Fixture, NULL, fixture_setup,
-               test_raw_eio, fixture_teardown);
+    g_test_add("/io-status/raw-eio", Fixture, NULL, fixture_setup, test_raw_eio,
+               fixture_teardown);
     g_test_add("/io-status/qcow2-quota", Fixture, NULL, fixture_setup,
                test_qcow2_quota, fixture_teardown);
     g_test_add("/io-status/flush-eio", Fixture, NULL, fixture_setup,

@@ -64,8 +64,7 @@ static void snapshot_all(TestDisks *t, const char *suffix)
 
     for (size_t i = 0; i < t->n; i++) {
         BlockNode *top = block_device_top(block_registry_nth(t->reg, i));
-        g_autofree char *name = g_strdup_printf("disk%zu.%s.qcow2", i,
-                                                suffix);
+        g_autofree char *name = g_strdup_printf("disk%zu.%s.qcow2", i, suffix);
 
         g_ptr_array_add(ids, g_strdup_printf("disk%zu", i));
         g_ptr_array_add(files, test_path(t, name));
@@ -164,20 +163,20 @@ static void test_write_after_snapshot(void)
     BlockDevice *dev;
 
     test_disks_init(&t, 2, true);
-    base = g_strdup(block_node_filename(
-        block_device_top(block_registry_nth(t.reg, 1))));
+    base = g_strdup(
+        block_node_filename(block_device_top(block_registry_nth(t.reg, 1))));
     sum_before = test_sha256_file(base);
     snapshot_all(&t, "s1");
     dev = block_registry_nth(t.reg, 1);
     memset(buf, 'Z', sizeof(buf));
-    g_assert_true(block_device_pwrite(dev, 65536 + 100, buf, sizeof(buf),
-                                      &err));
+    g_assert_true(
+        block_device_pwrite(dev, 65536 + 100, buf, sizeof(buf), &err));
     g_assert_true(block_device_flush(dev, &err));
     g_assert_no_error(err);
     sum_after = test_sha256_file(base);
     g_assert_cmpstr(sum_before, ==, sum_after);
-    g_assert_true(block_device_pread(dev, 65536 + 100, back, sizeof(back),
-                                     &err));
+    g_assert_true(
+        block_device_pread(dev, 65536 + 100, back, sizeof(back), &err));
     g_assert_cmpmem(back, sizeof(back), buf, sizeof(buf));
     /* Around the write: still the old content (copy-on-write). */
     g_assert_true(block_device_pread(dev, 65536, back, 100, &err));
@@ -185,8 +184,7 @@ static void test_write_after_snapshot(void)
         g_assert_cmpint(back[k], ==, 'b');
     }
     /* Beyond the device: refused. */
-    g_assert_false(block_device_pwrite(dev, TEST_DISK_SIZE - 1, buf, 2,
-                                       &err));
+    g_assert_false(block_device_pwrite(dev, TEST_DISK_SIZE - 1, buf, 2, &err));
     g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
 
     if (test_have_qemu_img()) {
@@ -216,8 +214,8 @@ static void test_qemu_img_oracle(void)
         g_autofree char *mid_name = g_strdup_printf("disk%zu.s1.qcow2", i);
         g_autofree char *path = test_path(&t, name);
         g_autofree char *mid = test_path(&t, mid_name);
-        g_autofree char *base = g_strdup_printf("%s/disk%zu.%s", t.dir, i,
-                                                i ? "raw" : "qcow2");
+        g_autofree char *base =
+            g_strdup_printf("%s/disk%zu.%s", t.dir, i, i ? "raw" : "qcow2");
         g_autofree char *out = NULL;
         const char *check[] = { "check", path, NULL };
         const char *info[] = { "info", "--backing-chain", path, NULL };
@@ -227,8 +225,8 @@ static void test_qemu_img_oracle(void)
         g_assert_cmpint(test_qemu_img(&out, info), ==, 0);
         g_assert_nonnull(strstr(out, mid));
         g_assert_nonnull(strstr(out, base));
-        g_assert_nonnull(strstr(out, i ? "file format: raw"
-                                       : "file format: qcow2"));
+        g_assert_nonnull(
+            strstr(out, i ? "file format: raw" : "file format: qcow2"));
         g_assert_cmpint(test_qemu_img(NULL, compare), ==, 0);
     }
     test_disks_cleanup(&t);
@@ -245,8 +243,8 @@ static void expect_failure(TestDisks *t, const BlockSnapshotEntry *entries,
     g_assert_false(block_snapshot_group(t->reg, entries, n, NULL, &err));
     g_assert_nonnull(err);
     if (err->code != code || strcmp(err->message, desc) != 0) {
-        g_error("expected class %d '%s', got %d '%s'", code, desc,
-                err->code, err->message);
+        g_error("expected class %d '%s', got %d '%s'", code, desc, err->code,
+                err->message);
     }
     g_assert_true(err->domain == QAPI_ERROR);
     before_check(&b, t);
@@ -284,7 +282,8 @@ static void test_failure_classes(void)
     e[0] = entry("disk0", f1);
     e[1] = entry("disk1", f1b);
     desc = g_strdup_printf("disk1: snapshot file '%s' is also the snapshot "
-                           "file of device 'disk0'", f1b);
+                           "file of device 'disk0'",
+                           f1b);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_clear_pointer(&desc, g_free);
 
@@ -297,7 +296,8 @@ static void test_failure_classes(void)
         e[0] = entry("disk0", f1);
         e[1] = entry("disk1", f1c);
         desc = g_strdup_printf("disk1: snapshot file '%s' is also the "
-                               "snapshot file of device 'disk0'", f1c);
+                               "snapshot file of device 'disk0'",
+                               f1c);
         expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
         g_clear_pointer(&desc, g_free);
         g_assert_cmpint(g_unlink(alias), ==, 0);
@@ -308,20 +308,21 @@ static void test_failure_classes(void)
     e[1] = entry("disk1", f1);
     e[1].format = "raw";
     desc = g_strdup_printf("disk1: snapshot file '%s' cannot be 'raw': a "
-                           "raw image has no backing file; use 'qcow2'", f1);
+                           "raw image has no backing file; use 'qcow2'",
+                           f1);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT, desc);
     g_clear_pointer(&desc, g_free);
     e[1].format = "vmdk";
     desc = g_strdup_printf("disk1: unknown format 'vmdk' for snapshot file "
-                           "'%s' (only 'qcow2' is supported)", f1);
+                           "'%s' (only 'qcow2' is supported)",
+                           f1);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT, desc);
     g_clear_pointer(&desc, g_free);
     e[1].format = "qcow2";
 
     /* An existing file is never overwritten. */
     e[1] = entry("disk1", exists);
-    desc = g_strdup_printf("disk1: snapshot file '%s' already exists",
-                           exists);
+    desc = g_strdup_printf("disk1: snapshot file '%s' already exists", exists);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_clear_pointer(&desc, g_free);
 
@@ -330,7 +331,8 @@ static void test_failure_classes(void)
     e[1] = entry("disk1", base1);
     e[1].mode = BLOCK_SNAPSHOT_MODE_EXISTING;
     desc = g_strdup_printf("disk1: snapshot file '%s' is an image of "
-                           "device 'disk1'", base1);
+                           "device 'disk1'",
+                           base1);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_clear_pointer(&desc, g_free);
 
@@ -338,7 +340,8 @@ static void test_failure_classes(void)
     e[1] = entry("disk1", f1);
     e[1].mode = BLOCK_SNAPSHOT_MODE_EXISTING;
     desc = g_strdup_printf("disk1: snapshot file '%s' does not exist (mode "
-                           "'existing')", f1);
+                           "'existing')",
+                           f1);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_clear_pointer(&desc, g_free);
 
@@ -393,8 +396,9 @@ static void test_failure_classes(void)
     }
     g_assert_true(block_snapshot_group(t.reg, e, 3, NULL, &err));
     g_assert_no_error(err);
-    g_assert_cmpstr(block_node_filename(block_device_top(
-                        block_registry_nth(t.reg, 2))), ==, missing);
+    g_assert_cmpstr(
+        block_node_filename(block_device_top(block_registry_nth(t.reg, 2))), ==,
+        missing);
     test_disks_cleanup(&t);
 }
 
@@ -412,7 +416,8 @@ static void test_target_in_use(void)
     e[0] = entry("disk1", hardlink);
     e[0].mode = BLOCK_SNAPSHOT_MODE_EXISTING;
     desc = g_strdup_printf("disk1: snapshot file '%s' is an image of "
-                           "device 'disk0'", hardlink);
+                           "device 'disk0'",
+                           hardlink);
     expect_failure(&t, e, 1, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     test_disks_cleanup(&t);
 }
@@ -439,13 +444,14 @@ static void test_long_backing_name(void)
     }
     image = g_strdup_printf("%s/long.qcow2", dir->str);
     g_assert_true(qcow2_create(image, &opts, &created, &err));
-    g_assert_nonnull(block_registry_add_drive(t.reg, "long", image, "qcow2",
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(t.reg, "long", image, "qcow2", false, &err));
     target = test_path(&t, "long.s1.qcow2");
     e[0] = entry("long", target);
     desc = g_strdup_printf("long: snapshot file '%s' cannot record the "
                            "device's image name as its backing file: it "
-                           "is longer than 1023 bytes", target);
+                           "is longer than 1023 bytes",
+                           target);
     expect_failure(&t, e, 1, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     test_disks_cleanup(&t);
 }
@@ -485,7 +491,8 @@ static void test_mode_existing(void)
         g_assert_error(local, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED);
         desc = g_strdup_printf("disk0: snapshot file '%s' has backing file "
                                "'%s/disk1.qcow2', not the device's image "
-                               "'%s'", wrong, t.dir, base0);
+                               "'%s'",
+                               wrong, t.dir, base0);
         g_assert_cmpstr(local->message, ==, desc);
         before_check(&b, &t);
     }
@@ -499,8 +506,9 @@ static void test_mode_existing(void)
     e[0].mode = BLOCK_SNAPSHOT_MODE_EXISTING;
     g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
-    g_assert_cmpstr(block_node_filename(block_device_top(
-                        block_registry_nth(t.reg, 0))), ==, pre);
+    g_assert_cmpstr(
+        block_node_filename(block_device_top(block_registry_nth(t.reg, 0))), ==,
+        pre);
     g_free(sum_after);
     sum_after = test_sha256_file(pre);
     g_assert_cmpstr(sum, ==, sum_after);
@@ -558,8 +566,8 @@ static void test_node_names(void)
     e[0] = entry("disk0", f1);
     e[0].snapshot_node_name = "snap1";
     g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
-    g_assert_cmpstr(block_device_node_name(block_registry_nth(t.reg, 0)),
-                    ==, "snap1");
+    g_assert_cmpstr(block_device_node_name(block_registry_nth(t.reg, 0)), ==,
+                    "snap1");
     e[0] = entry(NULL, f2);
     e[0].node_name = "nope";
     expect_failure(&t, e, 1, QAPI_ERROR_CLASS_DEVICENOTFOUND,
@@ -571,8 +579,9 @@ static void test_node_names(void)
     e[0].snapshot_node_name = "snap2";
     g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
-    g_assert_cmpstr(block_node_filename(block_device_top(
-                        block_registry_nth(t.reg, 0))), ==, f2);
+    g_assert_cmpstr(
+        block_node_filename(block_device_top(block_registry_nth(t.reg, 0))), ==,
+        f2);
     test_disks_cleanup(&t);
 }
 
@@ -618,8 +627,8 @@ static void test_fault_injection(void)
 
         for (size_t index = 0; index < (group_wide ? 1 : 3); index++) {
             Fault f = { .fault = fault, .index = index };
-            g_autofree char *state_file = g_build_filename(
-                state_dir, BLOCK_STATE_FILE, NULL);
+            g_autofree char *state_file =
+                g_build_filename(state_dir, BLOCK_STATE_FILE, NULL);
             g_autofree char *state_sum = test_sha256_file(state_file);
             g_autofree char *state_after = NULL;
             g_autofree char *suffix = g_strdup_printf("r%u", round++);
@@ -631,8 +640,8 @@ static void test_fault_injection(void)
             Before b;
 
             for (size_t i = 0; i < 3; i++) {
-                g_autofree char *name = g_strdup_printf("disk%zu.%s.qcow2",
-                                                        i, suffix);
+                g_autofree char *name =
+                    g_strdup_printf("disk%zu.%s.qcow2", i, suffix);
 
                 files[i] = test_path(&t, name);
             }
@@ -645,8 +654,7 @@ static void test_fault_injection(void)
             block_registry_set_fault_hook(t.reg, NULL, NULL);
             g_assert_cmpuint(f.hits, ==, 1);
             g_assert_error(local, QAPI_ERROR, classes[fault]);
-            g_test_message("fault %d at %zu: %s", fault, index,
-                           local->message);
+            g_test_message("fault %d at %zu: %s", fault, index, local->message);
             before_check(&b, &t);
             state_after = test_sha256_file(state_file);
             g_assert_cmpstr(state_sum, ==, state_after);
@@ -705,10 +713,10 @@ static void test_state_restart(void)
     block_registry_free(t.reg);
     t.reg = block_registry_new();
     again = block_registry_new();
-    g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
-                                              false, &err));
-    g_assert_nonnull(block_registry_add_drive(again, "disk1", base1, NULL,
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(again, "disk0", base0, NULL, false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(again, "disk1", base1, NULL, false, &err));
     g_assert_true(block_registry_load_state(again, state_dir, &err));
     g_assert_no_error(err);
     tops_again = test_tops(again);
@@ -725,19 +733,17 @@ static void test_state_restart(void)
         g_assert_no_error(err);
     }
     again = block_registry_new();
-    g_assert_nonnull(block_registry_add_drive(again, "disk1", other, NULL,
-                                              false, &err));
-    g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(again, "disk1", other, NULL, false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(again, "disk0", base0, NULL, false, &err));
     g_assert_true(block_registry_load_state(again, state_dir, &err));
     g_assert_no_error(err);
     g_assert_cmpuint(block_node_backing_depth(
-                         block_device_top(block_registry_find(again,
-                                                              "disk0"))),
+                         block_device_top(block_registry_find(again, "disk0"))),
                      ==, 2);
     g_assert_cmpuint(block_node_backing_depth(
-                         block_device_top(block_registry_find(again,
-                                                              "disk1"))),
+                         block_device_top(block_registry_find(again, "disk1"))),
                      ==, 0);
     block_registry_free(again);
     test_disks_cleanup(&t);
@@ -762,27 +768,27 @@ static void test_state_missing_image(void)
     t.reg = block_registry_new();
     g_assert_cmpint(g_unlink(overlay), ==, 0);
     again = block_registry_new();
-    g_assert_nonnull(block_registry_add_drive(again, "disk0", base0, NULL,
-                                              false, &err));
+    g_assert_nonnull(
+        block_registry_add_drive(again, "disk0", base0, NULL, false, &err));
     g_assert_false(block_registry_load_state(again, state_dir, &err));
     g_assert_nonnull(err);
     g_assert_true(err->domain == QAPI_ERROR);
     g_assert_nonnull(strstr(err->message, overlay));
     g_assert_true(g_str_has_prefix(err->message, "disk0: "));
     g_assert_null(block_registry_state_dir(again));
-    g_assert_cmpstr(block_node_filename(block_device_top(
-                        block_registry_nth(again, 0))), ==, base0);
+    g_assert_cmpstr(
+        block_node_filename(block_device_top(block_registry_nth(again, 0))), ==,
+        base0);
     block_registry_free(again);
     test_disks_cleanup(&t);
 }
 
 /* Every file under DIR, recursively (symlinks not followed): relative
  * name and sha256 ("-" for directories and symlinks), sorted. */
-static void tree_digest_add(GPtrArray *lines, const char *root,
-                            const char *rel)
+static void tree_digest_add(GPtrArray *lines, const char *root, const char *rel)
 {
-    g_autofree char *path = rel ? g_build_filename(root, rel, NULL)
-                                : g_strdup(root);
+    g_autofree char *path =
+        rel ? g_build_filename(root, rel, NULL) : g_strdup(root);
     GDir *dir = g_dir_open(path, 0, NULL);
     const char *name;
 
@@ -790,8 +796,8 @@ static void tree_digest_add(GPtrArray *lines, const char *root,
         return;
     }
     while ((name = g_dir_read_name(dir))) {
-        g_autofree char *child_rel = rel ? g_build_filename(rel, name, NULL)
-                                         : g_strdup(name);
+        g_autofree char *child_rel =
+            rel ? g_build_filename(rel, name, NULL) : g_strdup(name);
         g_autofree char *child = g_build_filename(root, child_rel, NULL);
         g_autofree char *sum = NULL;
         struct stat st;
@@ -800,8 +806,8 @@ static void tree_digest_add(GPtrArray *lines, const char *root,
         if (S_ISREG(st.st_mode)) {
             sum = test_sha256_file(child);
         }
-        g_ptr_array_add(lines, g_strdup_printf("%s %s", child_rel,
-                                               sum ? sum : "-"));
+        g_ptr_array_add(lines,
+                        g_strdup_printf("%s %s", child_rel, sum ? sum : "-"));
         if (S_ISDIR(st.st_mode)) {
             tree_digest_add(lines, root, child_rel);
         }
@@ -879,7 +885,8 @@ static void test_symlink_dotdot(void)
     e[0] = entry("disk0", x_direct);
     e[1] = entry("disk1", x_link);
     desc = g_strdup_printf("disk1: snapshot file '%s' is also the snapshot "
-                           "file of device 'disk0'", x_link);
+                           "file of device 'disk0'",
+                           x_link);
     expect_failure(&t, e, 2, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_free(tree_after);
     tree_after = tree_digest(t.dir);
@@ -930,8 +937,7 @@ static void test_chain_depth_limit(void)
         g_free(prev);
         prev = path;
     }
-    dev = block_registry_add_drive(t.reg, "deep", prev, "qcow2", false,
-                                   &err);
+    dev = block_registry_add_drive(t.reg, "deep", prev, "qcow2", false, &err);
     g_assert_no_error(err);
     g_assert_nonnull(dev);
     g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
@@ -945,9 +951,8 @@ static void test_chain_depth_limit(void)
     g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
                      BLOCK_MAX_CHAIN_DEPTH - 1);
     {
-        g_autoptr(BlockNode) again = block_node_open(last, NULL,
-                                                     BLOCK_OPEN_READ_ONLY,
-                                                     &err);
+        g_autoptr(BlockNode) again =
+            block_node_open(last, NULL, BLOCK_OPEN_READ_ONLY, &err);
 
         g_assert_no_error(err);
         g_assert_nonnull(again);
@@ -956,10 +961,10 @@ static void test_chain_depth_limit(void)
     /* One more would not open again: refused before any file exists. */
     over = test_path(&t, "deep.s2.qcow2");
     e[0] = entry("deep", over);
-    desc = g_strdup_printf("deep: snapshot file '%s' would make the backing "
-                           "chain %d images long; at most %d can be opened",
-                           over, BLOCK_MAX_CHAIN_DEPTH + 1,
-                           BLOCK_MAX_CHAIN_DEPTH);
+    desc =
+        g_strdup_printf("deep: snapshot file '%s' would make the backing "
+                        "chain %d images long; at most %d can be opened",
+                        over, BLOCK_MAX_CHAIN_DEPTH + 1, BLOCK_MAX_CHAIN_DEPTH);
     expect_failure(&t, e, 1, QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_assert_false(g_file_test(over, G_FILE_TEST_EXISTS));
     test_disks_cleanup(&t);
@@ -1029,17 +1034,16 @@ static void test_abort_order(void)
 
 /* A new device that would refuse (NULL, GenericError, DESC) and leave
  * REG as it was. */
-static void expect_add_refused(TestDisks *t, const char *id,
-                               const char *file, bool read_only,
-                               const char *desc)
+static void expect_add_refused(TestDisks *t, const char *id, const char *file,
+                               bool read_only, const char *desc)
 {
     g_autoptr(GError) err = NULL;
     size_t count = block_registry_count(t->reg);
     g_autofree char *sum = test_sha256_file(file);
     g_autofree char *sum_after = NULL;
 
-    g_assert_null(block_registry_add_drive(t->reg, id, file, NULL,
-                                           read_only, &err));
+    g_assert_null(
+        block_registry_add_drive(t->reg, id, file, NULL, read_only, &err));
     g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
     g_assert_cmpstr(err->message, ==, desc);
     g_assert_cmpuint(block_registry_count(t->reg), ==, count);
@@ -1072,12 +1076,14 @@ static void test_drive_shared_image(void)
 
     /* Another device's top, by name, by hard link, even read-only. */
     desc = g_strdup_printf("dup: image '%s' is already the active image of "
-                           "device 'disk0' ('%s')", base0, base0);
+                           "device 'disk0' ('%s')",
+                           base0, base0);
     expect_add_refused(&t, "dup", base0, false, desc);
     expect_add_refused(&t, "dup", base0, true, desc);
     g_free(desc);
     desc = g_strdup_printf("dup: image '%s' is already the active image of "
-                           "device 'disk0' ('%s')", hard, base0);
+                           "device 'disk0' ('%s')",
+                           hard, base0);
     expect_add_refused(&t, "dup", hard, false, desc);
     g_free(desc);
 
@@ -1087,7 +1093,8 @@ static void test_drive_shared_image(void)
     g_assert_true(block_snapshot_group(t.reg, e, 1, NULL, &err));
     g_assert_no_error(err);
     desc = g_strdup_printf("under: image '%s' is already a backing image of "
-                           "device 'disk0' ('%s')", base0, base0);
+                           "device 'disk0' ('%s')",
+                           base0, base0);
     expect_add_refused(&t, "under", base0, true, desc);
     g_free(desc);
 
@@ -1097,7 +1104,8 @@ static void test_drive_shared_image(void)
     g_assert_true(qcow2_create(over1, &opts, &created, &err));
     g_assert_no_error(err);
     desc = g_strdup_printf("over: backing image '%s' is the active image of "
-                           "device 'disk1' ('%s')", base1, base1);
+                           "device 'disk1' ('%s')",
+                           base1, base1);
     expect_add_refused(&t, "over", over1, false, desc);
     g_free(desc);
 
@@ -1114,7 +1122,8 @@ static void test_drive_shared_image(void)
 
     /* And the new device's top is now taken in turn. */
     desc = g_strdup_printf("again: image '%s' is already the active image "
-                           "of device 'share' ('%s')", share, share);
+                           "of device 'share' ('%s')",
+                           share, share);
     expect_add_refused(&t, "again", share, false, desc);
     test_disks_cleanup(&t);
 }
@@ -1126,7 +1135,8 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/snapshot/group-2-mixed", test_group_2_mixed);
     g_test_add_func("/blockdev/snapshot/group-16", test_group_16);
     g_test_add_func("/blockdev/snapshot/empty", test_empty_group);
-    g_test_add_func("/blockdev/snapshot/write-after", test_write_after_snapshot);
+    g_test_add_func("/blockdev/snapshot/write-after",
+                    test_write_after_snapshot);
     g_test_add_func("/blockdev/snapshot/qemu-img", test_qemu_img_oracle);
     g_test_add_func("/blockdev/snapshot/failures", test_failure_classes);
     g_test_add_func("/blockdev/snapshot/target-in-use", test_target_in_use);
@@ -1139,11 +1149,9 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/snapshot/node-names", test_node_names);
     g_test_add_func("/blockdev/snapshot/read-only", test_read_only_device);
     g_test_add_func("/blockdev/drive/shared-image", test_drive_shared_image);
-    g_test_add_func("/blockdev/snapshot/fault-injection",
-                    test_fault_injection);
+    g_test_add_func("/blockdev/snapshot/fault-injection", test_fault_injection);
     g_test_add_func("/blockdev/snapshot/abort-order", test_abort_order);
     g_test_add_func("/blockdev/state/restart", test_state_restart);
-    g_test_add_func("/blockdev/state/missing-image",
-                    test_state_missing_image);
+    g_test_add_func("/blockdev/state/missing-image", test_state_missing_image);
     return g_test_run();
 }

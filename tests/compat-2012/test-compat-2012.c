@@ -103,8 +103,7 @@ static void test_round_trip(void)
     g_assert_cmpint(first->disk->geometry.cylinders, ==, 1024);
     g_assert_cmpint(first->disk->geometry.heads, ==, 16);
     g_assert_cmpint(first->disk->geometry.layout.sectors, ==, 63);
-    g_assert_cmpint(first->disk->geometry.layout.shade, ==,
-                    DISK_SHADE_DARK);
+    g_assert_cmpint(first->disk->geometry.layout.shade, ==, DISK_SHADE_DARK);
     /* an optional inline struct, present, with optional members */
     g_assert_true(first->disk->has_cache);
     g_assert_cmpuint(first->disk->cache.size, ==, 4096);
@@ -148,29 +147,35 @@ static void test_output_from_c(void)
 {
     DiskInfo disk = {
         .name = (char *)"hd0",
-        .geometry = { .cylinders = 1, .heads = 2,
-                      .layout = { .sectors = 3,
-                                  .shade = DISK_SHADE_LIGHT } },
-        .cache = { .size = 99 },            /* has_cache false: not sent */
+        .geometry = { .cylinders = 1,
+                      .heads = 2,
+                      .layout = { .sectors = 3, .shade = DISK_SHADE_LIGHT } },
+        .cache = { .size = 99 }, /* has_cache false: not sent */
     };
     RackSlot slot = { .position = { .row = 7, .column = 8 }, .disk = &disk };
     RackSlotList slots = { .value = &slot };
     RackInfo rack = { .slots = &slots };
     json_object *out = rack_to_json(&rack);
 
-    assert_json_equal(out,
+    assert_json_equal(
+        out,
         "{\"slots\": [{\"position\": {\"row\": 7, \"column\": 8},"
         " \"disk\": {\"name\": \"hd0\", \"geometry\": {\"cylinders\": 1,"
-        " \"heads\": 2, \"layout\": {\"sectors\": 3, \"shade\": \"light\"}}}}]}");
+        " \"heads\": 2, \"layout\": {\"sectors\": 3, \"shade\": "
+        "\"light\"}}}}]}");
     json_object_put(out);
 
     disk.has_cache = true;
     out = rack_to_json(&rack);
     g_assert_cmpint(json_object_get_int(json_object_object_get(
-        json_object_object_get(json_object_object_get(
-            json_object_array_get_idx(json_object_object_get(out, "slots"),
-                                      0), "disk"), "cache"), "size")),
-        ==, 99);
+                        json_object_object_get(
+                            json_object_object_get(
+                                json_object_array_get_idx(
+                                    json_object_object_get(out, "slots"), 0),
+                                "disk"),
+                            "cache"),
+                        "size")),
+                    ==, 99);
     json_object_put(out);
 }
 
@@ -200,8 +205,7 @@ static const BadCase bad_cases[] = {
       "{\"slots\": [{\"position\": {\"row\": 1, \"column\": 2, \"x\": 0},"
       " \"disk\": {}}]}",
       "'slots[0].position.x' is not an expected member" },
-    { "not-an-object",
-      "{\"slots\": [{\"position\": [1, 2], \"disk\": {}}]}",
+    { "not-an-object", "{\"slots\": [{\"position\": [1, 2], \"disk\": {}}]}",
       "'slots[0].position': expected an object, got an array" },
     { "wrong-type-nested",
       "{\"slots\": [{\"position\": {\"row\": \"one\", \"column\": 2},"
@@ -282,7 +286,8 @@ static void test_dispatch(void)
     assert_json_equal(json_object_object_get(resp, "return"), full_rack);
     json_object_put(resp);
 
-    resp = dispatch(cmds, "{\"execute\": \"add_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"add_disk\", \"arguments\":"
                     " {\"slot\": {\"position\": {\"row\": 4, \"column\": 5},"
                     " \"disk\": {\"name\": \"c\", \"geometry\":"
                     " {\"cylinders\": 1, \"heads\": 1, \"layout\":"
@@ -290,10 +295,12 @@ static void test_dispatch(void)
     assert_json_equal(resp, "{\"return\": 45}");
     json_object_put(resp);
 
-    resp = dispatch(cmds, "{\"execute\": \"add_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"add_disk\", \"arguments\":"
                     " {\"slot\": {\"position\": {\"row\": 4},"
                     " \"disk\": {}}}}");
-    assert_json_equal(resp, "{\"error\": {\"class\": \"GenericError\","
+    assert_json_equal(resp,
+                      "{\"error\": {\"class\": \"GenericError\","
                       " \"desc\": \"'slot.position.column' is missing\"}}");
     json_object_put(resp);
     qmp_command_list_free(cmds);
@@ -310,20 +317,24 @@ static void test_handler_contract(void)
     json_object *resp;
 
     qmp_init_marshal(cmds);
-    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"eject_disk\", \"arguments\":"
                     " {\"name\": \"sda\"}}");
     assert_json_equal(resp, "{\"return\": {}}");
     json_object_put(resp);
-    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"eject_disk\", \"arguments\":"
                     " {\"name\": \"busy\"}}");
-    assert_json_equal(resp, "{\"error\": {\"class\": \"DeviceInUse\","
+    assert_json_equal(resp,
+                      "{\"error\": {\"class\": \"DeviceInUse\","
                       " \"desc\": \"disk 'busy' is busy\"}}");
     json_object_put(resp);
 
     g_test_expect_message("qapikit", G_LOG_LEVEL_CRITICAL,
                           "*handler of command 'eject_disk' returned false "
                           "without setting an error*");
-    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"eject_disk\", \"arguments\":"
                     " {\"name\": \"false-without-error\"}}");
     g_test_assert_expected_messages();
     assert_json_equal(resp, internal);
@@ -332,7 +343,8 @@ static void test_handler_contract(void)
     g_test_expect_message("qapikit", G_LOG_LEVEL_CRITICAL,
                           "*handler of command 'eject_disk' returned true "
                           "but set an error: ejected anyway*");
-    resp = dispatch(cmds, "{\"execute\": \"eject_disk\", \"arguments\":"
+    resp = dispatch(cmds,
+                    "{\"execute\": \"eject_disk\", \"arguments\":"
                     " {\"name\": \"true-with-error\"}}");
     g_test_assert_expected_messages();
     assert_json_equal(resp, internal);

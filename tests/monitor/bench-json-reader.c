@@ -120,7 +120,8 @@ int main(int argc, char **argv)
     GString *numbers = g_string_new("[");
 
     for (int i = 0; i < 100000; i++) {
-        g_string_append_printf(requests,
+        g_string_append_printf(
+            requests,
             "{\"execute\": \"blockdev-group-snapshot-sync\", \"arguments\": "
             "{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": "
             "\"/srv/vm/disk0.s%d.qcow2\", \"format\": \"qcow2\"}, "
@@ -129,7 +130,8 @@ int main(int argc, char **argv)
             i, i, i);
     }
     for (int i = 0; i < 200000; i++) {
-        g_string_append_printf(strings,
+        g_string_append_printf(
+            strings,
             "%s{\"name\": \"entry number %d with some text\", "
             "\"path\": \"/var/lib/images/caf\xC3\xA9-%d.qcow2\", "
             "\"note\": \"line\\nbreak \\\"quoted\\\" \\u00e9\"}",

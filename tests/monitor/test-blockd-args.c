@@ -83,13 +83,13 @@ static void test_non_utf8_names(void)
     g_autoptr(GError) err = NULL;
     g_autofree char *dir = g_dir_make_tmp("qapikit-blockd-XXXXXX", &err);
     /* 0xff is never UTF-8; "é" in UTF-8 is not ASCII (the C locale). */
-    g_autofree char *sock = g_build_filename(dir, "qmp-\xff\xc3\xa9.sock",
-                                             NULL);
+    g_autofree char *sock =
+        g_build_filename(dir, "qmp-\xff\xc3\xa9.sock", NULL);
     g_autofree char *disk = g_build_filename(dir, "disk-\xfe,,x.img", NULL);
     g_autofree char *disk_arg = NULL;
     g_autofree char *qmp_arg = g_strconcat("unix:", sock, NULL);
-    g_autofree char *expected = g_strconcat("qapikit-blockd: QMP on unix:",
-                                            sock, NULL);
+    g_autofree char *expected =
+        g_strconcat("qapikit-blockd: QMP on unix:", sock, NULL);
     g_autofree char *line = NULL;
     g_autofree char *on_disk = NULL;
     g_auto(GStrv) env = NULL;
@@ -111,12 +111,12 @@ static void test_non_utf8_names(void)
     env = g_get_environ();
     env = g_environ_setenv(env, "LC_ALL", "C", TRUE);
     {
-        const char *argv[] = { blockd_path, "--qmp", qmp_arg, "--drive",
-                               disk_arg, NULL };
+        const char *argv[] = { blockd_path, "--qmp",  qmp_arg,
+                               "--drive",   disk_arg, NULL };
 
         g_assert_true(g_spawn_async_with_pipes(
-            NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
-            NULL, &pid, NULL, &out_fd, NULL, &err));
+            NULL, (char **)argv, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+            &pid, NULL, &out_fd, NULL, &err));
         g_assert_no_error(err);
     }
 
@@ -130,8 +130,7 @@ static void test_non_utf8_names(void)
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpuint(strlen(sock), <, sizeof(addr.sun_path));
     memcpy(addr.sun_path, sock, strlen(sock));
-    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)),
-                    ==, 0);
+    g_assert_cmpint(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
     msg = read_reply(fd);
     g_assert_true(json_object_object_get_ex(msg, "QMP", NULL));
     json_object_put(msg);

@@ -15,8 +15,8 @@
 
 /* What the callbacks saw, in order: values, or errors ("!" + message). */
 typedef struct Events {
-    GPtrArray *values;   /* json_object *, NULL entries for JSON null */
-    GPtrArray *texts;    /* char *: "!msg" or the value's plain JSON */
+    GPtrArray *values; /* json_object *, NULL entries for JSON null */
+    GPtrArray *texts;  /* char *: "!msg" or the value's plain JSON */
     unsigned n_values, n_errors;
 } Events;
 
@@ -43,8 +43,9 @@ static void on_value(json_object *value, void *opaque)
     Events *ev = opaque;
 
     g_ptr_array_add(ev->values, value);
-    g_ptr_array_add(ev->texts, g_strdup(json_object_to_json_string_ext(
-                                   value, JSON_C_TO_STRING_PLAIN)));
+    g_ptr_array_add(ev->texts,
+                    g_strdup(json_object_to_json_string_ext(
+                        value, JSON_C_TO_STRING_PLAIN)));
     ev->n_values++;
 }
 
@@ -60,7 +61,11 @@ static void on_error(const GError *err, void *opaque)
     ev->n_errors++;
 }
 
-typedef enum { FEED_WHOLE, FEED_BYTES, FEED_RANDOM } FeedMode;
+typedef enum {
+    FEED_WHOLE,
+    FEED_BYTES,
+    FEED_RANDOM
+} FeedMode;
 
 /* Feed INPUT to a fresh reader as MODE says, then end it. */
 static void run(Events *ev, const JsonReaderLimits *limits, const char *input,
@@ -156,7 +161,7 @@ static void check_input(const JsonReaderLimits *limits, const char *input,
 typedef struct Case {
     const char *name;
     const char *input;
-    size_t len;          /* 0: strlen(input) */
+    size_t len; /* 0: strlen(input) */
     const char *expect[6];
 } Case;
 
@@ -166,7 +171,10 @@ typedef struct Case {
 /* §7, first table: one or more rows per line of the table. */
 static const Case cases[] = {
     /* whitespace */
-    { "ws/all", " \t\r\n{}\r\n[ \t\r\n1 \t\r\n,\r\n2\n]\t", 0, { "{}", "[1,2]" } },
+    { "ws/all",
+      " \t\r\n{}\r\n[ \t\r\n1 \t\r\n,\r\n2\n]\t",
+      0,
+      { "{}", "[1,2]" } },
     { "ws/formfeed", "\f{}", 0, { "!unexpected byte 0x0C", "{}" } },
     { "ws/vtab-inside", "[1,\v2]", 0, { "!unexpected byte 0x0B" } },
     { "ws/nbsp", "\xC2\xA0[]", 0, { "!unexpected byte 0xC2", "[]" } },
@@ -179,11 +187,17 @@ static const Case cases[] = {
     { "literal/truex", "[truex]", 0, { "!unexpected 'x'" } },
     { "literal/unfinished", "nul", 0, { NULL } },
     /* numbers, valid */
-    { "number/valid", "[0,-0,1,-1,10,1.5,-1.5,1e5,1E+5,1e-5,0.0e0,-0.0]", 0,
+    { "number/valid",
+      "[0,-0,1,-1,10,1.5,-1.5,1e5,1E+5,1e-5,0.0e0,-0.0]",
+      0,
       { "[0,0,1,-1,10,1.5,-1.5,1e5,1e5,1e-5,0.0,-0.0]" } },
-    { "number/int64", "[9223372036854775807,-9223372036854775808]", 0,
+    { "number/int64",
+      "[9223372036854775807,-9223372036854775808]",
+      0,
       { "[9223372036854775807,-9223372036854775808]" } },
-    { "number/uint64", "[9223372036854775808,18446744073709551615]", 0,
+    { "number/uint64",
+      "[9223372036854775808,18446744073709551615]",
+      0,
       { "[9223372036854775808,18446744073709551615]" } },
     { "number/top-level", "1 2\n3\r-4\t5", 0, { "1", "2", "3", "-4", "5" } },
     { "number/top-level-then-token", "1[2]3{}", 0, { "1", "[2]", "3", "{}" } },
@@ -200,18 +214,26 @@ static const Case cases[] = {
     { "number/minus-minus", "[--1]", 0, { "!bad number '--'" } },
     { "number/NaN", "[NaN]", 0, { "!unexpected 'N'" } },
     { "number/Infinity", "[Infinity]", 0, { "!unexpected 'I'" } },
-    { "number/-Infinity", "[-Infinity]", 0, { "!bad number '-' followed by 'I'" } },
+    { "number/-Infinity",
+      "[-Infinity]",
+      0,
+      { "!bad number '-' followed by 'I'" } },
     { "number/1.e5", "[1.e5]", 0, { "!bad number '1.e'" } },
     /* strings */
     { "string/double", "[\"a'b\"]", 0, { "[\"a'b\"]" } },
     { "string/single", "['a\"b']", 0, { "[\"a\\\"b\"]" } },
-    { "string/single-escape", "['a\\'b', \"a\\'b\"]", 0, { "[\"a'b\",\"a'b\"]" } },
+    { "string/single-escape",
+      "['a\\'b', \"a\\'b\"]",
+      0,
+      { "[\"a'b\",\"a'b\"]" } },
     { "string/single-key", "{'a': 'b'}", 0, { "{\"a\":\"b\"}" } },
     { "string/top-level", "\"x\"'y'", 0, { "\"x\"", "\"y\"" } },
     { "string/del", "[\"\x7F\"]", 0, { "[\"\x7F\"]" } },
     { "string/unterminated", "\"abc", 0, { NULL } },
     /* escapes */
-    { "escape/all", "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u00E9\\u20AC\"]", 0,
+    { "escape/all",
+      "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u00E9\\u20AC\"]",
+      0,
       { "[\"\\\"\\\\/\\b\\f\\n\\r\\tA\xC3\xA9\xC3\xA9\xE2\x82\xAC\"]" } },
     { "escape/z", "[\"\\z\"]", 0, { "!bad escape '\\z'" } },
     { "escape/ux", "[\"\\ux\"]", 0, { "!bad escape '\\ux'" } },
@@ -220,91 +242,219 @@ static const Case cases[] = {
     { "escape/x", "[\"\\x41\"]", 0, { "!bad escape '\\x'" } },
     { "escape/0", "[\"\\0\"]", 0, { "!bad escape '\\0'" } },
     { "escape/u-short", "[\"\\u12\"]", 0, { "!bad escape '\\u12\"'" } },
-    { "escape/newline", "[\"\\\n\"]", 0, { "!bad escape: '\\' followed by byte 0x0A" } },
+    { "escape/newline",
+      "[\"\\\n\"]",
+      0,
+      { "!bad escape: '\\' followed by byte 0x0A" } },
     /* raw control bytes */
-    { "control/nul", BIN("[\"a\0b\"]"), { "!control character 0x00 in string" } },
+    { "control/nul",
+      BIN("[\"a\0b\"]"),
+      { "!control character 0x00 in string" } },
     { "control/01", "[\"a\x01\"]", 0, { "!control character 0x01 in string" } },
     { "control/tab", "[\"a\tb\"]", 0, { "!control character 0x09 in string" } },
     /* the LF ends the bad line: "b" starts a new run of bad input */
-    { "control/lf", "[\"a\nb\"]", 0,
+    { "control/lf",
+      "[\"a\nb\"]",
+      0,
       { "!control character 0x0A in string", "!unexpected 'b'" } },
     { "control/1f", "[\"\x1F\"]", 0, { "!control character 0x1F in string" } },
     /* surrogates */
-    { "surrogate/pair", "[\"\\ud83d\\ude00\",\"\\uDBFF\\uDFFD\"]", 0,
+    { "surrogate/pair",
+      "[\"\\ud83d\\ude00\",\"\\uDBFF\\uDFFD\"]",
+      0,
       { "[\"\xF0\x9F\x98\x80\",\"\xF4\x8F\xBF\xBD\"]" } },
-    { "surrogate/lone-high", "[\"\\ud800\"]", 0,
+    { "surrogate/lone-high",
+      "[\"\\ud800\"]",
+      0,
       { "!high surrogate '\\uD800' not followed by a low one" } },
-    { "surrogate/high-then-char", "[\"\\ud800x\"]", 0,
+    { "surrogate/high-then-char",
+      "[\"\\ud800x\"]",
+      0,
       { "!high surrogate '\\uD800' not followed by a low one" } },
-    { "surrogate/high-then-n", "[\"\\ud800\\n\"]", 0,
+    { "surrogate/high-then-n",
+      "[\"\\ud800\\n\"]",
+      0,
       { "!high surrogate '\\uD800' not followed by a low one" } },
-    { "surrogate/high-high", "[\"\\ud800\\ud800\"]", 0,
+    { "surrogate/high-high",
+      "[\"\\ud800\\ud800\"]",
+      0,
       { "!high surrogate '\\uD800' followed by '\\uD800'" } },
-    { "surrogate/lone-low", "[\"\\udc00\"]", 0,
+    { "surrogate/lone-low",
+      "[\"\\udc00\"]",
+      0,
       { "!low surrogate '\\uDC00' without a high one" } },
-    { "surrogate/reversed", "[\"\\ude00\\ud83d\"]", 0,
+    { "surrogate/reversed",
+      "[\"\\ude00\\ud83d\"]",
+      0,
       { "!low surrogate '\\uDE00' without a high one" } },
     /* noncharacters */
-    { "nonchar/boundaries", "[\"\\ufdcf\\ufdf0\\ufffd\"]", 0,
+    { "nonchar/boundaries",
+      "[\"\\ufdcf\\ufdf0\\ufffd\"]",
+      0,
       { "[\"\xEF\xB7\x8F\xEF\xB7\xB0\xEF\xBF\xBD\"]" } },
-    { "nonchar/fdd0", "[\"\\ufdd0\"]", 0, { "!noncharacter U+FDD0 in string" } },
-    { "nonchar/fdef", "[\"\\uFDEF\"]", 0, { "!noncharacter U+FDEF in string" } },
-    { "nonchar/fffe", "[\"\\ufffe\"]", 0, { "!noncharacter U+FFFE in string" } },
-    { "nonchar/ffff", "[\"\\uffff\"]", 0, { "!noncharacter U+FFFF in string" } },
-    { "nonchar/1fffe", "[\"\\ud83f\\udffe\"]", 0, { "!noncharacter U+1FFFE in string" } },
-    { "nonchar/10ffff", "[\"\\udbff\\udfff\"]", 0, { "!noncharacter U+10FFFF in string" } },
-    { "nonchar/raw-fdd0", "[\"\xEF\xB7\x90\"]", 0, { "!noncharacter U+FDD0 in string" } },
-    { "nonchar/raw-fffe", "[\"\xEF\xBF\xBE\"]", 0, { "!noncharacter U+FFFE in string" } },
-    { "nonchar/raw-1ffff", "[\"\xF0\x9F\xBF\xBF\"]", 0, { "!noncharacter U+1FFFF in string" } },
-    { "nonchar/raw-10ffff", "[\"\xF4\x8F\xBF\xBF\"]", 0, { "!noncharacter U+10FFFF in string" } },
+    { "nonchar/fdd0",
+      "[\"\\ufdd0\"]",
+      0,
+      { "!noncharacter U+FDD0 in string" } },
+    { "nonchar/fdef",
+      "[\"\\uFDEF\"]",
+      0,
+      { "!noncharacter U+FDEF in string" } },
+    { "nonchar/fffe",
+      "[\"\\ufffe\"]",
+      0,
+      { "!noncharacter U+FFFE in string" } },
+    { "nonchar/ffff",
+      "[\"\\uffff\"]",
+      0,
+      { "!noncharacter U+FFFF in string" } },
+    { "nonchar/1fffe",
+      "[\"\\ud83f\\udffe\"]",
+      0,
+      { "!noncharacter U+1FFFE in string" } },
+    { "nonchar/10ffff",
+      "[\"\\udbff\\udfff\"]",
+      0,
+      { "!noncharacter U+10FFFF in string" } },
+    { "nonchar/raw-fdd0",
+      "[\"\xEF\xB7\x90\"]",
+      0,
+      { "!noncharacter U+FDD0 in string" } },
+    { "nonchar/raw-fffe",
+      "[\"\xEF\xBF\xBE\"]",
+      0,
+      { "!noncharacter U+FFFE in string" } },
+    { "nonchar/raw-1ffff",
+      "[\"\xF0\x9F\xBF\xBF\"]",
+      0,
+      { "!noncharacter U+1FFFF in string" } },
+    { "nonchar/raw-10ffff",
+      "[\"\xF4\x8F\xBF\xBF\"]",
+      0,
+      { "!noncharacter U+10FFFF in string" } },
     /* \u0000 */
     { "nul/escaped", "[\"a\\u0000b\"]", 0, { "[\"a\\u0000b\"]" } },
-    { "nul/in-key", "{\"a\\u0000b\": 1}", 0, { "!object key 'a\\u0000...' contains U+0000" } },
+    { "nul/in-key",
+      "{\"a\\u0000b\": 1}",
+      0,
+      { "!object key 'a\\u0000...' contains U+0000" } },
     /* raw UTF-8, valid: the boundaries of each form */
-    { "utf8/valid", "[\"\xC2\x80\xDF\xBF\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBD"
-                    "\xF0\x90\x80\x80\xF4\x8F\xBF\xBD\xC3\xA9\xE2\x82\xAC\"]", 0,
-      { "[\"\\u0080\\u07ff\\u0800\\ud7ff\\ue000\\ufffd\\ud800\\udc00\\udbff\\udffd\\u00e9\\u20ac\"]" } },
+    { "utf8/valid",
+      "[\"\xC2\x80\xDF\xBF\xE0\xA0\x80\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBD"
+      "\xF0\x90\x80\x80\xF4\x8F\xBF\xBD\xC3\xA9\xE2\x82\xAC\"]",
+      0,
+      { "[\"\\u0080\\u07ff\\u0800\\ud7ff\\ue000\\ufffd\\ud800\\udc00\\udbff\\ud"
+        "ffd\\u00e9\\u20ac\"]" } },
     /* raw UTF-8, invalid */
-    { "utf8/c080", "[\"\xC0\x80\"]", 0, { "!overlong UTF-8 sequence (byte 0xC0) in string" } },
-    { "utf8/c1bf", "[\"\xC1\xBF\"]", 0, { "!overlong UTF-8 sequence (byte 0xC1) in string" } },
-    { "utf8/e08080", "[\"\xE0\x80\x80\"]", 0, { "!overlong UTF-8 sequence in string" } },
-    { "utf8/e09fbf", "[\"\xE0\x9F\xBF\"]", 0, { "!overlong UTF-8 sequence in string" } },
-    { "utf8/f08f", "[\"\xF0\x8F\xBF\xBF\"]", 0, { "!overlong UTF-8 sequence in string" } },
-    { "utf8/eda080", "[\"\xED\xA0\x80\"]", 0, { "!UTF-8 encoded surrogate in string" } },
-    { "utf8/edbfbf", "[\"\xED\xBF\xBF\"]", 0, { "!UTF-8 encoded surrogate in string" } },
-    { "utf8/f49080", "[\"\xF4\x90\x80\x80\"]", 0, { "!UTF-8 sequence above U+10FFFF in string" } },
-    { "utf8/f5", "[\"\xF5\x80\x80\x80\"]", 0,
+    { "utf8/c080",
+      "[\"\xC0\x80\"]",
+      0,
+      { "!overlong UTF-8 sequence (byte 0xC0) in string" } },
+    { "utf8/c1bf",
+      "[\"\xC1\xBF\"]",
+      0,
+      { "!overlong UTF-8 sequence (byte 0xC1) in string" } },
+    { "utf8/e08080",
+      "[\"\xE0\x80\x80\"]",
+      0,
+      { "!overlong UTF-8 sequence in string" } },
+    { "utf8/e09fbf",
+      "[\"\xE0\x9F\xBF\"]",
+      0,
+      { "!overlong UTF-8 sequence in string" } },
+    { "utf8/f08f",
+      "[\"\xF0\x8F\xBF\xBF\"]",
+      0,
+      { "!overlong UTF-8 sequence in string" } },
+    { "utf8/eda080",
+      "[\"\xED\xA0\x80\"]",
+      0,
+      { "!UTF-8 encoded surrogate in string" } },
+    { "utf8/edbfbf",
+      "[\"\xED\xBF\xBF\"]",
+      0,
+      { "!UTF-8 encoded surrogate in string" } },
+    { "utf8/f49080",
+      "[\"\xF4\x90\x80\x80\"]",
+      0,
+      { "!UTF-8 sequence above U+10FFFF in string" } },
+    { "utf8/f5",
+      "[\"\xF5\x80\x80\x80\"]",
+      0,
       { "!UTF-8 sequence above U+10FFFF (byte 0xF5) in string" } },
-    { "utf8/5byte", "[\"\xF8\x88\x80\x80\x80\"]", 0,
+    { "utf8/5byte",
+      "[\"\xF8\x88\x80\x80\x80\"]",
+      0,
       { "!5- or 6-byte UTF-8 sequence (byte 0xF8) in string" } },
-    { "utf8/6byte", "[\"\xFC\x84\x80\x80\x80\x80\"]", 0,
+    { "utf8/6byte",
+      "[\"\xFC\x84\x80\x80\x80\x80\"]",
+      0,
       { "!5- or 6-byte UTF-8 sequence (byte 0xFC) in string" } },
-    { "utf8/stray-80", "[\"\x80\"]", 0, { "!stray UTF-8 continuation byte 0x80 in string" } },
-    { "utf8/stray-bf", "[\"a\xBF\"]", 0, { "!stray UTF-8 continuation byte 0xBF in string" } },
-    { "utf8/truncated-2", "[\"\xC3\"]", 0, { "!truncated UTF-8 sequence in string" } },
-    { "utf8/truncated-3", "[\"\xE2\x82\"]", 0, { "!truncated UTF-8 sequence in string" } },
-    { "utf8/truncated-4", "[\"\xF0\x9F\x98x\"]", 0, { "!truncated UTF-8 sequence in string" } },
+    { "utf8/stray-80",
+      "[\"\x80\"]",
+      0,
+      { "!stray UTF-8 continuation byte 0x80 in string" } },
+    { "utf8/stray-bf",
+      "[\"a\xBF\"]",
+      0,
+      { "!stray UTF-8 continuation byte 0xBF in string" } },
+    { "utf8/truncated-2",
+      "[\"\xC3\"]",
+      0,
+      { "!truncated UTF-8 sequence in string" } },
+    { "utf8/truncated-3",
+      "[\"\xE2\x82\"]",
+      0,
+      { "!truncated UTF-8 sequence in string" } },
+    { "utf8/truncated-4",
+      "[\"\xF0\x9F\x98x\"]",
+      0,
+      { "!truncated UTF-8 sequence in string" } },
     { "utf8/fe", "[\"\xFE\"]", 0, { "!invalid UTF-8 byte 0xFE in string" } },
     { "utf8/ff", "[\"\xFF\"]", 0, { "!invalid UTF-8 byte 0xFF in string" } },
     /* object keys */
     { "key/duplicate", "{\"id\": 1, \"id\": 2}", 0, { "!duplicate key 'id'" } },
-    { "key/duplicate-quotes", "{\"a\": 1, 'a': 2}", 0, { "!duplicate key 'a'" } },
-    { "key/duplicate-nested", "{\"x\": [{\"a\": 1, \"b\": {\"a\": 2, \"a\": 3}}]}", 0,
+    { "key/duplicate-quotes",
+      "{\"a\": 1, 'a': 2}",
+      0,
       { "!duplicate key 'a'" } },
-    { "key/same-in-siblings", "{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}", 0,
+    { "key/duplicate-nested",
+      "{\"x\": [{\"a\": 1, \"b\": {\"a\": 2, \"a\": 3}}]}",
+      0,
+      { "!duplicate key 'a'" } },
+    { "key/same-in-siblings",
+      "{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}",
+      0,
       { "{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}" } },
     { "key/order", "{\"b\": 1, \"a\": 2}", 0, { "{\"b\": 1, \"a\": 2}" } },
-    { "key/number", "{1: 2}", 0, { "!unexpected number (expecting a key or '}')" } },
-    { "key/missing-colon", "{\"a\" 1}", 0, { "!unexpected number (expecting ':')" } },
-    { "key/missing-value", "{\"a\": }", 0, { "!unexpected '}' (expecting a value)" } },
+    { "key/number",
+      "{1: 2}",
+      0,
+      { "!unexpected number (expecting a key or '}')" } },
+    { "key/missing-colon",
+      "{\"a\" 1}",
+      0,
+      { "!unexpected number (expecting ':')" } },
+    { "key/missing-value",
+      "{\"a\": }",
+      0,
+      { "!unexpected '}' (expecting a value)" } },
     /* comments, trailing commas, BOM */
     { "comment/line", "{} // x\n{}", 0, { "{}", "!unexpected '/'", "{}" } },
     { "comment/block", "{/* x */}", 0, { "!unexpected '/'" } },
     { "comma/array", "[1,]", 0, { "!unexpected ']' (expecting a value)" } },
-    { "comma/object", "{\"a\":1,}", 0, { "!unexpected '}' (expecting a key)" } },
-    { "comma/leading", "[,1]", 0, { "!unexpected ',' (expecting a value or ']')" } },
+    { "comma/object",
+      "{\"a\":1,}",
+      0,
+      { "!unexpected '}' (expecting a key)" } },
+    { "comma/leading",
+      "[,1]",
+      0,
+      { "!unexpected ',' (expecting a value or ']')" } },
     { "comma/double", "[1,,2]", 0, { "!unexpected ',' (expecting a value)" } },
-    { "bom", "\xEF\xBB\xBF{\"execute\": \"x\"}", 0,
+    { "bom",
+      "\xEF\xBB\xBF{\"execute\": \"x\"}",
+      0,
       { "!unexpected byte 0xEF", "{\"execute\": \"x\"}" } },
     /* any other byte outside a string */
     { "byte/at", "@", 0, { "!unexpected '@'" } },
@@ -312,46 +462,83 @@ static const Case cases[] = {
     { "byte/del", "[\x7F]", 0, { "!unexpected byte 0x7F" } },
     { "byte/ff", "\xFF", 0, { "!unexpected byte 0xFF" } },
     { "byte/close", "}", 0, { "!unexpected '}' (expecting a value)" } },
-    { "byte/colon-in-array", "[1:2]", 0, { "!unexpected ':' (expecting ',' or ']')" } },
-    { "byte/string-after-value", "[1 \"a\"]", 0,
+    { "byte/colon-in-array",
+      "[1:2]",
+      0,
+      { "!unexpected ':' (expecting ',' or ']')" } },
+    { "byte/string-after-value",
+      "[1 \"a\"]",
+      0,
       { "!unexpected string (expecting ',' or ']')" } },
     /* §8 recovery, with inputs small enough for the table */
     { "recovery/at-sign",
-      "{\"execute\":\"query-version\",\"id\":\"i1\"}@{\"execute\":\"query-version\",\"id\":\"i2\"}", 0,
+      "{\"execute\":\"query-version\",\"id\":\"i1\"}@{\"execute\":\"query-"
+      "version\",\"id\":\"i2\"}",
+      0,
       { "{\"execute\":\"query-version\",\"id\":\"i1\"}", "!unexpected '@'",
         "{\"execute\":\"query-version\",\"id\":\"i2\"}" } },
     { "recovery/missing-value", "{\"execute\": }", 0, { "!" } },
-    { "recovery/two-bad-one-line", "{\"execute\": }{\"execute\" \"x\"}", 0, { "!" } },
-    { "recovery/two-bad-two-lines", "{\"execute\": }\n{\"execute\" \"x\"}", 0, { "!", "!" } },
+    { "recovery/two-bad-one-line",
+      "{\"execute\": }{\"execute\" \"x\"}",
+      0,
+      { "!" } },
+    { "recovery/two-bad-two-lines",
+      "{\"execute\": }\n{\"execute\" \"x\"}",
+      0,
+      { "!", "!" } },
     { "recovery/crlf-lines", "@\r\n@\r\n{}", 0, { "!", "!", "{}" } },
     { "recovery/skip-scalars", "@ 1 \"x\" true {}", 0, { "!", "{}" } },
-    { "recovery/tentative-fails-silently", "@{\"a\" 1}[}{\"b\": 2}", 0,
+    { "recovery/tentative-fails-silently",
+      "@{\"a\" 1}[}{\"b\": 2}",
+      0,
       { "!", "{\"b\": 2}" } },
     /* The rest of a broken value is skipped whole, strings and brackets
      * followed: none of its parts is taken for a request. */
-    { "recovery/error-at-bracket", "[1 {\"a\": 1}] {}", 0,
+    { "recovery/error-at-bracket",
+      "[1 {\"a\": 1}] {}",
+      0,
       { "!unexpected '{' (expecting ',' or ']')", "{}" } },
     { "recovery/inner-request-not-run",
-      "{\"execute\":\"x\",\"arguments\":{\"a\":1,\"a\":{\"execute\":\"quit\"}}}", 0,
+      "{\"execute\":\"x\",\"arguments\":{\"a\":1,\"a\":{\"execute\":\"quit\"}}"
+      "}",
+      0,
       { "!duplicate key 'a'" } },
-    { "recovery/inner-object-one-error", "{\"execute\":\"q\" {}}{\"execute\":\"q\" {}}", 0,
+    { "recovery/inner-object-one-error",
+      "{\"execute\":\"q\" {}}{\"execute\":\"q\" {}}",
+      0,
       { "!" } },
-    { "recovery/inner-object-two-lines", "{\"execute\":\"q\" {}}\n{\"execute\":\"q\" {}}\n", 0,
+    { "recovery/inner-object-two-lines",
+      "{\"execute\":\"q\" {}}\n{\"execute\":\"q\" {}}\n",
+      0,
       { "!", "!" } },
-    { "recovery/brackets-in-skipped-string", "{\"a\" \"}]{\" 1} {\"b\": 2}", 0,
+    { "recovery/brackets-in-skipped-string",
+      "{\"a\" \"}]{\" 1} {\"b\": 2}",
+      0,
       { "!", "{\"b\": 2}" } },
-    { "recovery/bad-escape-then-request", "{\"id\":\"a\\{\"}{\"id\":3}", 0,
+    { "recovery/bad-escape-then-request",
+      "{\"id\":\"a\\{\"}{\"id\":3}",
+      0,
       { "!", "{\"id\":3}" } },
-    { "recovery/next-line-runs", "{\"a\" [\n{\"id\":\"next\"}\n", 0,
+    { "recovery/next-line-runs",
+      "{\"a\" [\n{\"id\":\"next\"}\n",
+      0,
       { "!", "{\"id\":\"next\"}" } },
-    { "recovery/bad-lines-each-one-error", "{\"a\" [\n{\"b\" [\n", 0,
+    { "recovery/bad-lines-each-one-error",
+      "{\"a\" [\n{\"b\" [\n",
+      0,
       { "!", "!" } },
     { "recovery/open-brackets-then-line", "{\"a\" [[[[\n{}", 0, { "!", "{}" } },
-    { "recovery/resync-inside-broken-value", "{\"a\" [{\"x\x01{\"b\": 2}", 0,
+    { "recovery/resync-inside-broken-value",
+      "{\"a\" [{\"x\x01{\"b\": 2}",
+      0,
       { "!", "{\"b\": 2}" } },
-    { "recovery/error-at-lf", "[\"a\n@\n", 0,
+    { "recovery/error-at-lf",
+      "[\"a\n@\n",
+      0,
       { "!control character 0x0A in string", "!unexpected '@'" } },
-    { "recovery/control-byte-resync", "{\"execute\": \"x\x01{\"execute\": \"y\"}", 0,
+    { "recovery/control-byte-resync",
+      "{\"execute\": \"x\x01{\"execute\": \"y\"}",
+      0,
       { "!control character 0x01 in string", "{\"execute\": \"y\"}" } },
 };
 
@@ -546,7 +733,8 @@ static void test_number_kinds(void)
                      ==, G_GUINT64_CONSTANT(9223372036854775808));
     g_assert_cmpint(json_object_get_int64(json_object_array_get_idx(v, 1)), ==,
                     G_MININT64);
-    g_assert_true(isinf(json_object_get_double(json_object_array_get_idx(v, 2))));
+    g_assert_true(
+        isinf(json_object_get_double(json_object_array_get_idx(v, 2))));
     events_clear(&ev);
 }
 
@@ -568,8 +756,8 @@ static void test_end(void)
 
     /* unfinished values of every kind vanish without an error */
     static const char *const unfinished[] = {
-        "{\"a\":", "[1,", "-", "1.", "1e", "1e-", "tru", "\"abc", "'a\\",
-        "\"\\u12", "\"\\ud800", "\"\xE2\x82", "[[[",
+        "{\"a\":", "[1,",  "-",       "1.",        "1e",         "1e-", "tru",
+        "\"abc",   "'a\\", "\"\\u12", "\"\\ud800", "\"\xE2\x82", "[[[",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(unfinished); i++) {
         json_reader_feed(r, unfinished[i], strlen(unfinished[i]));
@@ -615,8 +803,8 @@ static void test_large_and_many(void)
     run(&ev, NULL, big->str, big->len, FEED_RANDOM, 3);
     g_assert_cmpuint(ev.n_values, ==, 1);
     g_assert_cmpuint(ev.n_errors, ==, 0);
-    json_object *data = json_object_object_get(g_ptr_array_index(ev.values, 0),
-                                               "data");
+    json_object *data =
+        json_object_object_get(g_ptr_array_index(ev.values, 0), "data");
     g_assert_cmpint(json_object_get_string_len(data), ==, 100000 * 11);
     events_clear(&ev);
 
@@ -636,15 +824,17 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *path = g_strdup_printf("/json-reader/input/%s",
-                                                cases[i].name);
+        g_autofree char *path =
+            g_strdup_printf("/json-reader/input/%s", cases[i].name);
         g_test_add_data_func(path, &cases[i], test_case);
     }
     g_test_add_func("/json-reader/recovery/nul-flood", test_recovery_nul_flood);
     g_test_add_func("/json-reader/recovery/bracket-flood",
                     test_recovery_bracket_flood);
-    g_test_add_func("/json-reader/limit/depth-default", test_limit_depth_default);
-    g_test_add_func("/json-reader/limit/depth-lowered", test_limit_depth_lowered);
+    g_test_add_func("/json-reader/limit/depth-default",
+                    test_limit_depth_default);
+    g_test_add_func("/json-reader/limit/depth-lowered",
+                    test_limit_depth_lowered);
     g_test_add_func("/json-reader/limit/bytes", test_limit_bytes);
     g_test_add_func("/json-reader/limit/tokens", test_limit_tokens);
     g_test_add_func("/json-reader/number/text", test_number_text);

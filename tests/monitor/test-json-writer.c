@@ -78,12 +78,13 @@ static void test_message(void)
     g_autoptr(GString) out = g_string_new(NULL);
     json_object *msg = json_object_new_object();
 
-    json_object_object_add(msg, "s", json_object_new_string_len(
-                                         "\xc3\xa9/\n\x01\0\xff", 7));
+    json_object_object_add(
+        msg, "s", json_object_new_string_len("\xc3\xa9/\n\x01\0\xff", 7));
     json_object_object_add(msg, "n", json_object_new_int64(-5));
     qmp_append_message(out, msg);
-    g_assert_cmpstr(out->str, ==, "{\"s\":\"\\u00e9/\\n\\u0001\\u0000\\ufffd\","
-                                  "\"n\":-5}\r\n");
+    g_assert_cmpstr(out->str, ==,
+                    "{\"s\":\"\\u00e9/\\n\\u0001\\u0000\\ufffd\","
+                    "\"n\":-5}\r\n");
     json_object_put(msg);
 
     /* JSON null, and a message appended after another. */

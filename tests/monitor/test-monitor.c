@@ -29,7 +29,7 @@
 typedef struct Fixture {
     QmpCommandList *cmds;
     QmpMonitor *mon;
-    GPtrArray *order;           /* ids recorded by 'record' */
+    GPtrArray *order; /* ids recorded by 'record' */
     unsigned echo_calls;
 } Fixture;
 
@@ -37,7 +37,7 @@ static Fixture *current;
 
 typedef struct Client {
     int fd;
-    GString *in;                /* received, not yet returned */
+    GString *in; /* received, not yet returned */
     bool eof;
 } Client;
 
@@ -72,8 +72,7 @@ static bool marshal_emit(json_object *args, json_object **ret, GError **errp)
     return true;
 }
 
-static bool marshal_record(json_object *args, json_object **ret,
-                           GError **errp)
+static bool marshal_record(json_object *args, json_object **ret, GError **errp)
 {
     json_object *tag;
 
@@ -108,7 +107,9 @@ static bool marshal_bad_utf8(json_object *args, json_object **ret,
 {
     (void)args;
     (void)errp;
-    *ret = json_object_new_string("a\xff" "b\xc3\xa9" "c\xf0\x9f\x98\x80"
+    *ret = json_object_new_string("a\xff"
+                                  "b\xc3\xa9"
+                                  "c\xf0\x9f\x98\x80"
                                   "\xed\xa0\x80");
     return true;
 }
@@ -140,8 +141,7 @@ static bool marshal_quit(json_object *args, json_object **ret, GError **errp)
 /* The client end that 'hangup' closes, as if the peer vanished. */
 static int hangup_fd = -1;
 
-static bool marshal_hangup(json_object *args, json_object **ret,
-                           GError **errp)
+static bool marshal_hangup(json_object *args, json_object **ret, GError **errp)
 {
     json_object *event;
 
@@ -168,8 +168,7 @@ static void client_send(Client *c, const char *text);
 /* A client that 'nest' feeds requests while it runs, or NULL. */
 static Client *nest_feed;
 
-static bool marshal_nest(json_object *args, json_object **ret,
-                         GError **errp)
+static bool marshal_nest(json_object *args, json_object **ret, GError **errp)
 {
     (void)args;
     (void)errp;
@@ -182,16 +181,19 @@ static bool marshal_nest(json_object *args, json_object **ret,
 
         /* Read in here: 10 queued, more than the 8 that pause reading. */
         for (int i = 0; i < 10; i++) {
-            g_string_append_printf(ten, "{\"execute\":\"record\","
-                                   "\"arguments\":{\"tag\":\"f%d\"}}", i);
+            g_string_append_printf(ten,
+                                   "{\"execute\":\"record\","
+                                   "\"arguments\":{\"tag\":\"f%d\"}}",
+                                   i);
         }
         client_send(nest_feed, ten->str);
         for (int i = 0; i < 1000 && g_main_context_pending(NULL); i++) {
             g_main_context_iteration(NULL, FALSE);
         }
         /* Input while paused must not keep the loop busy. */
-        client_send(nest_feed, "{\"execute\":\"record\","
-                               "\"arguments\":{\"tag\":\"f10\"}}");
+        client_send(nest_feed,
+                    "{\"execute\":\"record\","
+                    "\"arguments\":{\"tag\":\"f10\"}}");
         for (int i = 0; i < 1000 && g_main_context_pending(NULL); i++) {
             g_main_context_iteration(NULL, FALSE);
         }
@@ -222,18 +224,15 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     qmp_register_command(f->cmds, "echo", marshal_echo, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "fail", marshal_fail, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "emit", marshal_emit, QCO_NO_OPTIONS, 0);
-    qmp_register_command(f->cmds, "record", marshal_record, QCO_NO_OPTIONS,
-                         0);
+    qmp_register_command(f->cmds, "record", marshal_record, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "ping", marshal_record, QCO_ALLOW_OOB, 0);
     qmp_register_command(f->cmds, "big", marshal_big, QCO_NO_OPTIONS, 0);
-    qmp_register_command(f->cmds, "bad-utf8", marshal_bad_utf8,
-                         QCO_NO_OPTIONS, 0);
+    qmp_register_command(f->cmds, "bad-utf8", marshal_bad_utf8, QCO_NO_OPTIONS,
+                         0);
     qmp_register_command(f->cmds, "quit", marshal_quit, QCO_NO_OPTIONS, 0);
-    qmp_register_command(f->cmds, "hangup", marshal_hangup, QCO_NO_OPTIONS,
-                         0);
+    qmp_register_command(f->cmds, "hangup", marshal_hangup, QCO_NO_OPTIONS, 0);
     qmp_register_command(f->cmds, "nest", marshal_nest, QCO_NO_OPTIONS, 0);
-    qmp_register_command(f->cmds, "disabled", marshal_echo, QCO_NO_OPTIONS,
-                         0);
+    qmp_register_command(f->cmds, "disabled", marshal_echo, QCO_NO_OPTIONS, 0);
     qmp_command_set_enabled(f->cmds, "disabled", false);
     f->mon = qmp_monitor_new(f->cmds, NULL);
     qmp_monitor_set_version(f->mon, 1, 2, 3, "test-monitor 1.2.3");
@@ -273,8 +272,8 @@ static Client *client_new(Fixture *f)
     g_autoptr(GSocketConnection) conn = NULL;
     Client *c = g_new0(Client, 1);
 
-    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds),
-                    ==, 0);
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==,
+                    0);
     sock = g_socket_new_from_fd(fds[0], &err);
     g_assert_no_error(err);
     conn = g_socket_connection_factory_create_connection(sock);
@@ -292,8 +291,8 @@ static Client *client_connect_unix(const char *path)
 
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
-    g_assert_cmpint(connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)),
-                    ==, 0);
+    g_assert_cmpint(connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)), ==,
+                    0);
     c->in = g_string_new(NULL);
     return c;
 }
@@ -425,9 +424,10 @@ static void expect_message(Client *c, const char *expected)
 static void client_negotiate(Client *c, bool oob)
 {
     skip_greeting(c);
-    client_send(c, oob ? "{\"execute\":\"qmp_capabilities\","
-                         "\"arguments\":{\"enable\":[\"oob\"]}}"
-                       : "{\"execute\":\"qmp_capabilities\"}");
+    client_send(c,
+                oob ? "{\"execute\":\"qmp_capabilities\","
+                      "\"arguments\":{\"enable\":[\"oob\"]}}"
+                    : "{\"execute\":\"qmp_capabilities\"}");
     expect_message(c, "{\"return\":{}}");
 }
 
@@ -468,15 +468,17 @@ static void test_greeting(Fixture *f, gconstpointer data)
     Client *c = client_new(f), *d;
 
     (void)data;
-    expect_message(c, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
-                      "\"minor\":2,\"micro\":3},\"package\":"
-                      "\"test-monitor 1.2.3\"},\"capabilities\":"
-                      "[\"oob\"]}}");
+    expect_message(c,
+                   "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
+                   "\"minor\":2,\"micro\":3},\"package\":"
+                   "\"test-monitor 1.2.3\"},\"capabilities\":"
+                   "[\"oob\"]}}");
     qmp_monitor_set_oob(f->mon, false);
     d = client_new(f);
-    expect_message(d, "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
-                      "\"minor\":2,\"micro\":3},\"package\":"
-                      "\"test-monitor 1.2.3\"},\"capabilities\":[]}}");
+    expect_message(d,
+                   "{\"QMP\":{\"version\":{\"qemu\":{\"major\":1,"
+                   "\"minor\":2,\"micro\":3},\"package\":"
+                   "\"test-monitor 1.2.3\"},\"capabilities\":[]}}");
     g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, 2);
     client_free(c);
     client_free(d);
@@ -493,45 +495,53 @@ static void test_negotiation(Fixture *f, gconstpointer data)
     client_send(c, "{\"execute\":\"nonexistent\",\"id\":\"r1b\"}");
     expect_error(c, "CommandNotFound", "qmp_capabilities", "r1b");
     /* An unknown capability names enable[N] and keeps negotiating. */
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r2\","
-                   "\"arguments\":{\"enable\":[\"oob\",\"foo\"]}}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r2\","
+                "\"arguments\":{\"enable\":[\"oob\",\"foo\"]}}");
     expect_error(c, "GenericError", "enable[1]", "r2");
     client_send(c, "{\"execute\":\"echo\",\"id\":\"r3\"}");
     expect_error(c, "CommandNotFound", "qmp_capabilities", "r3");
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r4\","
-                   "\"arguments\":{\"enable\":\"oob\"}}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r4\","
+                "\"arguments\":{\"enable\":\"oob\"}}");
     expect_error(c, "GenericError", "enable", "r4");
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r5\","
-                   "\"arguments\":{\"enable\":[1]}}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r5\","
+                "\"arguments\":{\"enable\":[1]}}");
     expect_error(c, "GenericError", "enable[0]", "r5");
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r6\","
-                   "\"arguments\":{\"foo\":true}}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r6\","
+                "\"arguments\":{\"foo\":true}}");
     expect_error(c, "GenericError", "foo", "r6");
     /* Envelope checks come first, with the id (§4). */
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r7\","
-                   "\"foo\":1}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r7\","
+                "\"foo\":1}");
     expect_error(c, "GenericError", "foo", "r7");
     /* exec-oob is not allowed before OOB is negotiated. */
     client_send(c, "{\"exec-oob\":\"qmp_capabilities\",\"id\":\"r8\"}");
     expect_error(c, "GenericError", "exec-oob", "r8");
     /* Twice the same capability is once; then command mode. */
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r9\","
-                   "\"arguments\":{\"enable\":[\"oob\",\"oob\"]}}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"id\":\"r9\","
+                "\"arguments\":{\"enable\":[\"oob\",\"oob\"]}}");
     expect_message(c, "{\"return\":{},\"id\":\"r9\"}");
     client_send(c, "{\"execute\":\"qmp_capabilities\",\"id\":\"r10\"}");
     expect_error(c, "CommandNotFound", "already negotiated", "r10");
     client_send(c, "{\"execute\":\"query-version\",\"id\":\"r11\"}");
-    expect_message(c, "{\"return\":{\"qemu\":{\"major\":1,\"minor\":2,"
-                      "\"micro\":3},\"package\":\"test-monitor 1.2.3\"},"
-                      "\"id\":\"r11\"}");
+    expect_message(c,
+                   "{\"return\":{\"qemu\":{\"major\":1,\"minor\":2,"
+                   "\"micro\":3},\"package\":\"test-monitor 1.2.3\"},"
+                   "\"id\":\"r11\"}");
     client_send(c, "{\"execute\":\"nonexistent\",\"id\":\"r12\"}");
     expect_error(c, "CommandNotFound", "nonexistent", "r12");
     client_send(c, "{\"execute\":\"disabled\",\"id\":\"r13\"}");
     expect_error(c, "CommandNotFound", "disabled", "r13");
     client_send(c, "{\"execute\":\"fail\",\"id\":\"r14\"}");
     expect_error(c, "DeviceNotFound", "nope", "r14");
-    client_send(c, "{\"execute\":\"query-version\",\"id\":\"r15\","
-                   "\"arguments\":{\"x\":1}}");
+    client_send(c,
+                "{\"execute\":\"query-version\",\"id\":\"r15\","
+                "\"arguments\":{\"x\":1}}");
     expect_error(c, "GenericError", "'x'", "r15");
     client_free(c);
 }
@@ -561,11 +571,13 @@ static void test_negotiation_variants(Fixture *f, gconstpointer data)
     qmp_monitor_set_oob(f->mon, false);
     c = client_new(f);
     skip_greeting(c);
-    client_send(c, "{\"execute\":\"qmp_capabilities\",\"arguments\":"
-                   "{\"enable\":[\"oob\"]},\"id\":0}");
-    expect_message(c, "{\"error\":{\"class\":\"GenericError\",\"desc\":"
-                      "\"'enable[0]': capability 'oob' is not offered "
-                      "by this server\"},\"id\":0}");
+    client_send(c,
+                "{\"execute\":\"qmp_capabilities\",\"arguments\":"
+                "{\"enable\":[\"oob\"]},\"id\":0}");
+    expect_message(c,
+                   "{\"error\":{\"class\":\"GenericError\",\"desc\":"
+                   "\"'enable[0]': capability 'oob' is not offered "
+                   "by this server\"},\"id\":0}");
     client_send(c, "{\"execute\":\"qmp_capabilities\"}");
     expect_message(c, "{\"return\":{}}");
     client_free(c);
@@ -586,7 +598,8 @@ static void test_id_echo(Fixture *f, gconstpointer data)
         { "1.0", "1.0" },
         { "1E2", "1E2" },
         { "-0.0", "-0.0" },
-        { "[1,{\"a\":\"\\u00e9\",\"b\":[]}]", "[1,{\"a\":\"\\u00e9\",\"b\":[]}]" },
+        { "[1,{\"a\":\"\\u00e9\",\"b\":[]}]",
+          "[1,{\"a\":\"\\u00e9\",\"b\":[]}]" },
         { "{\"z\":1,\"a\":2}", "{\"z\":1,\"a\":2}" },
         { "\"\\ud83d\\ude00\\u0000\"", "\"\\ud83d\\ude00\\u0000\"" },
     };
@@ -595,10 +608,10 @@ static void test_id_echo(Fixture *f, gconstpointer data)
     (void)data;
     client_negotiate(c, false);
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *req = g_strdup_printf(
-            "{\"execute\":\"echo\",\"id\":%s}", cases[i].sent);
-        g_autofree char *want = g_strdup_printf(
-            "{\"return\":{},\"id\":%s}", cases[i].echoed);
+        g_autofree char *req =
+            g_strdup_printf("{\"execute\":\"echo\",\"id\":%s}", cases[i].sent);
+        g_autofree char *want =
+            g_strdup_printf("{\"return\":{},\"id\":%s}", cases[i].echoed);
 
         client_send(c, req);
         expect_message(c, want);
@@ -615,13 +628,16 @@ static void test_output_ascii(Fixture *f, gconstpointer data)
 
     (void)data;
     client_negotiate(c, false);
-    client_send(c, "{\"execute\":\"echo\",\"arguments\":{\"s\":"
-                   "\"\xc3\xa9\xf0\x9f\x98\x80\\u0001\\t/\"}}");
-    expect_message(c, "{\"return\":{\"s\":\"\\u00e9\\ud83d\\ude00"
-                      "\\u0001\\t/\"}}");
+    client_send(c,
+                "{\"execute\":\"echo\",\"arguments\":{\"s\":"
+                "\"\xc3\xa9\xf0\x9f\x98\x80\\u0001\\t/\"}}");
+    expect_message(c,
+                   "{\"return\":{\"s\":\"\\u00e9\\ud83d\\ude00"
+                   "\\u0001\\t/\"}}");
     client_send(c, "{\"execute\":\"bad-utf8\"}");
-    expect_message(c, "{\"return\":\"a\\ufffdb\\u00e9c\\ud83d\\ude00"
-                      "\\ufffd\\ufffd\\ufffd\"}");
+    expect_message(c,
+                   "{\"return\":\"a\\ufffdb\\u00e9c\\ud83d\\ude00"
+                   "\\ufffd\\ufffd\\ufffd\"}");
     client_free(c);
 }
 
@@ -640,8 +656,7 @@ static void test_pipelining(Fixture *f, gconstpointer data)
     }
     client_send_len(c, batch->str, batch->len);
     for (int i = 0; i < 1000; i++) {
-        g_autofree char *want = g_strdup_printf(
-            "{\"return\":{},\"id\":%d}", i);
+        g_autofree char *want = g_strdup_printf("{\"return\":{},\"id\":%d}", i);
 
         expect_message(c, want);
     }
@@ -661,8 +676,9 @@ static void test_splits(Fixture *f, gconstpointer data)
         client_send_len(c, p, 1);
         spin();
     }
-    expect_message(c, "{\"return\":{\"s\":\"\\u00e9\\u00e9\",\"n\":-12.5e3},"
-                      "\"id\":7}");
+    expect_message(c,
+                   "{\"return\":{\"s\":\"\\u00e9\\u00e9\",\"n\":-12.5e3},"
+                   "\"id\":7}");
     expect_message(c, "{\"return\":{},\"id\":8}");
     client_free(c);
 }
@@ -673,8 +689,9 @@ static void test_bad_input(Fixture *f, gconstpointer data)
 
     (void)data;
     client_negotiate(c, false);
-    client_send(c, "{\"execute\":\"echo\",\"id\":\"i1\"}@"
-                   "{\"execute\":\"echo\",\"id\":\"i2\"}");
+    client_send(c,
+                "{\"execute\":\"echo\",\"id\":\"i1\"}@"
+                "{\"execute\":\"echo\",\"id\":\"i2\"}");
     expect_message(c, "{\"return\":{},\"id\":\"i1\"}");
     expect_error(c, "GenericError", "invalid JSON", NULL);
     expect_message(c, "{\"return\":{},\"id\":\"i2\"}");
@@ -716,12 +733,13 @@ static void test_oob(Fixture *f, gconstpointer data)
     (void)data;
     client_negotiate(c, true);
     /* One write: all three are queued before any runs. */
-    client_send(c, "{\"execute\":\"record\",\"arguments\":{\"tag\":\"a\"},"
-                   "\"id\":\"a\"}"
-                   "{\"execute\":\"record\",\"arguments\":{\"tag\":\"b\"},"
-                   "\"id\":\"b\"}"
-                   "{\"exec-oob\":\"ping\",\"arguments\":{\"tag\":\"p\"},"
-                   "\"id\":\"p\"}");
+    client_send(c,
+                "{\"execute\":\"record\",\"arguments\":{\"tag\":\"a\"},"
+                "\"id\":\"a\"}"
+                "{\"execute\":\"record\",\"arguments\":{\"tag\":\"b\"},"
+                "\"id\":\"b\"}"
+                "{\"exec-oob\":\"ping\",\"arguments\":{\"tag\":\"p\"},"
+                "\"id\":\"p\"}");
     expect_message(c, "{\"return\":{},\"id\":\"p\"}");
     expect_message(c, "{\"return\":{},\"id\":\"a\"}");
     expect_message(c, "{\"return\":{},\"id\":\"b\"}");
@@ -751,10 +769,14 @@ static void test_round_robin(Fixture *f, gconstpointer data)
     client_negotiate(a, false);
     client_negotiate(b, false);
     for (int i = 0; i < 4; i++) {
-        g_string_append_printf(batch_a, "{\"execute\":\"record\","
-                               "\"arguments\":{\"tag\":\"a%d\"}}", i);
-        g_string_append_printf(batch_b, "{\"execute\":\"record\","
-                               "\"arguments\":{\"tag\":\"b%d\"}}", i);
+        g_string_append_printf(batch_a,
+                               "{\"execute\":\"record\","
+                               "\"arguments\":{\"tag\":\"a%d\"}}",
+                               i);
+        g_string_append_printf(batch_b,
+                               "{\"execute\":\"record\","
+                               "\"arguments\":{\"tag\":\"b%d\"}}",
+                               i);
     }
     client_send_len(a, batch_a->str, batch_a->len);
     client_send_len(b, batch_b->str, batch_b->len);
@@ -765,8 +787,8 @@ static void test_round_robin(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->order->len, ==, 8);
     /* Both sessions were read in one turn: their commands alternate. */
     for (guint i = 0; i < 8; i++) {
-        g_autofree char *want = g_strdup_printf("%c%u", i % 2 ? 'b' : 'a',
-                                                i / 2);
+        g_autofree char *want =
+            g_strdup_printf("%c%u", i % 2 ? 'b' : 'a', i / 2);
 
         g_assert_cmpstr(f->order->pdata[i], ==, want);
     }
@@ -782,9 +804,10 @@ static void test_events(Fixture *f, gconstpointer data)
     (void)data;
     client_negotiate(a, false);
     client_negotiate(b, true);
-    skip_greeting(c);               /* C stays in negotiation */
-    client_send(a, "{\"execute\":\"emit\",\"arguments\":{\"n\":1},"
-                   "\"id\":\"e\"}");
+    skip_greeting(c); /* C stays in negotiation */
+    client_send(a,
+                "{\"execute\":\"emit\",\"arguments\":{\"n\":1},"
+                "\"id\":\"e\"}");
     /* The event comes before the reply of the command that emitted it. */
     msg = client_message(a);
     g_assert_true(json_object_object_get_ex(msg, "event", &value));
@@ -857,8 +880,9 @@ static void test_end_of_input(Fixture *f, gconstpointer data)
 
     (void)data;
     client_negotiate(c, false);
-    client_send(c, "{\"execute\":\"echo\",\"id\":1}"
-                   "{\"execute\":\"echo\",\"id\":2}{\"execute\":");
+    client_send(c,
+                "{\"execute\":\"echo\",\"id\":1}"
+                "{\"execute\":\"echo\",\"id\":2}{\"execute\":");
     shutdown(c->fd, SHUT_WR);
     expect_message(c, "{\"return\":{},\"id\":1}");
     expect_message(c, "{\"return\":{},\"id\":2}");
@@ -879,9 +903,10 @@ static void test_disconnect(Fixture *f, gconstpointer data)
     client_send(a, "{\"execute\":\"echo\",\"argu");
     spin();
     client_free(a);
-    client_send(b, "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}"
-                   "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}"
-                   "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}");
+    client_send(b,
+                "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}"
+                "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}"
+                "{\"execute\":\"big\",\"arguments\":{\"size\":100000}}");
     client_free(b);
     spin();
     g_assert_cmpuint(qmp_monitor_session_count(f->mon), ==, 0);
@@ -907,8 +932,10 @@ static void test_close_during_command(Fixture *f, gconstpointer data)
     {
         int dup_fd = dup(hangup_fd);
 
-        g_assert_cmpint(write(dup_fd, "{\"execute\":\"hangup\"}"
-                                      "{\"execute\":\"echo\"}", 38),
+        g_assert_cmpint(write(dup_fd,
+                              "{\"execute\":\"hangup\"}"
+                              "{\"execute\":\"echo\"}",
+                              38),
                         ==, 38);
         close(dup_fd);
     }
@@ -930,13 +957,13 @@ static void test_shutdown_timeout(Fixture *f, gconstpointer data)
     bool done = false;
 
     (void)data;
-    qmp_monitor_set_flow_limits(f->mon, 8, 1024 * 1024,
-                                256 * 1024 * 1024);
+    qmp_monitor_set_flow_limits(f->mon, 8, 1024 * 1024, 256 * 1024 * 1024);
     c = client_new(f);
     client_negotiate(c, false);
     /* Megabytes of reply the client never reads. */
-    client_send(c, "{\"execute\":\"big\",\"arguments\":"
-                   "{\"size\":8388608}}");
+    client_send(c,
+                "{\"execute\":\"big\",\"arguments\":"
+                "{\"size\":8388608}}");
     while (f->echo_calls < 1) {
         g_main_context_iteration(NULL, TRUE);
     }
@@ -961,8 +988,9 @@ static void test_backlog_pause(Fixture *f, gconstpointer data)
     client_negotiate(c, false);
     f->echo_calls = 0;
     for (unsigned i = 0; i < total; i++) {
-        g_string_append(batch, "{\"execute\":\"big\",\"arguments\":"
-                               "{\"size\":1024}}");
+        g_string_append(batch,
+                        "{\"execute\":\"big\",\"arguments\":"
+                        "{\"size\":1024}}");
     }
     /* 5 MiB of replies to 250 KB of requests (more than one read); the
      * client reads nothing for now. */
@@ -977,7 +1005,7 @@ static void test_backlog_pause(Fixture *f, gconstpointer data)
             continue;
         }
         if (!g_main_context_pending(NULL)) {
-            break;      /* the server stopped reading */
+            break; /* the server stopped reading */
         }
         g_main_context_iteration(NULL, FALSE);
     }
@@ -1033,8 +1061,9 @@ static void test_backlog_drop(Fixture *f, gconstpointer data)
      * pause (test_backlog_hold), so what passes the drop limit is one
      * reply bigger than it, to a client that never reads.
      */
-    client_send(c, "{\"execute\":\"big\",\"arguments\":"
-                   "{\"size\":3145728}}");
+    client_send(c,
+                "{\"execute\":\"big\",\"arguments\":"
+                "{\"size\":3145728}}");
     while (qmp_monitor_session_count(f->mon) == 2) {
         g_main_context_iteration(NULL, TRUE);
     }
@@ -1065,8 +1094,9 @@ static void test_backlog_hold(Fixture *f, gconstpointer data)
     client_negotiate(c, false);
     f->echo_calls = 0;
     for (unsigned i = 0; i < total; i++) {
-        g_string_append(batch, "{\"execute\":\"big\",\"arguments\":"
-                               "{\"size\":16384}}");
+        g_string_append(batch,
+                        "{\"execute\":\"big\",\"arguments\":"
+                        "{\"size\":16384}}");
     }
     /* 3.2 MB of replies, 12 times the drop limit, to 8 KB of requests
      * sent in one write; the client reads nothing for now. */
@@ -1092,10 +1122,10 @@ static const char *schema_entry_field(json_object *schema, const char *name,
     for (size_t i = 0; i < json_object_array_length(schema); i++) {
         json_object *entry = json_object_array_get_idx(schema, i);
 
-        if (!strcmp(json_object_get_string(
-                        json_object_object_get(entry, "name")), name)) {
-            return json_object_get_string(json_object_object_get(entry,
-                                                                 field));
+        if (!strcmp(
+                json_object_get_string(json_object_object_get(entry, "name")),
+                name)) {
+            return json_object_get_string(json_object_object_get(entry, field));
         }
     }
     return NULL;
@@ -1124,23 +1154,23 @@ static void test_builtins(Fixture *f, gconstpointer data)
         saw_disabled |= !strcmp(text, "disabled");
     }
     g_assert_true(saw_echo);
-    g_assert_true(saw_caps);        /* listed, as QEMU lists it */
+    g_assert_true(saw_caps); /* listed, as QEMU lists it */
     g_assert_false(saw_disabled);
     json_object_put(msg);
     /* The embedder's schema, then the built-ins' (control.json). */
     client_send(c, "{\"execute\":\"query-qmp-schema\"}");
     msg = client_message(c);
     g_assert_true(json_object_object_get_ex(msg, "return", &ret));
-    g_assert_cmpstr(json_object_to_json_string_ext(
-                        json_object_array_get_idx(ret, 0),
-                        JSON_C_TO_STRING_PLAIN),
-                    ==, "{\"name\":\"echo\",\"meta-type\":\"command\"}");
+    g_assert_cmpstr(
+        json_object_to_json_string_ext(json_object_array_get_idx(ret, 0),
+                                       JSON_C_TO_STRING_PLAIN),
+        ==, "{\"name\":\"echo\",\"meta-type\":\"command\"}");
     g_assert_cmpstr(schema_entry_field(ret, "query-version", "ret-type"), ==,
                     "VersionInfo");
     g_assert_cmpstr(schema_entry_field(ret, "VersionInfo", "meta-type"), ==,
                     "object");
-    g_assert_cmpstr(schema_entry_field(ret, "qmp_capabilities", "arg-type"),
-                    ==, "q_obj_qmp_capabilities-arg");
+    g_assert_cmpstr(schema_entry_field(ret, "qmp_capabilities", "arg-type"), ==,
+                    "q_obj_qmp_capabilities-arg");
     json_object_put(msg);
     client_free(c);
 }
@@ -1153,8 +1183,8 @@ static void test_builtins(Fixture *f, gconstpointer data)
 static const QLitDictEntry own_version_entry[] = {
     { "name", QLIT_QSTR("VersionInfo") },
     { "meta-type", QLIT_QSTR("object") },
-    { "members", QLIT_QLIST(((const QLitObject[]) {
-        { .type = QLIT_TYPE_NONE } })) },
+    { "members",
+      QLIT_QLIST(((const QLitObject[]){ { .type = QLIT_TYPE_NONE } })) },
     { NULL, { .type = QLIT_TYPE_NONE } },
 };
 static const QLitObject own_version_list[] = {
@@ -1176,16 +1206,17 @@ static void test_builtins_schema_clash(Fixture *f, gconstpointer data)
     msg = client_message(c);
     g_assert_true(json_object_object_get_ex(msg, "return", &ret));
     for (size_t i = 0; i < json_object_array_length(ret); i++) {
-        const char *name = json_object_get_string(json_object_object_get(
-            json_object_array_get_idx(ret, i), "name"));
+        const char *name = json_object_get_string(
+            json_object_object_get(json_object_array_get_idx(ret, i), "name"));
 
         versions += !strcmp(name, "VersionInfo");
     }
     g_assert_cmpuint(versions, ==, 1);
     g_assert_cmpstr(schema_entry_field(ret, "query-version", "ret-type"), ==,
                     "VersionInfo-qapikit-control");
-    g_assert_cmpstr(schema_entry_field(ret, "VersionInfo-qapikit-control",
-                                       "meta-type"), ==, "object");
+    g_assert_cmpstr(
+        schema_entry_field(ret, "VersionInfo-qapikit-control", "meta-type"), ==,
+        "object");
     json_object_put(msg);
     client_free(c);
 }
@@ -1199,8 +1230,9 @@ static void test_shutdown(Fixture *f, gconstpointer data)
     client_negotiate(a, false);
     client_negotiate(b, false);
     /* quit's reply comes after its event; what follows quit never runs. */
-    client_send(a, "{\"execute\":\"quit\",\"id\":\"q\"}"
-                   "{\"execute\":\"record\",\"arguments\":{\"tag\":\"no\"}}");
+    client_send(a,
+                "{\"execute\":\"quit\",\"id\":\"q\"}"
+                "{\"execute\":\"record\",\"arguments\":{\"tag\":\"no\"}}");
     msg = client_message(a);
     g_assert_true(json_object_object_get_ex(msg, "event", NULL));
     json_object_put(msg);
@@ -1232,8 +1264,7 @@ static void test_unix_listener(Fixture *f, gconstpointer data)
 
     (void)data;
     g_assert_no_error(err);
-    g_assert_true(qmp_monitor_listen_unix(f->mon, path, 0600, &address,
-                                          &err));
+    g_assert_true(qmp_monitor_listen_unix(f->mon, path, 0600, &address, &err));
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(address, "unix:"));
     g_assert_cmpstr(address + 5, ==, path);
@@ -1270,7 +1301,7 @@ static void test_unix_listener(Fixture *f, gconstpointer data)
         g_strlcpy(addr.sun_path, path, sizeof(addr.sun_path));
         g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==,
                         0);
-        close(fd);      /* stale: nobody listens */
+        close(fd); /* stale: nobody listens */
     }
     f->mon = qmp_monitor_new(f->cmds, NULL);
     g_assert_true(qmp_monitor_listen_unix(f->mon, path, 0660, NULL, &err));
@@ -1294,8 +1325,8 @@ static void test_tcp_listener(Fixture *f, gconstpointer data)
     g_assert_true(qmp_monitor_listen_tcp(f->mon, NULL, 0, &address, &err));
     g_assert_no_error(err);
     g_assert_true(g_str_has_prefix(address, "tcp:127.0.0.1:"));
-    port = (unsigned)g_ascii_strtoull(address + strlen("tcp:127.0.0.1:"),
-                                      NULL, 10);
+    port = (unsigned)g_ascii_strtoull(address + strlen("tcp:127.0.0.1:"), NULL,
+                                      10);
     g_assert_cmpuint(port, >, 0);
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     {
@@ -1356,7 +1387,9 @@ static void test_fd_listener(Fixture *f, gconstpointer data)
  */
 static void test_listen_burst(Fixture *f, gconstpointer data)
 {
-    enum { N = 64 };
+    enum {
+        N = 64
+    };
     g_autoptr(GError) err = NULL;
     g_autofree char *dir = g_dir_make_tmp("qapikit-monitor-XXXXXX", &err);
     g_autofree char *path = g_build_filename(dir, "qmp.sock", NULL);
@@ -1371,8 +1404,7 @@ static void test_listen_burst(Fixture *f, gconstpointer data)
     for (int i = 0; i < N; i++) {
         Client *c = g_new0(Client, 1);
 
-        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                       0);
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         g_assert_cmpint(c->fd, >=, 0);
         /* EAGAIN here: the backlog is full. */
         if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
@@ -1408,8 +1440,8 @@ static void test_stream_without_fd(Fixture *f, gconstpointer data)
         "{\"execute\":\"qmp_capabilities\"}\r\n"
         "{\"execute\":\"echo\",\"arguments\":{\"n\":1},\"id\":1}"
         "{\"execute\":\"fail\",\"id\":2}";
-    g_autoptr(GInputStream) in = g_memory_input_stream_new_from_data(
-        input, sizeof(input) - 1, NULL);
+    g_autoptr(GInputStream) in =
+        g_memory_input_stream_new_from_data(input, sizeof(input) - 1, NULL);
     g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
     g_autoptr(GIOStream) stream = g_simple_io_stream_new(in, out);
     g_autoptr(GError) err = NULL;
@@ -1425,10 +1457,9 @@ static void test_stream_without_fd(Fixture *f, gconstpointer data)
         g_assert_cmpint(g_get_monotonic_time(), <, give_up);
         g_main_context_iteration(NULL, TRUE);
     }
-    text = g_strndup(g_memory_output_stream_get_data(
-                         G_MEMORY_OUTPUT_STREAM(out)),
-                     g_memory_output_stream_get_data_size(
-                         G_MEMORY_OUTPUT_STREAM(out)));
+    text = g_strndup(
+        g_memory_output_stream_get_data(G_MEMORY_OUTPUT_STREAM(out)),
+        g_memory_output_stream_get_data_size(G_MEMORY_OUTPUT_STREAM(out)));
     lines = g_strsplit(text, "\r\n", -1);
     g_assert_cmpuint(g_strv_length(lines), ==, 5);
     g_assert_true(g_str_has_prefix(lines[0], "{\"QMP\":"));
@@ -1451,8 +1482,9 @@ static void test_nested_loop(Fixture *f, gconstpointer data)
     (void)data;
     client_negotiate(a, false);
     client_negotiate(b, false);
-    client_send(a, "{\"execute\":\"nest\"}{\"execute\":\"record\","
-                   "\"arguments\":{\"tag\":\"a\"}}");
+    client_send(a,
+                "{\"execute\":\"nest\"}{\"execute\":\"record\","
+                "\"arguments\":{\"tag\":\"a\"}}");
     client_send(b, "{\"execute\":\"record\",\"arguments\":{\"tag\":\"b\"}}");
     expect_message(a, "{\"return\":{}}");
     expect_message(a, "{\"return\":{}}");
@@ -1528,7 +1560,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-#define ADD(path, fn) \
+#define ADD(path, fn)                                                          \
     g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD("/monitor/greeting", test_greeting);
     ADD("/monitor/negotiation", test_negotiation);

@@ -51,8 +51,8 @@ bool qmp_blockdev_add(BlockdevOptions *arg, GError **errp)
         return false;
     }
     /* backing: null, file: a reference */
-    if (!arg->u.qcow2.backing || arg->u.qcow2.backing->type != QTYPE_QNULL ||
-        arg->u.qcow2.file->type != QTYPE_QSTRING) {
+    if (!arg->u.qcow2.backing || arg->u.qcow2.backing->type != QTYPE_QNULL
+        || arg->u.qcow2.file->type != QTYPE_QSTRING) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "unexpected qcow2 options");
         return false;
@@ -160,8 +160,7 @@ VersionInfo *qmp_query_cpu_model_baseline(const char *modela,
 SocketAddressList *qmp___com_example_x_frob(double __com_example_x_speed,
                                             SocketAddress *address,
                                             bool has_policy,
-                                            HostMemPolicy policy,
-                                            GError **errp)
+                                            HostMemPolicy policy, GError **errp)
 {
     (void)__com_example_x_speed;
     (void)has_policy;
@@ -196,14 +195,14 @@ static void expect(QmpCommandList *cmds, const char *request,
     bool prefix = len > 0 && expected[len - 1] == '*';
     json_object *req = json_tokener_parse(request);
     json_object *resp = qmp_dispatch(cmds, req, false);
-    const char *got = resp ? json_object_to_json_string_ext(
-                                 resp, JSON_C_TO_STRING_PLAIN |
-                                           JSON_C_TO_STRING_NOSLASHESCAPE)
-                           : "(no response)";
+    const char *got = resp
+        ? json_object_to_json_string_ext(
+            resp, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+        : "(no response)";
     if (prefix ? strncmp(got, expected, len - 1) != 0
                : strcmp(got, expected) != 0) {
-        fprintf(stderr, "FAIL %s\n  got      %s\n  expected %s\n", request,
-                got, expected);
+        fprintf(stderr, "FAIL %s\n  got      %s\n  expected %s\n", request, got,
+                expected);
         failures++;
     }
     json_object_put(resp);
@@ -241,8 +240,9 @@ int main(void)
            "{\"execute\": \"human-monitor-command\", \"arguments\": "
            "{\"command-line\": \"info block\"}}",
            "{\"return\":\"ran info block\"}");
-    expect(cmds, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
-                 "\"/machine\", \"property\": \"type\"}}",
+    expect(cmds,
+           "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
+           "\"/machine\", \"property\": \"type\"}}",
            "{\"return\":42}");
     expect(cmds,
            "{\"execute\": \"__com.example_x-frob\", \"arguments\": "
@@ -266,8 +266,8 @@ int main(void)
     g_string_free(events, TRUE);
 
     json_object *schema = qapi_introspect_schema(&qmp_schema_qlit, NULL);
-    if (!json_object_is_type(schema, json_type_array) ||
-        json_object_array_length(schema) < 20) {
+    if (!json_object_is_type(schema, json_type_array)
+        || json_object_array_length(schema) < 20) {
         fprintf(stderr, "FAIL introspection\n");
         failures++;
     }

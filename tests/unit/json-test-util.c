@@ -8,7 +8,8 @@ char *json_test_member_names(json_object *obj)
     GString *names = g_string_new(NULL);
 
     g_assert_true(json_object_is_type(obj, json_type_object));
-    json_object_object_foreach(obj, key, value) {
+    json_object_object_foreach(obj, key, value)
+    {
         (void)value;
         g_string_append_printf(names, "%s%s", names->len ? "," : "", key);
     }

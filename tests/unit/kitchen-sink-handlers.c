@@ -186,8 +186,8 @@ KsBase *qmp_ks_inline_args(int64_t a, const char *b, KsColorList *colors,
     } else {
         note("alt", "type %d", alt->type);
     }
-    note("default", "%s", has_q_default ? (q_default ? "true" : "false")
-                                        : "absent");
+    note("default", "%s",
+         has_q_default ? (q_default ? "true" : "false") : "absent");
     if (fails_on("ks-inline-args", b, errp)) {
         return NULL;
     }
@@ -457,8 +457,8 @@ bool qmp_x_ks_experimental(x_KsExperimental *arg, GError **errp)
     return true;
 }
 
-__org_example_KsDownstream *qmp___org_example_ks_downstream(
-    __org_example_KsDownstream *arg, GError **errp)
+__org_example_KsDownstream *
+qmp___org_example_ks_downstream(__org_example_KsDownstream *arg, GError **errp)
 {
     __org_example_KsDownstream *ret;
 

@@ -50,11 +50,11 @@
 
 /* What the ks-return-* handlers return; reset by ks_handlers_reset(). */
 typedef struct KsHandlerConfig {
-    int64_t return_int;         /* 42 */
-    unsigned str_list_length;   /* 3: "s0", "s1", "s2" */
-    KsColor return_enum;        /* KS_COL_3D (any int, even out of range) */
-    json_object *return_any;    /* NULL (JSON null); owned: a reference */
-    bool return_alt_list;       /* false: "alt-text"; true: [1, 2, 3] */
+    int64_t return_int;       /* 42 */
+    unsigned str_list_length; /* 3: "s0", "s1", "s2" */
+    KsColor return_enum;      /* KS_COL_3D (any int, even out of range) */
+    json_object *return_any;  /* NULL (JSON null); owned: a reference */
+    bool return_alt_list;     /* false: "alt-text"; true: [1, 2, 3] */
 } KsHandlerConfig;
 
 extern KsHandlerConfig ks_handler_config;

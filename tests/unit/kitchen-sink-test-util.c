@@ -36,8 +36,7 @@ json_object *ks_json_parse(const char *text)
 char *ks_json_text(json_object *obj)
 {
     return g_strdup(json_object_to_json_string_ext(
-                        obj, JSON_C_TO_STRING_PLAIN
-                        | JSON_C_TO_STRING_NOSLASHESCAPE));
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 void ks_assert_json_eq(json_object *actual, const char *expected)
@@ -60,29 +59,29 @@ void ks_assert_json_eq(json_object *actual, const char *expected)
  * (void *), so that no function is called through a pointer of another
  * type.
  */
-#define KS_ADAPT(T)                                                      \
-    static bool ks_visit_##T(Visitor *v, const char *name, void *value,  \
-                             GError **errp)                              \
-    {                                                                    \
-        return visit_type_##T(v, name, (T *)value, errp);                \
+#define KS_ADAPT(T)                                                            \
+    static bool ks_visit_##T(Visitor *v, const char *name, void *value,        \
+                             GError **errp)                                    \
+    {                                                                          \
+        return visit_type_##T(v, name, (T *)value, errp);                      \
     }
-#define KS_ADAPT_PTR(T)                                                  \
-    static bool ks_visit_##T(Visitor *v, const char *name, void *value,  \
-                             GError **errp)                              \
-    {                                                                    \
-        return visit_type_##T(v, name, (T **)value, errp);               \
-    }                                                                    \
-    static void *ks_clone_##T(const void *src)                           \
-    {                                                                    \
-        return QAPI_CLONE(T, src);                                       \
+#define KS_ADAPT_PTR(T)                                                        \
+    static bool ks_visit_##T(Visitor *v, const char *name, void *value,        \
+                             GError **errp)                                    \
+    {                                                                          \
+        return visit_type_##T(v, name, (T **)value, errp);                     \
+    }                                                                          \
+    static void *ks_clone_##T(const void *src)                                 \
+    {                                                                          \
+        return QAPI_CLONE(T, src);                                             \
     }
 
 /* Built-in scalars: visit_type_int8 takes an int8_t *, and so on. */
-#define KS_ADAPT_BUILTIN(fn, ctype)                                      \
-    static bool ks_visit_##fn(Visitor *v, const char *name, void *value, \
-                              GError **errp)                             \
-    {                                                                    \
-        return visit_type_##fn(v, name, (ctype *)value, errp);           \
+#define KS_ADAPT_BUILTIN(fn, ctype)                                            \
+    static bool ks_visit_##fn(Visitor *v, const char *name, void *value,       \
+                              GError **errp)                                   \
+    {                                                                          \
+        return visit_type_##fn(v, name, (ctype *)value, errp);                 \
     }
 
 KS_ADAPT_BUILTIN(str, char *)
@@ -158,13 +157,22 @@ KS_ADAPT_PTR(KsBaseList)
 KS_ADAPT_PTR(KsIntRowList)
 KS_ADAPT_PTR(KsSimpleUnionList)
 
-#define SCALAR(name, fn, ctype) \
-    { name, sizeof(ctype), false, ks_visit_##fn, NULL }
-#define POINTER(name, fn, ctype) \
-    { name, sizeof(ctype), true, ks_visit_##fn, NULL }
-#define VALUE_TYPE(name, T) { name, sizeof(T), false, ks_visit_##T, NULL }
-#define OBJECT_TYPE(name, T) \
-    { name, sizeof(T *), true, ks_visit_##T, ks_clone_##T }
+#define SCALAR(name, fn, ctype)                                                \
+    {                                                                          \
+        name, sizeof(ctype), false, ks_visit_##fn, NULL                        \
+    }
+#define POINTER(name, fn, ctype)                                               \
+    {                                                                          \
+        name, sizeof(ctype), true, ks_visit_##fn, NULL                         \
+    }
+#define VALUE_TYPE(name, T)                                                    \
+    {                                                                          \
+        name, sizeof(T), false, ks_visit_##T, NULL                             \
+    }
+#define OBJECT_TYPE(name, T)                                                   \
+    {                                                                          \
+        name, sizeof(T *), true, ks_visit_##T, ks_clone_##T                    \
+    }
 
 const KsType ks_types[] = {
     POINTER("str", str, char *),
@@ -411,8 +419,8 @@ const char *ks_corpus_unmet_condition(json_object *kase)
     }
     g_assert_true(json_object_is_type(requires, json_type_array));
     for (i = 0; i < json_object_array_length(requires); i++) {
-        const char *cond = json_object_get_string(
-            json_object_array_get_idx(requires, i));
+        const char *cond =
+            json_object_get_string(json_object_array_get_idx(requires, i));
 
         if (!ks_condition_holds(cond)) {
             return cond;
@@ -459,7 +467,8 @@ bool ks_corpus_case_begin(json_object *kase, const char *path,
 
     if (unmet) {
         g_autofree char *why = g_strdup_printf("%s does not hold in this "
-                                               "build", unmet);
+                                               "build",
+                                               unmet);
         g_test_skip(why);
         json_object_put(kase);
         return false;

@@ -19,12 +19,12 @@
 
 /* Whether the conditions of the kitchen sink hold in this build. */
 #if defined(TEST_IF_A) && (defined(TEST_IF_B) || !defined(TEST_IF_C))
-#define KS_HAVE_COND_STRUCT 1   /* KsCondStruct, KsCondArgs, ks-conditional-cmd */
+#define KS_HAVE_COND_STRUCT 1 /* KsCondStruct, KsCondArgs, ks-conditional-cmd */
 #else
 #define KS_HAVE_COND_STRUCT 0
 #endif
 #if defined(TEST_IF_EVENT) || (defined(TEST_IF_A) && defined(TEST_IF_B))
-#define KS_HAVE_COND_EVENT 1    /* KS_EVENT_CONDITIONAL */
+#define KS_HAVE_COND_EVENT 1 /* KS_EVENT_CONDITIONAL */
 #else
 #define KS_HAVE_COND_EVENT 0
 #endif

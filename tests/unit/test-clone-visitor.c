@@ -130,8 +130,8 @@ static void test_other_types(void)
     TestOuter *outer;
     TestOuter *outer_copy;
 
-    g_assert_true(test_input("\"just a name\"", TEST_VISIT(TestAlt), &obj,
-                             &err));
+    g_assert_true(
+        test_input("\"just a name\"", TEST_VISIT(TestAlt), &obj, &err));
     alt = obj;
     alt_copy = QAPI_CLONE(TestAlt, alt);
     g_assert_cmpint(alt_copy->type, ==, QTYPE_QSTRING);
@@ -159,9 +159,8 @@ static void test_other_types(void)
     qapi_free_TestStrList(strs);
     qapi_free_TestStrList(strs_copy);
 
-    g_assert_true(test_input(
-        "{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}]}}", TEST_VISIT(TestOuter),
-        &obj, &err));
+    g_assert_true(test_input("{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}]}}",
+                             TEST_VISIT(TestOuter), &obj, &err));
     outer = obj;
     outer_copy = QAPI_CLONE(TestOuter, outer);
     assert_same_json(outer, outer_copy, TEST_VISIT(TestOuter));

@@ -65,8 +65,10 @@ static void test_fail_last_member(void)
         "\"alts\": [\"name\", {\"device\": \"dev\", \"size\": 1}], "
         "\"args\": {\"devlist\": [{\"device\": \"d0\"}, "
         "{\"device\": \"d1\", \"format\": \"red\", \"size\": \"2\"}], "
-        "\"tag\": \"t\"}}", TEST_VISIT(TestAll), &obj, &err));
-    test_assert_error(err, "'args.devlist[1].size': expected an integer, got "
+        "\"tag\": \"t\"}}",
+        TEST_VISIT(TestAll), &obj, &err));
+    test_assert_error(err,
+                      "'args.devlist[1].size': expected an integer, got "
                       "a string");
     g_clear_error(&err);
 
@@ -108,8 +110,8 @@ static json_object *bad_value_for(json_object *value)
  * Inject a failure at every place of NODE in turn (a mistyped value, a
  * deleted member, an unknown member) and run the whole document.
  */
-static void mutate_all(json_object *root, json_object *node,
-                       unsigned *runs, unsigned *failures)
+static void mutate_all(json_object *root, json_object *node, unsigned *runs,
+                       unsigned *failures)
 {
     if (json_object_is_type(node, json_type_object)) {
         GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
@@ -117,14 +119,13 @@ static void mutate_all(json_object *root, json_object *node,
         struct json_object_iterator end = json_object_iter_end(node);
         guint i;
 
-        for (; !json_object_iter_equal(&it, &end);
-             json_object_iter_next(&it)) {
+        for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
             g_ptr_array_add(keys, g_strdup(json_object_iter_peek_name(&it)));
         }
         for (i = 0; i < keys->len; i++) {
             const char *key = keys->pdata[i];
-            json_object *child = json_object_get(
-                json_object_object_get(node, key));
+            json_object *child =
+                json_object_get(json_object_object_get(node, key));
 
             json_object_object_add(node, key, bad_value_for(child));
             *failures += run_input(root);
@@ -143,8 +144,8 @@ static void mutate_all(json_object *root, json_object *node,
         size_t i;
 
         for (i = 0; i < json_object_array_length(node); i++) {
-            json_object *child = json_object_get(
-                json_object_array_get_idx(node, i));
+            json_object *child =
+                json_object_get(json_object_array_get_idx(node, i));
 
             json_object_array_put_idx(node, i, bad_value_for(child));
             *failures += run_input(root);
@@ -191,7 +192,7 @@ static void test_half_built(void)
     all->alts = alts;
     alts->next = g_new0(TestAltList, 1);
     alts->next->value = g_new0(TestAlt, 1);
-    alts->next->value->type = QTYPE_QSTRING;  /* its string not yet set */
+    alts->next->value->type = QTYPE_QSTRING; /* its string not yet set */
     all->args = g_new0(TestArgs, 1);
     all->args->devlist = devs;
     devs->next = g_new0(TestDevList, 1);
@@ -220,8 +221,7 @@ static void test_never_fails(void)
     qapi_compat_policy_set(&strict);
     g_assert_false(visit_policy_reject(v, "x", 3, &err));
     g_assert_false(visit_policy_skip(v, "x", 3));
-    g_assert_true(visit_type_enum(v, "x", &bad_enum, &TestColor_lookup,
-                                  &err));
+    g_assert_true(visit_type_enum(v, "x", &bad_enum, &TestColor_lookup, &err));
     g_assert_no_error(err);
     visit_free(v);
 

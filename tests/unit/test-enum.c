@@ -22,26 +22,26 @@ static void test_enum_parse(void)
 {
     GError *err = NULL;
 
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "green", -7, &err),
-                    ==, TEST_COLOR_GREEN);
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "red", -7, &err),
-                    ==, TEST_COLOR_RED);
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, NULL, -7, &err),
-                    ==, -7);
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, NULL, TEST_COLOR_BLUE,
-                                    &err), ==, TEST_COLOR_BLUE);
+    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "green", -7, &err), ==,
+                    TEST_COLOR_GREEN);
+    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "red", -7, &err), ==,
+                    TEST_COLOR_RED);
+    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, NULL, -7, &err), ==, -7);
+    g_assert_cmpint(
+        qapi_enum_parse(&TestColor_lookup, NULL, TEST_COLOR_BLUE, &err), ==,
+        TEST_COLOR_BLUE);
     g_assert_no_error(err);
 
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "purple", 0, &err),
-                    ==, -1);
-    test_assert_error(err, "'purple' is not a value of the enum (expected "
+    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "purple", 0, &err), ==,
+                    -1);
+    test_assert_error(err,
+                      "'purple' is not a value of the enum (expected "
                       "'red', 'green', 'blue' or 'cyan')");
     g_clear_error(&err);
     g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "", 0, &err), ==, -1);
     g_clear_error(&err);
     /* Errors may be ignored. */
-    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "Red", 0, NULL), ==,
-                    -1);
+    g_assert_cmpint(qapi_enum_parse(&TestColor_lookup, "Red", 0, NULL), ==, -1);
 
     g_assert_cmpint(qapi_enum_parse(&TestBig_lookup, "v3", 0, &err), ==, 3);
     g_assert_cmpint(qapi_enum_parse(&TestBig_lookup, "v10", 0, &err), ==, -1);
@@ -59,11 +59,13 @@ static void test_small_enums(void)
     GError *err = NULL;
 
     g_assert_cmpint(qapi_enum_parse(&one, "x", 0, &err), ==, -1);
-    test_assert_error(err, "'x' is not a value of the enum (expected "
+    test_assert_error(err,
+                      "'x' is not a value of the enum (expected "
                       "'only')");
     g_clear_error(&err);
     g_assert_cmpint(qapi_enum_parse(&two, "x", 0, &err), ==, -1);
-    test_assert_error(err, "'x' is not a value of the enum (expected "
+    test_assert_error(err,
+                      "'x' is not a value of the enum (expected "
                       "'yes' or 'no')");
     g_clear_error(&err);
     g_assert_cmpint(qapi_enum_parse(&none, "x", 0, &err), ==, -1);
@@ -77,12 +79,10 @@ static void test_error_class(void)
     GError *err = NULL;
 
     g_assert_cmpstr(g_quark_to_string(QAPI_ERROR), ==, "qapi-error-quark");
-    g_assert_cmpint(qapi_error_class(NULL), ==,
-                    QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_cmpint(qapi_error_class(NULL), ==, QAPI_ERROR_CLASS_GENERICERROR);
 
     g_set_error(&err, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND, "x");
-    g_assert_cmpint(qapi_error_class(err), ==,
-                    QAPI_ERROR_CLASS_DEVICENOTFOUND);
+    g_assert_cmpint(qapi_error_class(err), ==, QAPI_ERROR_CLASS_DEVICENOTFOUND);
     g_clear_error(&err);
     g_set_error(&err, QAPI_ERROR, QAPI_ERROR_CLASS_INVALIDBLOCKFORMAT, "x");
     g_assert_cmpint(qapi_error_class(err), ==,
@@ -91,16 +91,13 @@ static void test_error_class(void)
 
     /* Out of range codes and foreign domains are generic. */
     g_set_error(&err, QAPI_ERROR, QAPI_ERROR_CLASS__MAX, "x");
-    g_assert_cmpint(qapi_error_class(err), ==,
-                    QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_cmpint(qapi_error_class(err), ==, QAPI_ERROR_CLASS_GENERICERROR);
     g_clear_error(&err);
     g_set_error(&err, QAPI_ERROR, -1, "x");
-    g_assert_cmpint(qapi_error_class(err), ==,
-                    QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_cmpint(qapi_error_class(err), ==, QAPI_ERROR_CLASS_GENERICERROR);
     g_clear_error(&err);
     g_set_error(&err, G_FILE_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND, "x");
-    g_assert_cmpint(qapi_error_class(err), ==,
-                    QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_cmpint(qapi_error_class(err), ==, QAPI_ERROR_CLASS_GENERICERROR);
     g_clear_error(&err);
 }
 
@@ -171,20 +168,21 @@ static void test_visitor_kinds(void)
     /* Each visitor asks the policy for its own direction only. */
     qapi_compat_policy_set(&strict);
     g_assert_false(visit_policy_skip(input, "m", 1u << QAPI_DEPRECATED));
-    g_assert_false(visit_policy_reject(output, "m", 1u << QAPI_DEPRECATED,
-                                       &err));
+    g_assert_false(
+        visit_policy_reject(output, "m", 1u << QAPI_DEPRECATED, &err));
     g_assert_true(visit_policy_skip(output, "m", 1u << QAPI_DEPRECATED));
     g_assert_false(visit_policy_skip(output, "m", 1u << QAPI_UNSTABLE));
     g_assert_false(visit_policy_skip(output, "m", 0));
     g_assert_true(visit_start_struct(input, NULL, NULL, 0, &err));
     /* Absent from the input: nothing to refuse. */
-    g_assert_false(visit_policy_reject(input, "m", 1u << QAPI_DEPRECATED,
-                                       &err));
+    g_assert_false(
+        visit_policy_reject(input, "m", 1u << QAPI_DEPRECATED, &err));
     g_assert_no_error(err);
     visit_end_struct(input, NULL);
-    g_assert_true(visit_policy_reject(input, NULL, 1u << QAPI_DEPRECATED,
-                                      &err));
-    test_assert_error(err, "the value is deprecated and refused by the "
+    g_assert_true(
+        visit_policy_reject(input, NULL, 1u << QAPI_DEPRECATED, &err));
+    test_assert_error(err,
+                      "the value is deprecated and refused by the "
                       "compatibility policy");
     g_clear_error(&err);
     qapi_compat_policy_set(&accept);

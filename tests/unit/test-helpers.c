@@ -15,8 +15,7 @@ static void test_error_setg(void)
                     "device '%s' not found", "disk9");
     g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND);
     g_assert_cmpstr(err->message, ==, "device 'disk9' not found");
-    g_assert_cmpint(qapi_error_class(err), ==,
-                    QAPI_ERROR_CLASS_DEVICENOTFOUND);
+    g_assert_cmpint(qapi_error_class(err), ==, QAPI_ERROR_CLASS_DEVICENOTFOUND);
     /* A caller that does not want the error. */
     qapi_error_setg(NULL, QAPI_ERROR_CLASS_GENERICERROR, "%d", 1);
 }

@@ -36,12 +36,12 @@ static bool visit_scalar(Visitor *v, const char *type, const char *name,
 
     memset(&val, 0, sizeof(val));
     *text = NULL;
-#define SCALAR(tname, fn, field, fmt, ...)                              \
-    if (!strcmp(type, tname)) {                                         \
-        ok = fn(v, name, &val.field, errp);                             \
-        if (ok) {                                                       \
-            *text = g_strdup_printf(fmt, __VA_ARGS__);                  \
-        }                                                               \
+#define SCALAR(tname, fn, field, fmt, ...)                                     \
+    if (!strcmp(type, tname)) {                                                \
+        ok = fn(v, name, &val.field, errp);                                    \
+        if (ok) {                                                              \
+            *text = g_strdup_printf(fmt, __VA_ARGS__);                         \
+        }                                                                      \
     } else
     SCALAR("int", visit_type_int, i64, "%" PRId64, val.i64)
     SCALAR("int8", visit_type_int8, i8, "%d", val.i8)
@@ -142,11 +142,9 @@ static const struct {
     { "int32", "-2147483648", "2147483647", "-2147483649", "2147483648",
       "-2147483648 to 2147483647" },
     { "int64", "-9223372036854775808", "9223372036854775807", NULL,
-      "9223372036854775808",
-      "-9223372036854775808 to 9223372036854775807" },
+      "9223372036854775808", "-9223372036854775808 to 9223372036854775807" },
     { "int", "-9223372036854775808", "9223372036854775807", NULL,
-      "9223372036854775808",
-      "-9223372036854775808 to 9223372036854775807" },
+      "9223372036854775808", "-9223372036854775808 to 9223372036854775807" },
     { "uint8", "0", "255", "-1", "256", "0 to 255" },
     { "uint16", "0", "65535", "-1", "65536", "0 to 65535" },
     { "uint32", "0", "4294967295", "-1", "4294967296", "0 to 4294967295" },
@@ -207,12 +205,8 @@ static const struct {
     const char *json;
     const char *kind;
 } json_kinds[] = {
-    { "null", "null" },
-    { "true", "a boolean" },
-    { "1.5", "a number" },
-    { "1", "an integer" },
-    { "\"red\"", "a string" },
-    { "{}", "an object" },
+    { "null", "null" },    { "true", "a boolean" },   { "1.5", "a number" },
+    { "1", "an integer" }, { "\"red\"", "a string" }, { "{}", "an object" },
     { "[]", "an array" },
 };
 
@@ -259,8 +253,8 @@ static void test_wrong_types(void)
         for (k = 0; k < G_N_ELEMENTS(json_kinds); k++) {
             g_autofree char *message = NULL;
             g_autofree char *text = NULL;
-            g_autofree char *doc_text = g_strdup_printf(
-                "{\"n\": %s}", json_kinds[k].json);
+            g_autofree char *doc_text =
+                g_strdup_printf("{\"n\": %s}", json_kinds[k].json);
             json_object *doc = test_parse(doc_text);
             GError *err = NULL;
             bool ok = read_member(scalar_types[t].type, doc, &text, &err);
@@ -271,9 +265,9 @@ static void test_wrong_types(void)
                 g_assert_true(ok);
                 continue;
             }
-            message = g_strdup_printf("'n': expected %s, got %s",
-                                      scalar_types[t].expected,
-                                      json_kinds[k].kind);
+            message =
+                g_strdup_printf("'n': expected %s, got %s",
+                                scalar_types[t].expected, json_kinds[k].kind);
             g_assert_false(ok);
             test_assert_error(err, message);
             g_error_free(err);
@@ -286,8 +280,8 @@ static void test_any_takes_everything(void)
     size_t k;
 
     for (k = 0; k < G_N_ELEMENTS(json_kinds); k++) {
-        g_autofree char *doc_text = g_strdup_printf("{\"n\": %s}",
-                                                    json_kinds[k].json);
+        g_autofree char *doc_text =
+            g_strdup_printf("{\"n\": %s}", json_kinds[k].json);
         json_object *doc = test_parse(doc_text);
         g_autofree char *text = NULL;
         GError *err = NULL;
@@ -379,7 +373,8 @@ static void test_root(void)
         TestArgs *args = NULL;
 
         g_assert_false(visit_type_TestArgs(v, "args", &args, &err));
-        test_assert_error(err, "'args.devlist[0].device': expected a string, "
+        test_assert_error(err,
+                          "'args.devlist[0].device': expected a string, "
                           "got an integer");
         g_clear_error(&err);
     }
@@ -424,37 +419,37 @@ static void test_nested_paths(void)
     GError *err = NULL;
     TestOuter *outer;
 
-    g_assert_false(test_input(
-        "{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}, {\"c\": \"x\"}]}}",
-        TEST_VISIT(TestOuter), &obj, &err));
+    g_assert_false(
+        test_input("{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}, {\"c\": \"x\"}]}}",
+                   TEST_VISIT(TestOuter), &obj, &err));
     test_assert_error(err, "'a.b[2].c': expected an integer, got a string");
     g_clear_error(&err);
 
-    g_assert_false(test_input(
-        "{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}, {\"d\": 3}]}}",
-        TEST_VISIT(TestOuter), &obj, &err));
+    g_assert_false(
+        test_input("{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2}, {\"d\": 3}]}}",
+                   TEST_VISIT(TestOuter), &obj, &err));
     test_assert_error(err, "'a.b[2].c' is missing");
     g_clear_error(&err);
 
-    g_assert_false(test_input(
-        "{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2, \"d\": 3}]}}",
-        TEST_VISIT(TestOuter), &obj, &err));
+    g_assert_false(
+        test_input("{\"a\": {\"b\": [{\"c\": 1}, {\"c\": 2, \"d\": 3}]}}",
+                   TEST_VISIT(TestOuter), &obj, &err));
     test_assert_error(err, "'a.b[1].d' is not an expected member");
     g_clear_error(&err);
 
-    g_assert_false(test_input("{\"a\": {\"b\": {}}}", TEST_VISIT(TestOuter),
-                              &obj, &err));
+    g_assert_false(
+        test_input("{\"a\": {\"b\": {}}}", TEST_VISIT(TestOuter), &obj, &err));
     test_assert_error(err, "'a.b': expected an array, got an object");
     g_clear_error(&err);
 
-    g_assert_false(test_input("{\"a\": []}", TEST_VISIT(TestOuter), &obj,
-                              &err));
+    g_assert_false(
+        test_input("{\"a\": []}", TEST_VISIT(TestOuter), &obj, &err));
     test_assert_error(err, "'a': expected an object, got an array");
     g_clear_error(&err);
 
-    g_assert_true(test_input(
-        "{\"a\": {\"b\": [{\"c\": 1}, {\"c\": -2}, {\"c\": 3}]}}",
-        TEST_VISIT(TestOuter), &obj, &err));
+    g_assert_true(
+        test_input("{\"a\": {\"b\": [{\"c\": 1}, {\"c\": -2}, {\"c\": 3}]}}",
+                   TEST_VISIT(TestOuter), &obj, &err));
     g_assert_no_error(err);
     outer = obj;
     g_assert_cmpint(outer->a->b->value->c, ==, 1);
@@ -471,10 +466,11 @@ static void test_optional(void)
     TestArgs *args;
     TestDev *dev;
 
-    g_assert_true(test_input(
-        "{\"devlist\": [{\"device\": \"d0\"}, "
-        "{\"device\": \"d1\", \"format\": \"green\", \"size\": 5}], "
-        "\"tag\": \"t\"}", TEST_VISIT(TestArgs), &obj, &err));
+    g_assert_true(
+        test_input("{\"devlist\": [{\"device\": \"d0\"}, "
+                   "{\"device\": \"d1\", \"format\": \"green\", \"size\": 5}], "
+                   "\"tag\": \"t\"}",
+                   TEST_VISIT(TestArgs), &obj, &err));
     args = obj;
     dev = args->devlist->value;
     g_assert_cmpstr(dev->device, ==, "d0");
@@ -489,8 +485,8 @@ static void test_optional(void)
     g_assert_cmpstr(args->tag, ==, "t");
     qapi_free_TestArgs(args);
 
-    g_assert_true(test_input("{\"devlist\": []}", TEST_VISIT(TestArgs), &obj,
-                             &err));
+    g_assert_true(
+        test_input("{\"devlist\": []}", TEST_VISIT(TestArgs), &obj, &err));
     args = obj;
     g_assert_null(args->devlist);
     g_assert_null(args->tag);
@@ -520,8 +516,8 @@ static void test_full_document(void)
     void *obj;
     GError *err = NULL;
     TestAll *all;
-    json_object *expected_any = test_parse(
-        "{\"x\": [1, \"two\", null, {\"y\": false}]}");
+    json_object *expected_any =
+        test_parse("{\"x\": [1, \"two\", null, {\"y\": false}]}");
 
     g_assert_true(test_input(full_doc, TEST_VISIT(TestAll), &obj, &err));
     g_assert_no_error(err);
@@ -636,8 +632,7 @@ static void test_enum(void)
         g_assert_true(visit_type_enum(v, NULL, &val, &TestBig_lookup, &err));
         g_assert_cmpint(val, ==, 9);
         list->next = visit_next_list(v, list, sizeof(intList));
-        g_assert_false(visit_type_enum(v, NULL, &val, &TestBig_lookup,
-                                       &err));
+        g_assert_false(visit_type_enum(v, NULL, &val, &TestBig_lookup, &err));
         /* Too many values to list. */
         test_assert_error(err, "'e[1]': 'v10' is not a value of the enum");
         g_clear_error(&err);
@@ -664,7 +659,8 @@ static void test_policy(void)
 
     qapi_compat_policy_set(&reject);
     g_assert_false(test_input(full_doc, TEST_VISIT(TestAll), &obj, &err));
-    test_assert_error(err, "'old' is deprecated and refused by the "
+    test_assert_error(err,
+                      "'old' is deprecated and refused by the "
                       "compatibility policy");
     g_clear_error(&err);
     check_member("enum", "\"blue\"", NULL,
@@ -732,8 +728,8 @@ static void test_alternate(void)
         GenericAlternate *generic = NULL;
 
         json_object_put(doc);
-        g_assert_true(visit_start_alternate(v, NULL, &generic,
-                                            sizeof(TestAlt), &err));
+        g_assert_true(
+            visit_start_alternate(v, NULL, &generic, sizeof(TestAlt), &err));
         g_assert_cmpint(generic->type, ==, kinds[i].type);
         visit_end_alternate(v, (void **)&generic);
         g_free(generic);
@@ -764,13 +760,14 @@ static void test_alternate(void)
     g_clear_error(&err);
 
     /* Inside a list: the branch's errors carry the element's path. */
-    g_assert_false(test_input(
-        "{\"i\": 0, \"i8\": 0, \"i16\": 0, \"i32\": 0, \"i64\": 0, "
-        "\"u8\": 0, \"u16\": 0, \"u32\": 0, \"u64\": 0, \"sz\": 0, "
-        "\"b\": false, \"n\": 0, \"s\": \"\", \"color\": \"red\", "
-        "\"any\": null, \"alts\": [\"a\", {\"device\": 5}]}",
-        TEST_VISIT(TestAll), &obj, &err));
-    test_assert_error(err, "'alts[1].device': expected a string, got an "
+    g_assert_false(
+        test_input("{\"i\": 0, \"i8\": 0, \"i16\": 0, \"i32\": 0, \"i64\": 0, "
+                   "\"u8\": 0, \"u16\": 0, \"u32\": 0, \"u64\": 0, \"sz\": 0, "
+                   "\"b\": false, \"n\": 0, \"s\": \"\", \"color\": \"red\", "
+                   "\"any\": null, \"alts\": [\"a\", {\"device\": 5}]}",
+                   TEST_VISIT(TestAll), &obj, &err));
+    test_assert_error(err,
+                      "'alts[1].device': expected a string, got an "
                       "integer");
     g_clear_error(&err);
 }
@@ -784,16 +781,15 @@ static void test_lists(void)
     GenericList *list = NULL;
     char *str = NULL;
 
-    g_assert_false(test_input("\"abc\"", TEST_VISIT(TestStrList), &obj,
-                              &err));
+    g_assert_false(test_input("\"abc\"", TEST_VISIT(TestStrList), &obj, &err));
     test_assert_error(err, "the value: expected an array, got a string");
     g_clear_error(&err);
 
     g_assert_true(test_input("[]", TEST_VISIT(TestStrList), &obj, &err));
     g_assert_null(obj);
 
-    g_assert_false(test_input("[\"a\", \"b\", 3]", TEST_VISIT(TestStrList),
-                              &obj, &err));
+    g_assert_false(
+        test_input("[\"a\", \"b\", 3]", TEST_VISIT(TestStrList), &obj, &err));
     test_assert_error(err, "'[2]': expected a string, got an integer");
     g_clear_error(&err);
 

@@ -135,7 +135,8 @@ static void test_root_values(void)
 static void test_enum_out_of_range(void)
 {
     TestDev dev0 = { .device = (char *)"d0" };
-    TestDev dev1 = { .device = (char *)"d1", .has_format = true,
+    TestDev dev1 = { .device = (char *)"d1",
+                     .has_format = true,
                      .format = (TestColor)42 };
     TestDevList node1 = { .value = &dev1 };
     TestDevList node0 = { .next = &node1, .value = &dev0 };
@@ -146,7 +147,8 @@ static void test_enum_out_of_range(void)
     int val = -1;
 
     g_assert_false(visit_type_TestArgs(v, NULL, &ptr, &err));
-    test_assert_error(err, "'devlist[1].format': 42 is not a value of the "
+    test_assert_error(err,
+                      "'devlist[1].format': 42 is not a value of the "
                       "enum");
     g_clear_error(&err);
     visit_free(v);
@@ -216,8 +218,9 @@ static void test_policy(void)
     out = test_output(all, TEST_VISIT(TestAll));
     g_assert_false(json_object_object_get_ex(out, "old", NULL));
     /* Enum values are written whatever their features. */
-    g_assert_cmpstr(json_object_get_string(
-                        json_object_object_get(out, "color")), ==, "blue");
+    g_assert_cmpstr(
+        json_object_get_string(json_object_object_get(out, "color")), ==,
+        "blue");
     json_object_put(out);
     qapi_compat_policy_set(&accept);
     qapi_free_TestAll(all);

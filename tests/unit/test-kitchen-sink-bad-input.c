@@ -35,8 +35,7 @@ static void test_bad_input_case(gconstpointer data)
     if (!ks_corpus_case_begin(kase, path, &type, &doc)) {
         return;
     }
-    error_class = qapi_enum_parse(&QapiErrorClass_lookup, class_name, -1,
-                                  NULL);
+    error_class = qapi_enum_parse(&QapiErrorClass_lookup, class_name, -1, NULL);
     g_assert_cmpint(error_class, >=, 0);
 
     value = g_malloc0(MAX(type->size, sizeof(void *)));
@@ -52,8 +51,7 @@ static void test_bad_input_case(gconstpointer data)
     }
     g_assert_nonnull(err);
     g_assert_true(err->domain == QAPI_ERROR);
-    g_assert_cmpstr(QapiErrorClass_str(qapi_error_class(err)), ==,
-                    class_name);
+    g_assert_cmpstr(QapiErrorClass_str(qapi_error_class(err)), ==, class_name);
     g_assert_cmpint(err->code, ==, error_class);
     if (type->is_pointer) {
         g_assert_null(*(void **)value);

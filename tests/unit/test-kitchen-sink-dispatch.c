@@ -27,7 +27,7 @@ typedef struct Fixture {
 static void policy_reset(void)
 {
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -72,9 +72,9 @@ static void assert_dispatch(Fixture *f, const char *text, bool allow_oob,
  * Dispatch TEXT; the response must be an error of class CLASS saying
  * DESC, with ID (JSON text) or without an id when ID is NULL.
  */
-static void assert_dispatch_error(Fixture *f, const char *text,
-                                  bool allow_oob, const char *error_class,
-                                  const char *desc, const char *id)
+static void assert_dispatch_error(Fixture *f, const char *text, bool allow_oob,
+                                  const char *error_class, const char *desc,
+                                  const char *id)
 {
     json_object *resp = dispatch(f, text, allow_oob);
     json_object *error, *member;
@@ -125,8 +125,8 @@ static const ExpectedCommand expected_commands[] = {
     /* ks-gen-false and ks-gen-no: gen false, not registered */
     { "ks-no-success-response", qmp_marshal_ks_no_success_response,
       QCO_NO_SUCCESS_RESP, 0 },
-    { "ks-no-success-response-2012",
-      qmp_marshal_ks_no_success_response_2012, QCO_NO_SUCCESS_RESP, 0 },
+    { "ks-no-success-response-2012", qmp_marshal_ks_no_success_response_2012,
+      QCO_NO_SUCCESS_RESP, 0 },
     { "ks-oob", qmp_marshal_ks_oob, QCO_ALLOW_OOB, 0 },
     { "ks-preconfig", qmp_marshal_ks_preconfig, QCO_ALLOW_PRECONFIG, 0 },
     { "ks-coroutine", qmp_marshal_ks_coroutine, QCO_COROUTINE, 0 },
@@ -134,16 +134,15 @@ static const ExpectedCommand expected_commands[] = {
       QCO_NO_SUCCESS_RESP | QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG, 0 },
     { "ks-deprecated-cmd", qmp_marshal_ks_deprecated_cmd, 0,
       1u << QAPI_DEPRECATED },
-    { "ks-unstable-cmd", qmp_marshal_ks_unstable_cmd, 0,
-      1u << QAPI_UNSTABLE },
+    { "ks-unstable-cmd", qmp_marshal_ks_unstable_cmd, 0, 1u << QAPI_UNSTABLE },
 #if KS_HAVE_COND_STRUCT
     { "ks-conditional-cmd", qmp_marshal_ks_conditional_cmd, 0, 0 },
 #endif
     { "ks_legacy_cmd", qmp_marshal_ks_legacy_cmd, 0, 0 },
     { "ks-legacy-args", qmp_marshal_ks_legacy_args, 0, 0 },
     { "x-ks-experimental", qmp_marshal_x_ks_experimental, 0, 0 },
-    { "__org.example_ks-downstream", qmp_marshal___org_example_ks_downstream,
-      0, 0 },
+    { "__org.example_ks-downstream", qmp_marshal___org_example_ks_downstream, 0,
+      0 },
     { "ks-use-everything", qmp_marshal_ks_use_everything, 0, 0 },
     { "ks-sub-echo", qmp_marshal_ks_sub_echo, 0, 0 },
 };
@@ -209,15 +208,18 @@ static void test_no_args(Fixture *f, gconstpointer data)
     (void)data;
     assert_dispatch(f, "{\"execute\": \"ks-no-args\"}", false,
                     "{\"return\": {}}");
-    assert_dispatch(f, "{\"execute\": \"ks-no-args\", \"arguments\": {},"
-                    " \"id\": [1, \"a\"]}", false,
-                    "{\"return\": {}, \"id\": [1, \"a\"]}");
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-no-args\", \"arguments\": {},"
+                    " \"id\": [1, \"a\"]}",
+                    false, "{\"return\": {}, \"id\": [1, \"a\"]}");
     g_assert_cmpuint(ks_handlers_calls(), ==, 2);
     g_assert_cmpstr(ks_handlers_last(), ==, "ks-no-args");
 
     /* Unknown arguments of a command that takes none. */
-    assert_dispatch_error(f, "{\"execute\": \"ks-no-args\", \"arguments\":"
-                          " {\"x\": 1}, \"id\": 3}", false, "GenericError",
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-no-args\", \"arguments\":"
+                          " {\"x\": 1}, \"id\": 3}",
+                          false, "GenericError",
                           "'x' is not an expected member", "3");
     g_assert_cmpuint(ks_handlers_calls(), ==, 2);
 
@@ -248,78 +250,103 @@ static void test_no_args(Fixture *f, gconstpointer data)
 static void test_inline_args(Fixture *f, gconstpointer data)
 {
     (void)data;
-    assert_dispatch(f, "{\"execute\": \"ks-inline-args\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-inline-args\", \"arguments\":"
                     " {\"a\": 5, \"b\": \"bee\", \"colors\": [\"red\","
                     " \"3d\"], \"alt\": [1, 2], \"default\": true},"
-                    " \"id\": \"i\"}", false,
+                    " \"id\": \"i\"}",
+                    false,
                     "{\"return\": {\"base-id\": 5, \"base-note\": \"bee\"},"
                     " \"id\": \"i\"}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-inline-args a=5 b='bee' "
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-inline-args a=5 b='bee' "
                     "colors=[red,3d] alt=list:[1,2] default=true");
 
     /* Optional arguments absent; the keyword-named one false. */
-    assert_dispatch(f, "{\"execute\": \"ks-inline-args\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-inline-args\", \"arguments\":"
                     " {\"colors\": [], \"a\": -1, \"default\": false}}",
                     false, "{\"return\": {\"base-id\": -1}}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-inline-args a=-1 b=absent "
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-inline-args a=-1 b=absent "
                     "colors=[] alt=absent default=false");
-    assert_dispatch(f, "{\"execute\": \"ks-inline-args\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-inline-args\", \"arguments\":"
                     " {\"a\": 0, \"colors\": [\"__org.example_ultra\"],"
-                    " \"alt\": \"text\"}}", false,
-                    "{\"return\": {\"base-id\": 0}}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-inline-args a=0 b=absent "
+                    " \"alt\": \"text\"}}",
+                    false, "{\"return\": {\"base-id\": 0}}");
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-inline-args a=0 b=absent "
                     "colors=[__org.example_ultra] alt=text:'text' "
                     "default=absent");
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 
     /* Argument errors: the handler is not called. */
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"colors\": []}, \"id\": 1}",
                           false, "GenericError", "'a' is missing", "1");
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
-                          " \"arguments\": {\"a\": 1}}", false,
-                          "GenericError", "'colors' is missing", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
+                          " \"arguments\": {\"a\": 1}}",
+                          false, "GenericError", "'colors' is missing", NULL);
     assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\"}", false,
                           "GenericError", "'a' is missing", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\": [],"
-                          " \"c\": 2}}", false, "GenericError",
+                          " \"c\": 2}}",
+                          false, "GenericError",
                           "'c' is not an expected member", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\":"
-                          " [\"red\", 7]}}", false, "GenericError",
+                          " [\"red\", 7]}}",
+                          false, "GenericError",
                           "'colors[1]': expected a string, got an integer",
                           NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\": [],"
-                          " \"alt\": {}}}", false, "GenericError",
+                          " \"alt\": {}}}",
+                          false, "GenericError",
                           "'alt' has no branch for this kind of JSON value "
-                          "in alternate KsAltStrArray", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
-                          " \"arguments\": {\"a\": 1, \"colors\": [],"
-                          " \"alt\": [1, \"x\"]}}", false, "GenericError",
-                          "'alt[1]': expected an integer, got a string",
+                          "in alternate KsAltStrArray",
                           NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\": [],"
-                          " \"b\": null}}", false, "GenericError",
+                          " \"alt\": [1, \"x\"]}}",
+                          false, "GenericError",
+                          "'alt[1]': expected an integer, got a string", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
+                          " \"arguments\": {\"a\": 1, \"colors\": [],"
+                          " \"b\": null}}",
+                          false, "GenericError",
                           "'b': expected a string, got null", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\": [],"
-                          " \"b\": \"x\\u0000\"}}", false, "GenericError",
+                          " \"b\": \"x\\u0000\"}}",
+                          false, "GenericError",
                           "'b': the string contains a NUL character", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1.0, \"colors\": []}}",
                           false, "GenericError",
                           "'a': expected an integer, got a number", NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 
     /* The handler fails as the argument asks. */
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\","
                           " \"arguments\": {\"a\": 1, \"colors\": [],"
                           " \"b\": \"fail:DeviceNotFound\"}, \"id\": 9}",
-                          false, "DeviceNotFound", "ks-inline-args: failing "
-                          "with DeviceNotFound as asked", "9");
+                          false, "DeviceNotFound",
+                          "ks-inline-args: failing "
+                          "with DeviceNotFound as asked",
+                          "9");
     g_assert_cmpuint(ks_handlers_calls(), ==, 4);
 }
 
@@ -327,37 +354,49 @@ static void test_struct_args(Fixture *f, gconstpointer data)
 {
     (void)data;
     /* The members of KsDerived, base first, are the arguments. */
-    assert_dispatch(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-struct-args\", \"arguments\":"
                     " {\"base-id\": 2, \"base-note\": \"n\", \"middle\": true,"
-                    " \"leaf\": 0.5, \"sub\": {\"count\": 1}}}", false,
+                    " \"leaf\": 0.5, \"sub\": {\"count\": 1}}}",
+                    false,
                     "{\"return\": [{\"base-id\": 0, \"base-note\": \"n\"},"
                     " {\"base-id\": 1, \"base-note\": \"n\"}]}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-struct-args base-id=2 "
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-struct-args base-id=2 "
                     "base-note='n' middle=true leaf=0.5 "
                     "sub={count=1 label=absent}");
     /* An empty list is a NULL list: []. */
-    assert_dispatch(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-struct-args\", \"arguments\":"
                     " {\"base-id\": 0, \"middle\": false, \"leaf\": -1}}",
                     false, "{\"return\": []}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-struct-args base-id=0 "
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-struct-args base-id=0 "
                     "base-note=absent middle=false leaf=-1 sub=absent");
-    assert_dispatch_error(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-struct-args\", \"arguments\":"
                           " {\"base-id\": 17, \"middle\": false,"
-                          " \"leaf\": 1.0}}", false, "GenericError",
+                          " \"leaf\": 1.0}}",
+                          false, "GenericError",
                           "ks-struct-args: 'base-id' must be 0 to 16", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
-                          " {\"base-id\": 1, \"middle\": false}}", false,
-                          "GenericError", "'leaf' is missing", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-struct-args\", \"arguments\":"
+                          " {\"base-id\": 1, \"middle\": false}}",
+                          false, "GenericError", "'leaf' is missing", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-struct-args\", \"arguments\":"
                           " {\"base-id\": 1, \"middle\": false, \"leaf\": 1.0,"
                           " \"sub\": {\"count\": 1, \"bogus\": true}}}",
                           false, "GenericError",
                           "'sub.bogus' is not an expected member", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-struct-args\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-struct-args\", \"arguments\":"
                           " {\"base-id\": 1, \"middle\": false, \"leaf\": 1.0,"
                           " \"base-note\": \"fail:InvalidBlockFormat\"}}",
-                          false, "InvalidBlockFormat", "ks-struct-args: "
-                          "failing with InvalidBlockFormat as asked", NULL);
+                          false, "InvalidBlockFormat",
+                          "ks-struct-args: "
+                          "failing with InvalidBlockFormat as asked",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 4);
 }
 
@@ -365,24 +404,33 @@ static void test_boxed(Fixture *f, gconstpointer data)
 {
     (void)data;
     /* A union, whole. */
-    assert_dispatch(f, "{\"execute\": \"ks-boxed-union\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-boxed-union\", \"arguments\":"
                     " {\"kind\": \"derived\", \"note\": \"in\", \"base-id\": 3,"
-                    " \"middle\": true, \"leaf\": 2.5}}", false,
+                    " \"middle\": true, \"leaf\": 2.5}}",
+                    false,
                     "{\"return\": {\"kind\": \"derived\", \"note\": \"echo\","
                     " \"base-id\": 3, \"middle\": true, \"leaf\": 2.5}}");
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-boxed-union kind=derived note='in'");
-    assert_dispatch(f, "{\"execute\": \"ks-boxed-union\", \"arguments\":"
-                    " {\"kind\": \"empty-one\"}}", false,
-                    "{\"return\": {\"kind\": \"empty-one\", \"note\": \"echo\"}}");
-    assert_dispatch(f, "{\"execute\": \"ks-boxed-union\", \"arguments\":"
-                    " {\"kind\": \"nested\", \"tag\": \"alpha\", \"common\": 1,"
-                    " \"alpha-value\": \"a\", \"alpha-list\": []}}", false,
-                    "{\"return\": {\"kind\": \"nested\", \"note\": \"echo\","
-                    " \"tag\": \"alpha\", \"common\": 1, \"alpha-value\": \"a\","
-                    " \"alpha-list\": []}}");
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-union\", \"arguments\":"
-                          " {\"kind\": \"nope\"}}", false, "GenericError",
+    assert_dispatch(
+        f,
+        "{\"execute\": \"ks-boxed-union\", \"arguments\":"
+        " {\"kind\": \"empty-one\"}}",
+        false, "{\"return\": {\"kind\": \"empty-one\", \"note\": \"echo\"}}");
+    assert_dispatch(
+        f,
+        "{\"execute\": \"ks-boxed-union\", \"arguments\":"
+        " {\"kind\": \"nested\", \"tag\": \"alpha\", \"common\": 1,"
+        " \"alpha-value\": \"a\", \"alpha-list\": []}}",
+        false,
+        "{\"return\": {\"kind\": \"nested\", \"note\": \"echo\","
+        " \"tag\": \"alpha\", \"common\": 1, \"alpha-value\": \"a\","
+        " \"alpha-list\": []}}");
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-union\", \"arguments\":"
+                          " {\"kind\": \"nope\"}}",
+                          false, "GenericError",
                           "'kind': 'nope' is not a value of the enum"
 #if defined(TEST_IF_UNION_BRANCH)
                           " (expected 'plain', 'derived', 'nested', "
@@ -394,14 +442,18 @@ static void test_boxed(Fixture *f, gconstpointer data)
                           NULL);
     assert_dispatch_error(f, "{\"execute\": \"ks-boxed-union\"}", false,
                           "GenericError", "'kind' is missing", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-union\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-union\", \"arguments\":"
                           " {\"kind\": \"int\", \"int-value\": 1,"
-                          " \"note\": \"fail:DeviceInUse\"}}", false,
-                          "DeviceInUse", "ks-boxed-union: failing with "
-                          "DeviceInUse as asked", NULL);
+                          " \"note\": \"fail:DeviceInUse\"}}",
+                          false, "DeviceInUse",
+                          "ks-boxed-union: failing with "
+                          "DeviceInUse as asked",
+                          NULL);
 
     /* A struct with conditional and special-featured members. */
-    assert_dispatch(f, "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
                     " {\"plain\": 1, \"old\": 2, \"experimental\": \"e\""
 #if defined(TEST_IF_MEMBER)
                     ", \"cond\": 3"
@@ -409,8 +461,10 @@ static void test_boxed(Fixture *f, gconstpointer data)
 #if defined(TEST_IF_A) || defined(TEST_IF_B)
                     ", \"both\": \"blue\""
 #endif
-                    ", \"default\": true}}", false, "{\"return\": {}}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-boxed-struct plain=1 old=2 "
+                    ", \"default\": true}}",
+                    false, "{\"return\": {}}");
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-boxed-struct plain=1 old=2 "
                     "experimental='e'"
 #if defined(TEST_IF_MEMBER)
                     " cond=3"
@@ -419,17 +473,21 @@ static void test_boxed(Fixture *f, gconstpointer data)
                     " both=blue"
 #endif
                     " default=true");
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
                           " {\"plain\": 1, \"old\": 2"
 #if defined(TEST_IF_MEMBER)
                           ", \"cond\": 3"
 #endif
                           ", \"default\": true,"
                           " \"experimental\": \"fail:OpenFileFailed\"}}",
-                          false, "OpenFileFailed", "ks-boxed-struct: failing "
-                          "with OpenFileFailed as asked", NULL);
+                          false, "OpenFileFailed",
+                          "ks-boxed-struct: failing "
+                          "with OpenFileFailed as asked",
+                          NULL);
 #if defined(TEST_IF_MEMBER)
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
                           " {\"plain\": 1, \"old\": 2, \"default\": true}}",
                           false, "GenericError", "'cond' is missing", NULL);
 #endif
@@ -460,7 +518,7 @@ static void test_returns(Fixture *f, gconstpointer data)
                     "{\"return\": \"3d\"}");
     ks_handler_config.return_enum = KS_COL_BLUE;
     ks_policy_set(QAPI_INPUT_REJECT, QAPI_OUTPUT_HIDE, QAPI_INPUT_REJECT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     assert_dispatch(f, "{\"execute\": \"ks-return-enum\"}", false,
                     "{\"return\": \"blue\"}");
     policy_reset();
@@ -490,28 +548,40 @@ static void test_returns(Fixture *f, gconstpointer data)
     /* A failing handler of each return shape answers its error. */
     ks_handlers_fail_next(QAPI_ERROR_CLASS_KVMMISSINGCAP);
     assert_dispatch_error(f, "{\"execute\": \"ks-return-int\"}", false,
-                          "KVMMissingCap", "ks-return-int: failing with "
-                          "KVMMissingCap as asked", NULL);
+                          "KVMMissingCap",
+                          "ks-return-int: failing with "
+                          "KVMMissingCap as asked",
+                          NULL);
     ks_handlers_fail_next(QAPI_ERROR_CLASS_GENERICERROR);
     assert_dispatch_error(f, "{\"execute\": \"ks-return-str-list\"}", false,
-                          "GenericError", "ks-return-str-list: failing with "
-                          "GenericError as asked", NULL);
+                          "GenericError",
+                          "ks-return-str-list: failing with "
+                          "GenericError as asked",
+                          NULL);
     ks_handlers_fail_next(QAPI_ERROR_CLASS_DEVICENOTFOUND);
     assert_dispatch_error(f, "{\"execute\": \"ks-return-alternate\"}", false,
-                          "DeviceNotFound", "ks-return-alternate: failing "
-                          "with DeviceNotFound as asked", NULL);
+                          "DeviceNotFound",
+                          "ks-return-alternate: failing "
+                          "with DeviceNotFound as asked",
+                          NULL);
     ks_handlers_fail_next(QAPI_ERROR_CLASS_DEVICENOTFOUND);
     assert_dispatch_error(f, "{\"execute\": \"ks-return-any\"}", false,
-                          "DeviceNotFound", "ks-return-any: failing "
-                          "with DeviceNotFound as asked", NULL);
+                          "DeviceNotFound",
+                          "ks-return-any: failing "
+                          "with DeviceNotFound as asked",
+                          NULL);
     ks_handlers_fail_next(QAPI_ERROR_CLASS_DEVICENOTFOUND);
     assert_dispatch_error(f, "{\"execute\": \"ks-return-enum\"}", false,
-                          "DeviceNotFound", "ks-return-enum: failing "
-                          "with DeviceNotFound as asked", NULL);
+                          "DeviceNotFound",
+                          "ks-return-enum: failing "
+                          "with DeviceNotFound as asked",
+                          NULL);
     ks_handlers_fail_next(QAPI_ERROR_CLASS_DEVICEINUSE);
     assert_dispatch_error(f, "{\"execute\": \"ks-unstable-cmd\"}", false,
-                          "DeviceInUse", "ks-unstable-cmd: failing "
-                          "with DeviceInUse as asked", NULL);
+                          "DeviceInUse",
+                          "ks-unstable-cmd: failing "
+                          "with DeviceInUse as asked",
+                          NULL);
 }
 
 /*
@@ -548,39 +618,52 @@ static void test_returns_invalid_enum(Fixture *f, gconstpointer data)
 static void test_no_success_response(Fixture *f, gconstpointer data)
 {
     (void)data;
-    g_assert_null(dispatch(f, "{\"execute\": \"ks-no-success-response\","
+    g_assert_null(dispatch(f,
+                           "{\"execute\": \"ks-no-success-response\","
                            " \"arguments\": {\"delay\": 5}, \"id\": 1}",
                            false));
     g_assert_cmpuint(ks_handlers_calls(), ==, 1);
     g_assert_cmpstr(ks_handlers_last(), ==, "ks-no-success-response delay=5");
-    g_assert_null(dispatch(f, "{\"execute\": \"ks-no-success-response\","
+    g_assert_null(dispatch(f,
+                           "{\"execute\": \"ks-no-success-response\","
                            " \"arguments\": {\"delay\": 18446744073709551615}}",
                            false));
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-no-success-response delay=18446744073709551615");
 
     /* Errors are still answered: the handler's, and the arguments'. */
-    assert_dispatch_error(f, "{\"execute\": \"ks-no-success-response\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-no-success-response\","
                           " \"arguments\": {\"delay\": 0}, \"id\": \"z\"}",
-                          false, "GenericError", "ks-no-success-response: "
-                          "'delay' must not be 0", "\"z\"");
-    assert_dispatch_error(f, "{\"execute\": \"ks-no-success-response\","
-                          " \"id\": 2}", false, "GenericError",
-                          "'delay' is missing", "2");
-    assert_dispatch_error(f, "{\"execute\": \"ks-no-success-response\","
-                          " \"arguments\": {\"delay\": -1}}", false,
-                          "GenericError", "'delay' is out of range for "
-                          "uint64 (0 to 18446744073709551615)", NULL);
+                          false, "GenericError",
+                          "ks-no-success-response: "
+                          "'delay' must not be 0",
+                          "\"z\"");
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-no-success-response\","
+                          " \"id\": 2}",
+                          false, "GenericError", "'delay' is missing", "2");
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-no-success-response\","
+                          " \"arguments\": {\"delay\": -1}}",
+                          false, "GenericError",
+                          "'delay' is out of range for "
+                          "uint64 (0 to 18446744073709551615)",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 
     /* The 2012 spelling 'no'. */
-    g_assert_null(dispatch(f, "{\"execute\": "
-                           "\"ks-no-success-response-2012\"}", false));
+    g_assert_null(dispatch(f,
+                           "{\"execute\": "
+                           "\"ks-no-success-response-2012\"}",
+                           false));
     g_assert_cmpstr(ks_handlers_last(), ==, "ks-no-success-response-2012");
     ks_handlers_fail_next(QAPI_ERROR_CLASS_GENERICERROR);
     assert_dispatch_error(f, "{\"execute\": \"ks-no-success-response-2012\"}",
-                          false, "GenericError", "ks-no-success-response-2012: "
-                          "failing with GenericError as asked", NULL);
+                          false, "GenericError",
+                          "ks-no-success-response-2012: "
+                          "failing with GenericError as asked",
+                          NULL);
     g_assert_null(dispatch(f, "{\"execute\": \"ks-all-flags\"}", false));
     g_assert_cmpuint(ks_handlers_calls(), ==, 6);
 }
@@ -600,22 +683,22 @@ static void test_oob(Fixture *f, gconstpointer data)
 
     /* Refused when the session did not enable OOB. */
     assert_dispatch_error(f, "{\"exec-oob\": \"ks-oob\", \"id\": 2}", false,
-                          "GenericError", "request member 'exec-oob' is not "
+                          "GenericError",
+                          "request member 'exec-oob' is not "
                           "allowed: out-of-band execution is not enabled",
                           "2");
     /* Refused for a command without allow-oob. */
     assert_dispatch_error(f, "{\"exec-oob\": \"ks-no-args\", \"id\": 3}", true,
                           "GenericError",
                           "command 'ks-no-args' cannot run out of band", "3");
-    assert_dispatch_error(f, "{\"exec-oob\": \"ks-preconfig\"}", true,
-                          "GenericError",
-                          "command 'ks-preconfig' cannot run out of band",
-                          NULL);
+    assert_dispatch_error(
+        f, "{\"exec-oob\": \"ks-preconfig\"}", true, "GenericError",
+        "command 'ks-preconfig' cannot run out of band", NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 
     /* allow-oob with success-response false: silent out of band. */
-    g_assert_null(dispatch(f, "{\"exec-oob\": \"ks-all-flags\", \"id\": 4}",
-                           true));
+    g_assert_null(
+        dispatch(f, "{\"exec-oob\": \"ks-all-flags\", \"id\": 4}", true));
     g_assert_cmpstr(ks_handlers_last(), ==, "ks-all-flags");
 
     request = ks_json_parse("{\"exec-oob\": \"ks-oob\"}");
@@ -636,8 +719,10 @@ static void test_preconfig_coroutine(Fixture *f, gconstpointer data)
     assert_dispatch(f, "{\"execute\": \"ks-coroutine\", \"id\": {\"c\": 1}}",
                     false, "{\"return\": {}, \"id\": {\"c\": 1}}");
     g_assert_cmpstr(ks_handlers_last(), ==, "ks-coroutine");
-    assert_dispatch_error(f, "{\"execute\": \"ks-coroutine\", \"arguments\":"
-                          " {\"co\": true}}", false, "GenericError",
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-coroutine\", \"arguments\":"
+                          " {\"co\": true}}",
+                          false, "GenericError",
                           "'co' is not an expected member", NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 2);
 }
@@ -648,9 +733,10 @@ static void test_deprecated_unstable(Fixture *f, gconstpointer data)
 {
     (void)data;
     /* Accepted by default, special-featured arguments too. */
-    assert_dispatch(f, "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
-                    " {\"old-arg\": 1, \"new-arg\": \"n\"}}", false,
-                    "{\"return\": {}}");
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
+                    " {\"old-arg\": 1, \"new-arg\": \"n\"}}",
+                    false, "{\"return\": {}}");
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-deprecated-cmd old-arg=1 new-arg='n'");
     assert_dispatch(f, "{\"execute\": \"ks-unstable-cmd\"}", false,
@@ -659,68 +745,96 @@ static void test_deprecated_unstable(Fixture *f, gconstpointer data)
 
     /* Input reject deprecated: the command is refused before it runs. */
     ks_policy_set(QAPI_INPUT_REJECT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
     assert_dispatch_error(f, "{\"execute\": \"ks-deprecated-cmd\", \"id\": 5}",
-                          false, "CommandNotFound", "command "
+                          false, "CommandNotFound",
+                          "command "
                           "'ks-deprecated-cmd' is deprecated and disabled by "
-                          "policy", "5");
+                          "policy",
+                          "5");
     assert_dispatch(f, "{\"execute\": \"ks-unstable-cmd\"}", false,
                     "{\"return\": {\"tag\": \"alpha\", \"common\": 7,"
                     " \"alpha-value\": \"unstable\", \"alpha-list\": [1, 2]}}");
     /* ... and so are deprecated members and enum values. */
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
                           " {\"plain\": 1, \"old\": 2, \"default\": true}}",
-                          false, "GenericError", "'old' is deprecated and "
-                          "refused by the compatibility policy", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\", \"arguments\":"
+                          false, "GenericError",
+                          "'old' is deprecated and "
+                          "refused by the compatibility policy",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\", \"arguments\":"
                           " {\"a\": 1, \"colors\": [\"red\", \"blue\"]}}",
-                          false, "GenericError", "'colors[1]': 'blue' is "
+                          false, "GenericError",
+                          "'colors[1]': 'blue' is "
                           "deprecated and refused by the compatibility "
-                          "policy", NULL);
+                          "policy",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 
     /* Input reject unstable. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_REJECT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
     assert_dispatch_error(f, "{\"execute\": \"ks-unstable-cmd\"}", false,
-                          "CommandNotFound", "command 'ks-unstable-cmd' is "
-                          "unstable and disabled by policy", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
-                          " {\"old-arg\": 1, \"new-arg\": \"n\"}}", false,
-                          "GenericError", "'new-arg' is unstable and refused "
-                          "by the compatibility policy", NULL);
+                          "CommandNotFound",
+                          "command 'ks-unstable-cmd' is "
+                          "unstable and disabled by policy",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
+                          " {\"old-arg\": 1, \"new-arg\": \"n\"}}",
+                          false, "GenericError",
+                          "'new-arg' is unstable and refused "
+                          "by the compatibility policy",
+                          NULL);
     /* An absent unstable argument is not refused. */
-    assert_dispatch(f, "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
-                    " {\"old-arg\": 2}}", false, "{\"return\": {}}");
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
+                    " {\"old-arg\": 2}}",
+                    false, "{\"return\": {}}");
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-deprecated-cmd old-arg=2 new-arg=absent");
-    assert_dispatch_error(f, "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-boxed-struct\", \"arguments\":"
                           " {\"plain\": 1, \"old\": 2, \"experimental\": \"x\""
 #if defined(TEST_IF_MEMBER)
                           ", \"cond\": 3"
 #endif
-                          ", \"default\": true}}", false, "GenericError",
+                          ", \"default\": true}}",
+                          false, "GenericError",
                           "'experimental' is unstable and refused by the "
-                          "compatibility policy", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-inline-args\", \"arguments\":"
-                          " {\"a\": 1, \"colors\": [\"x-violet\"]}}", false,
-                          "GenericError", "'colors[0]': 'x-violet' is unstable "
-                          "and refused by the compatibility policy", NULL);
+                          "compatibility policy",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-inline-args\", \"arguments\":"
+                          " {\"a\": 1, \"colors\": [\"x-violet\"]}}",
+                          false, "GenericError",
+                          "'colors[0]': 'x-violet' is unstable "
+                          "and refused by the compatibility policy",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 4);
 
     /* Output hide does not refuse anything. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
-    assert_dispatch(f, "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
-                    " {\"old-arg\": 3}}", false, "{\"return\": {}}");
+                  QAPI_OUTPUT_HIDE);
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
+                    " {\"old-arg\": 3}}",
+                    false, "{\"return\": {}}");
     ks_handlers_fail_next(QAPI_ERROR_CLASS_DEVICEINUSE);
     assert_dispatch_error(f, "{\"execute\": \"ks-deprecated-cmd\"}", false,
-                          "DeviceInUse", "ks-deprecated-cmd: failing with "
-                          "DeviceInUse as asked", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
-                          " {\"new-arg\": \"fail:GenericError\"}}", false,
-                          "GenericError", "ks-deprecated-cmd: failing with "
-                          "GenericError as asked", NULL);
+                          "DeviceInUse",
+                          "ks-deprecated-cmd: failing with "
+                          "DeviceInUse as asked",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-deprecated-cmd\", \"arguments\":"
+                          " {\"new-arg\": \"fail:GenericError\"}}",
+                          false, "GenericError",
+                          "ks-deprecated-cmd: failing with "
+                          "GenericError as asked",
+                          NULL);
 }
 
 /*
@@ -744,20 +858,27 @@ static void test_policy_per_list(Fixture *f, gconstpointer data)
     g_assert_null(qmp_command_list_get_policy(f->cmds));
 
     assert_dispatch_error(&g, "{\"execute\": \"ks-deprecated-cmd\"}", false,
-                          "CommandNotFound", "command 'ks-deprecated-cmd' is "
-                          "deprecated and disabled by policy", NULL);
+                          "CommandNotFound",
+                          "command 'ks-deprecated-cmd' is "
+                          "deprecated and disabled by policy",
+                          NULL);
     assert_dispatch(f, "{\"execute\": \"ks-deprecated-cmd\"}", false,
                     "{\"return\": {}}");
-    assert_dispatch_error(&g, "{\"execute\": \"ks-inline-args\", "
+    assert_dispatch_error(&g,
+                          "{\"execute\": \"ks-inline-args\", "
                           "\"arguments\": {\"a\": 1, \"colors\": [\"blue\"]}}",
-                          false, "GenericError", "'colors[0]': 'blue' is "
+                          false, "GenericError",
+                          "'colors[0]': 'blue' is "
                           "deprecated and refused by the compatibility "
-                          "policy", NULL);
+                          "policy",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 1);
     {
-        json_object *resp = dispatch(f, "{\"execute\": \"ks-inline-args\","
+        json_object *resp = dispatch(f,
+                                     "{\"execute\": \"ks-inline-args\","
                                      " \"arguments\": {\"a\": 1,"
-                                     " \"colors\": [\"blue\"]}}", false);
+                                     " \"colors\": [\"blue\"]}}",
+                                     false);
 
         g_assert_true(json_object_object_get_ex(resp, "return", NULL));
         json_object_put(resp);
@@ -778,25 +899,32 @@ static void test_conditional(Fixture *f, gconstpointer data)
 {
     (void)data;
 #if KS_HAVE_COND_STRUCT
-    assert_dispatch(f, "{\"execute\": \"ks-conditional-cmd\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-conditional-cmd\", \"arguments\":"
                     " {\"value\": 21"
 #if defined(TEST_IF_ARG)
                     ", \"extra\": \"e\""
 #endif
-                    "}}", false, "{\"return\": {\"value\": 42}}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "ks-conditional-cmd value=21"
+                    "}}",
+                    false, "{\"return\": {\"value\": 42}}");
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "ks-conditional-cmd value=21"
 #if defined(TEST_IF_ARG)
                     " extra='e'"
 #endif
-                    );
+    );
 #if defined(TEST_IF_ARG)
-    assert_dispatch_error(f, "{\"execute\": \"ks-conditional-cmd\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-conditional-cmd\","
                           " \"arguments\": {\"value\": 1,"
-                          " \"extra\": \"fail:DeviceNotActive\"}}", false,
-                          "DeviceNotActive", "ks-conditional-cmd: failing "
-                          "with DeviceNotActive as asked", NULL);
+                          " \"extra\": \"fail:DeviceNotActive\"}}",
+                          false, "DeviceNotActive",
+                          "ks-conditional-cmd: failing "
+                          "with DeviceNotActive as asked",
+                          NULL);
 #else
-    assert_dispatch_error(f, "{\"execute\": \"ks-conditional-cmd\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-conditional-cmd\","
                           " \"arguments\": {\"value\": 1, \"extra\": \"e\"}}",
                           false, "GenericError",
                           "'extra' is not an expected member", NULL);
@@ -804,9 +932,10 @@ static void test_conditional(Fixture *f, gconstpointer data)
     assert_dispatch_error(f, "{\"execute\": \"ks-conditional-cmd\"}", false,
                           "GenericError", "'value' is missing", NULL);
 #else
-    assert_dispatch_error(f, "{\"execute\": \"ks-conditional-cmd\","
-                          " \"arguments\": {\"value\": 1}}", false,
-                          "CommandNotFound",
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-conditional-cmd\","
+                          " \"arguments\": {\"value\": 1}}",
+                          false, "CommandNotFound",
                           "command 'ks-conditional-cmd' does not exist", NULL);
 #endif
 }
@@ -821,51 +950,72 @@ static void test_names(Fixture *f, gconstpointer data)
                           "CommandNotFound",
                           "command 'ks-legacy-cmd' does not exist", NULL);
 
-    assert_dispatch(f, "{\"execute\": \"ks-legacy-args\", \"arguments\":"
-                    " {\"Legacy_Arg\": \"Value_One\"}}", false,
-                    "{\"return\": {}}");
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-legacy-args\", \"arguments\":"
+                    " {\"Legacy_Arg\": \"Value_One\"}}",
+                    false, "{\"return\": {}}");
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-legacy-args Legacy_Arg=Value_One");
-    assert_dispatch_error(f, "{\"execute\": \"ks-legacy-args\", \"arguments\":"
-                          " {\"legacy-arg\": \"Value_One\"}}", false,
-                          "GenericError", "'Legacy_Arg' is missing", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-legacy-args\", \"arguments\":"
+                          " {\"legacy-arg\": \"Value_One\"}}",
+                          false, "GenericError", "'Legacy_Arg' is missing",
+                          NULL);
 
-    assert_dispatch(f, "{\"execute\": \"x-ks-experimental\", \"arguments\":"
-                    " {\"arg\": {\"value\": 127}}}", false, "{\"return\": {}}");
+    assert_dispatch(f,
+                    "{\"execute\": \"x-ks-experimental\", \"arguments\":"
+                    " {\"arg\": {\"value\": 127}}}",
+                    false, "{\"return\": {}}");
     g_assert_cmpstr(ks_handlers_last(), ==, "x-ks-experimental arg.value=127");
-    assert_dispatch_error(f, "{\"execute\": \"x-ks-experimental\", \"arguments\":"
-                          " {\"arg\": {\"value\": 128}}}", false,
-                          "GenericError", "'arg.value' is out of range for "
-                          "int8 (-128 to 127)", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"x-ks-experimental\", \"arguments\":"
+                          " {\"arg\": {\"value\": 128}}}",
+                          false, "GenericError",
+                          "'arg.value' is out of range for "
+                          "int8 (-128 to 127)",
+                          NULL);
 
-    assert_dispatch(f, "{\"execute\": \"__org.example_ks-downstream\","
+    assert_dispatch(f,
+                    "{\"execute\": \"__org.example_ks-downstream\","
                     " \"arguments\": {\"arg\": {\"__org.example_member\":"
-                    " \"abc\"}}}", false, "{\"return\": {"
+                    " \"abc\"}}}",
+                    false,
+                    "{\"return\": {"
                     "\"__org.example_member\": \"abc\", \"x-member\": 3}}");
-    g_assert_cmpstr(ks_handlers_last(), ==, "__org.example_ks-downstream "
+    g_assert_cmpstr(ks_handlers_last(), ==,
+                    "__org.example_ks-downstream "
                     "arg.__org.example_member='abc' arg.x-member=absent");
-    assert_dispatch_error(f, "{\"execute\": \"__org.example_ks-downstream\","
+    assert_dispatch_error(f,
+                          "{\"execute\": \"__org.example_ks-downstream\","
                           " \"arguments\": {\"arg\": {\"__org.example_member\":"
                           " \"fail:DeviceNotFound\", \"x-member\": 1}}}",
-                          false, "DeviceNotFound", "__org.example_ks-downstream:"
-                          " failing with DeviceNotFound as asked", NULL);
+                          false, "DeviceNotFound",
+                          "__org.example_ks-downstream:"
+                          " failing with DeviceNotFound as asked",
+                          NULL);
 
     /* The command of the included module. */
-    assert_dispatch(f, "{\"execute\": \"ks-sub-echo\", \"arguments\":"
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-sub-echo\", \"arguments\":"
                     " {\"arg\": {\"count\": 4294967295, \"label\": \"l\"}}}",
-                    false, "{\"return\": {\"count\": 4294967295,"
+                    false,
+                    "{\"return\": {\"count\": 4294967295,"
                     " \"label\": \"l\"}}");
     g_assert_cmpstr(ks_handlers_last(), ==,
                     "ks-sub-echo count=4294967295 label='l'");
-    assert_dispatch_error(f, "{\"execute\": \"ks-sub-echo\", \"arguments\":"
-                          " {\"arg\": {\"count\": 1, \"bogus\": 2}}}", false,
-                          "GenericError",
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-sub-echo\", \"arguments\":"
+                          " {\"arg\": {\"count\": 1, \"bogus\": 2}}}",
+                          false, "GenericError",
                           "'arg.bogus' is not an expected member", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-sub-echo\", \"arguments\":"
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-sub-echo\", \"arguments\":"
                           " {\"arg\": {\"count\": 1, \"label\":"
-                          " \"fail:OpenFileFailed\"}}}", false,
-                          "OpenFileFailed", "ks-sub-echo: failing with "
-                          "OpenFileFailed as asked", NULL);
+                          " \"fail:OpenFileFailed\"}}}",
+                          false, "OpenFileFailed",
+                          "ks-sub-echo: failing with "
+                          "OpenFileFailed as asked",
+                          NULL);
     assert_dispatch_error(f, "{\"execute\": \"ks-sub-echo\"}", false,
                           "GenericError", "'arg' is missing", NULL);
 }
@@ -875,53 +1025,71 @@ static void test_use_everything(Fixture *f, gconstpointer data)
     (void)data;
     assert_dispatch(f, "{\"execute\": \"ks-use-everything\"}", false,
                     "{\"return\": []}");
-    assert_dispatch(f, "{\"execute\": \"ks-use-everything\", \"arguments\": {"
-                    " \"all-optional\": {\"opt-size\": 1},"
-                    " \"all-lists\": {\"str-list\": [], \"int-list\": [],"
-                    " \"int16-list\": [], \"int64-list\": [],"
-                    " \"uint16-list\": [], \"uint64-list\": [],"
-                    " \"bool-list\": [], \"null-list\": [null],"
-                    " \"color-list\": [], \"matrix\": [{\"cells\": [1]}]},"
-                    " \"any-null\": {\"value\": 1, \"nothing\": null},"
-                    " \"legacy\": {}, \"names\": {\"Upper_Case\": 1,"
-                    " \"snake_case\": \"s\"},"
-                    " \"simple\": {\"type\": \"colors\", \"data\": [\"red\"]},"
-                    " \"alt1\": false, \"alt2\": \"beta\"}}", false,
-                    "{\"return\": [{\"type\": \"text\", \"data\": \"all-optional\"},"
-                    " {\"type\": \"text\", \"data\": \"all-lists\"},"
-                    " {\"type\": \"text\", \"data\": \"any-null\"},"
-                    " {\"type\": \"text\", \"data\": \"legacy\"},"
-                    " {\"type\": \"text\", \"data\": \"names\"},"
-                    " {\"type\": \"text\", \"data\": \"simple\"},"
-                    " {\"type\": \"text\", \"data\": \"alt1\"},"
-                    " {\"type\": \"text\", \"data\": \"alt2\"},"
-                    " {\"type\": \"colors\", \"data\": [\"red\"]}]}");
-    assert_dispatch_error(f, "{\"execute\": \"ks-use-everything\", \"arguments\":"
-                          " {\"alt1\": null}}", false, "GenericError",
+    assert_dispatch(
+        f,
+        "{\"execute\": \"ks-use-everything\", \"arguments\": {"
+        " \"all-optional\": {\"opt-size\": 1},"
+        " \"all-lists\": {\"str-list\": [], \"int-list\": [],"
+        " \"int16-list\": [], \"int64-list\": [],"
+        " \"uint16-list\": [], \"uint64-list\": [],"
+        " \"bool-list\": [], \"null-list\": [null],"
+        " \"color-list\": [], \"matrix\": [{\"cells\": [1]}]},"
+        " \"any-null\": {\"value\": 1, \"nothing\": null},"
+        " \"legacy\": {}, \"names\": {\"Upper_Case\": 1,"
+        " \"snake_case\": \"s\"},"
+        " \"simple\": {\"type\": \"colors\", \"data\": [\"red\"]},"
+        " \"alt1\": false, \"alt2\": \"beta\"}}",
+        false,
+        "{\"return\": [{\"type\": \"text\", \"data\": \"all-optional\"},"
+        " {\"type\": \"text\", \"data\": \"all-lists\"},"
+        " {\"type\": \"text\", \"data\": \"any-null\"},"
+        " {\"type\": \"text\", \"data\": \"legacy\"},"
+        " {\"type\": \"text\", \"data\": \"names\"},"
+        " {\"type\": \"text\", \"data\": \"simple\"},"
+        " {\"type\": \"text\", \"data\": \"alt1\"},"
+        " {\"type\": \"text\", \"data\": \"alt2\"},"
+        " {\"type\": \"colors\", \"data\": [\"red\"]}]}");
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-use-everything\", \"arguments\":"
+                          " {\"alt1\": null}}",
+                          false, "GenericError",
                           "'alt1' has no branch for this kind of JSON value in "
-                          "alternate KsAltObjNumBoolNull", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-use-everything\", \"arguments\":"
-                          " {\"alt2\": {\"kind\": \"plain\"}}}", false,
-                          "GenericError", "'alt2.base-id' is missing", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-use-everything\", \"arguments\":"
-                          " {\"all-lists\": {\"str-list\": [], \"int-list\": [],"
-                          " \"int16-list\": [], \"int64-list\": [],"
-                          " \"uint16-list\": [], \"uint64-list\": [],"
-                          " \"bool-list\": [], \"null-list\": [],"
-                          " \"color-list\": [], \"matrix\": [{\"cells\": [1]},"
-                          " {\"cells\": [true]}]}}}", false, "GenericError",
-                          "'all-lists.matrix[1].cells[0]': expected an "
-                          "integer, got a boolean", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-use-everything\", \"arguments\":"
+                          "alternate KsAltObjNumBoolNull",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-use-everything\", \"arguments\":"
+                          " {\"alt2\": {\"kind\": \"plain\"}}}",
+                          false, "GenericError", "'alt2.base-id' is missing",
+                          NULL);
+    assert_dispatch_error(
+        f,
+        "{\"execute\": \"ks-use-everything\", \"arguments\":"
+        " {\"all-lists\": {\"str-list\": [], \"int-list\": [],"
+        " \"int16-list\": [], \"int64-list\": [],"
+        " \"uint16-list\": [], \"uint64-list\": [],"
+        " \"bool-list\": [], \"null-list\": [],"
+        " \"color-list\": [], \"matrix\": [{\"cells\": [1]},"
+        " {\"cells\": [true]}]}}}",
+        false, "GenericError",
+        "'all-lists.matrix[1].cells[0]': expected an "
+        "integer, got a boolean",
+        NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-use-everything\", \"arguments\":"
                           " {\"simple\": {\"type\": \"sub\", \"data\":"
-                          " {\"count\": -1}}}}", false, "GenericError",
+                          " {\"count\": -1}}}}",
+                          false, "GenericError",
                           "'simple.data.count' is out of range for uint32 "
-                          "(0 to 4294967295)", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-use-everything\", \"arguments\":"
+                          "(0 to 4294967295)",
+                          NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-use-everything\", \"arguments\":"
                           " {\"names\": {\"Upper_Case\": 1, \"snake_case\":"
-                          " \"fail:DeviceInUse\"}}}", false, "DeviceInUse",
+                          " \"fail:DeviceInUse\"}}}",
+                          false, "DeviceInUse",
                           "ks-use-everything: failing with DeviceInUse as "
-                          "asked", NULL);
+                          "asked",
+                          NULL);
     g_assert_cmpuint(ks_handlers_calls(), ==, 3);
 }
 
@@ -1002,21 +1170,30 @@ static void test_gen_false(Fixture *f, gconstpointer data)
 
     assert_dispatch(f, "{\"execute\": \"ks-gen-false\"}", false,
                     "{\"return\": {}}");
-    assert_dispatch(f, "{\"execute\": \"ks-gen-false\", \"arguments\":"
-                    " {\"raw\": [1, {\"two\": 2}]}, \"id\": 1}", false,
+    assert_dispatch(f,
+                    "{\"execute\": \"ks-gen-false\", \"arguments\":"
+                    " {\"raw\": [1, {\"two\": 2}]}, \"id\": 1}",
+                    false,
                     "{\"return\": {\"raw\": [1, {\"two\": 2}]}, \"id\": 1}");
-    assert_dispatch_error(f, "{\"execute\": \"ks-gen-false\", \"arguments\":"
-                          " {\"cooked\": 1}}", false, "GenericError",
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-gen-false\", \"arguments\":"
+                          " {\"cooked\": 1}}",
+                          false, "GenericError",
                           "'cooked' is not an expected member", NULL);
-    assert_dispatch_error(f, "{\"execute\": \"ks-gen-false\", \"arguments\":"
-                          " {\"raw\": {\"plain\": \"p\"}}}", false,
-                          "GenericError", "'raw.plain': expected an integer, "
-                          "got a string", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-gen-false\", \"arguments\":"
+                          " {\"raw\": {\"plain\": \"p\"}}}",
+                          false, "GenericError",
+                          "'raw.plain': expected an integer, "
+                          "got a string",
+                          NULL);
     assert_dispatch(f, "{\"execute\": \"ks-gen-no\"}", false,
                     "{\"return\": \"gen-no\"}");
-    assert_dispatch_error(f, "{\"execute\": \"ks-gen-no\", \"arguments\":"
-                          " {\"a\": 1}}", false, "GenericError",
-                          "ks-gen-no takes no arguments", NULL);
+    assert_dispatch_error(f,
+                          "{\"execute\": \"ks-gen-no\", \"arguments\":"
+                          " {\"a\": 1}}",
+                          false, "GenericError", "ks-gen-no takes no arguments",
+                          NULL);
     /* No generated handler ran. */
     g_assert_cmpuint(ks_handlers_calls(), ==, 0);
 }
@@ -1041,23 +1218,26 @@ static void test_returns_hide_members(Fixture *f, gconstpointer data)
     (void)data;
     qmp_register_command(f->cmds, "ks-gen-false", marshal_ks_gen_false,
                          QCO_NO_OPTIONS, 0);
-    assert_dispatch(f, request, false, "{\"return\": {\"plain\": 1,"
+    assert_dispatch(f, request, false,
+                    "{\"return\": {\"plain\": 1,"
                     " \"old\": 2, \"experimental\": \"e\""
 #if defined(TEST_IF_MEMBER)
                     ", \"cond\": 3"
 #endif
                     ", \"default\": false}}");
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
-    assert_dispatch(f, request, false, "{\"return\": {\"plain\": 1,"
+                  QAPI_OUTPUT_ACCEPT);
+    assert_dispatch(f, request, false,
+                    "{\"return\": {\"plain\": 1,"
                     " \"experimental\": \"e\""
 #if defined(TEST_IF_MEMBER)
                     ", \"cond\": 3"
 #endif
                     ", \"default\": false}}");
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
-    assert_dispatch(f, request, false, "{\"return\": {\"plain\": 1"
+                  QAPI_OUTPUT_HIDE);
+    assert_dispatch(f, request, false,
+                    "{\"return\": {\"plain\": 1"
 #if defined(TEST_IF_MEMBER)
                     ", \"cond\": 3"
 #endif
@@ -1068,7 +1248,7 @@ static void test_returns_hide_members(Fixture *f, gconstpointer data)
 
 typedef struct EmittedEvent {
     char *name;
-    json_object *event;     /* a reference of our own */
+    json_object *event; /* a reference of our own */
 } EmittedEvent;
 
 static GPtrArray *emitted;
@@ -1122,8 +1302,8 @@ static void assert_event(guint i, const char *name, const char *data,
     g_assert_cmpuint(i, <, emitted->len);
     e = g_ptr_array_index(emitted, i);
     g_assert_cmpstr(e->name, ==, name);
-    json_test_assert_members(e->event, data ? "event,data,timestamp"
-                                            : "event,timestamp");
+    json_test_assert_members(e->event,
+                             data ? "event,data,timestamp" : "event,timestamp");
     g_assert_true(json_object_object_get_ex(e->event, "event", &member));
     g_assert_cmpstr(json_object_get_string(member), ==, name);
     if (data) {
@@ -1188,17 +1368,23 @@ static void test_events_each(void)
     assert_event(n++, "KS_EVENT_INLINE", "{\"a\": 1}", before, after);
     assert_event(n++, "KS_EVENT_INLINE",
                  "{\"a\": -2, \"b\": \"__org.example_ultra\"}", before, after);
-    assert_event(n++, "KS_EVENT_STRUCT", "{\"base-id\": 7, \"base-note\":"
+    assert_event(n++, "KS_EVENT_STRUCT",
+                 "{\"base-id\": 7, \"base-note\":"
                  " \"note\", \"middle\": true, \"leaf\": 0.5, \"sub\":"
-                 " {\"count\": 3, \"label\": \"s\"}}", before, after);
+                 " {\"count\": 3, \"label\": \"s\"}}",
+                 before, after);
     json_test_assert_members(
-        json_object_object_get(((EmittedEvent *)g_ptr_array_index(
-                                    emitted, n - 1))->event, "data"),
+        json_object_object_get(
+            ((EmittedEvent *)g_ptr_array_index(emitted, n - 1))->event, "data"),
         "base-id,base-note,middle,leaf,sub");
-    assert_event(n++, "KS_EVENT_STRUCT", "{\"base-id\": 8, \"middle\": false,"
-                 " \"leaf\": -1.0}", before, after);
-    assert_event(n++, "KS_EVENT_BOXED", "{\"kind\": \"int\", \"note\":"
-                 " \"boxed\", \"int-value\": -4}", before, after);
+    assert_event(n++, "KS_EVENT_STRUCT",
+                 "{\"base-id\": 8, \"middle\": false,"
+                 " \"leaf\": -1.0}",
+                 before, after);
+    assert_event(n++, "KS_EVENT_BOXED",
+                 "{\"kind\": \"int\", \"note\":"
+                 " \"boxed\", \"int-value\": -4}",
+                 before, after);
 #if KS_HAVE_COND_EVENT
     assert_event(n++, "KS_EVENT_CONDITIONAL", "{\"value\": 5}", before, after);
 #endif
@@ -1207,11 +1393,11 @@ static void test_events_each(void)
     /* Its only member absent: data is {} and left out. */
     assert_event(n++, "KS_EVENT_DEPRECATED", NULL, before, after);
     assert_event(n++, "KS_EVENT_UNSTABLE", NULL, before, after);
-    assert_event(n++, "__org.example_KS_EVENT", "{\"value\":"
+    assert_event(n++, "__org.example_KS_EVENT",
+                 "{\"value\":"
                  " {\"__org.example_member\": \"m\", \"x-member\": 1}}",
                  before, after);
-    assert_event(n++, "__ORG.QEMU_X-EVENT", "{\"X-level\": 3}", before,
-                 after);
+    assert_event(n++, "__ORG.QEMU_X-EVENT", "{\"X-level\": 3}", before, after);
     g_assert_cmpuint(emitted->len, ==, n);
     events_teardown();
 }
@@ -1227,7 +1413,7 @@ static void test_events_policy(void)
     /* Output hide deprecated: the deprecated event (and with it its
      * deprecated member) is not sent; the others are. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
     qapi_event_send_ks_event_deprecated("old");
     qapi_event_send_ks_event_unstable();
     qapi_event_send_ks_event_no_data();
@@ -1237,25 +1423,24 @@ static void test_events_policy(void)
 
     /* Output hide unstable. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     qapi_event_send_ks_event_unstable();
     qapi_event_send_ks_event_deprecated("old");
     g_assert_cmpuint(emitted->len, ==, 3);
     after = g_get_real_time();
     /* The deprecated member is shown while deprecated output is. */
-    assert_event(2, "KS_EVENT_DEPRECATED", "{\"old\": \"old\"}", before,
-                 after);
+    assert_event(2, "KS_EVENT_DEPRECATED", "{\"old\": \"old\"}", before, after);
 
     /* Both hidden. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     qapi_event_send_ks_event_unstable();
     qapi_event_send_ks_event_deprecated(NULL);
     g_assert_cmpuint(emitted->len, ==, 3);
 
     /* The input policy does not hide events. */
     ks_policy_set(QAPI_INPUT_REJECT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_REJECT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
     qapi_event_send_ks_event_unstable();
     qapi_event_send_ks_event_deprecated(NULL);
     g_assert_cmpuint(emitted->len, ==, 5);
@@ -1282,8 +1467,8 @@ static void test_events_lookup(void)
      * comes before the main module's definitions.
      */
     static const char *const names[] = {
-        "KS_EVENT_NO_DATA", "KS_EVENT_INLINE", "KS_EVENT_STRUCT",
-        "KS_EVENT_BOXED", "KS_EVENT_CONDITIONAL", "KS_EVENT_DEPRECATED",
+        "KS_EVENT_NO_DATA",  "KS_EVENT_INLINE",        "KS_EVENT_STRUCT",
+        "KS_EVENT_BOXED",    "KS_EVENT_CONDITIONAL",   "KS_EVENT_DEPRECATED",
         "KS_EVENT_UNSTABLE", "__org.example_KS_EVENT", "__ORG.QEMU_X-EVENT",
         "KS_SUB_EVENT",
     };
@@ -1310,14 +1495,13 @@ static void test_events_lookup(void)
         json_object_put(ev);
     }
     g_assert_cmpuint(emitted->len, ==, 1);
-    g_assert_cmpstr(((EmittedEvent *)g_ptr_array_index(emitted, 0))->name,
-                    ==, "KS_EVENT_UNSTABLE");
+    g_assert_cmpstr(((EmittedEvent *)g_ptr_array_index(emitted, 0))->name, ==,
+                    "KS_EVENT_UNSTABLE");
     events_teardown();
 }
 
-#define ADD_FIXTURE_TEST(path, fn)                                          \
-    g_test_add((path), Fixture, NULL, fixture_setup, (fn),                  \
-               fixture_teardown)
+#define ADD_FIXTURE_TEST(path, fn)                                             \
+    g_test_add((path), Fixture, NULL, fixture_setup, (fn), fixture_teardown)
 
 int main(int argc, char **argv)
 {
@@ -1326,8 +1510,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     ks_handlers_reset();
 
-    ADD_FIXTURE_TEST("/kitchen-sink/dispatch/registration",
-                     test_registration);
+    ADD_FIXTURE_TEST("/kitchen-sink/dispatch/registration", test_registration);
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/registration-conditional",
                      test_registration_conditional);
     ADD_FIXTURE_TEST("/kitchen-sink/dispatch/no-args", test_no_args);

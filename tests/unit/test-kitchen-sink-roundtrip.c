@@ -73,17 +73,34 @@ static void test_roundtrip_case(gconstpointer data)
 static void test_corpus_coverage(void)
 {
     g_autoptr(GPtrArray) files = ks_corpus_files("roundtrip");
-    g_autoptr(GHashTable) types = g_hash_table_new_full(g_str_hash,
-                                                        g_str_equal, g_free,
-                                                        NULL);
+    g_autoptr(GHashTable) types =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     static const char *const must_cover[] = {
-        "KsSubStruct", "KsDerived", "KsAllOptional", "KsAllLists",
-        "KsAnyNull", "KsFeatured", "KsLegacyNames",
-        "__org.example_KsDownstream", "x-KsExperimental", "KsLegacyType",
-        "KsNamedBaseUnion", "KsFlatUnion", "KsSimpleUnion",
-        "KsAltObjNumBoolNull", "KsAltStrArray", "KsAltEnumInt", "KsColor",
-        "[KsSimpleUnion]", "[KsIntRow]", "[KsBase]", "[KsColor]", "uint64",
-        "size", "number", "any",
+        "KsSubStruct",
+        "KsDerived",
+        "KsAllOptional",
+        "KsAllLists",
+        "KsAnyNull",
+        "KsFeatured",
+        "KsLegacyNames",
+        "__org.example_KsDownstream",
+        "x-KsExperimental",
+        "KsLegacyType",
+        "KsNamedBaseUnion",
+        "KsFlatUnion",
+        "KsSimpleUnion",
+        "KsAltObjNumBoolNull",
+        "KsAltStrArray",
+        "KsAltEnumInt",
+        "KsColor",
+        "[KsSimpleUnion]",
+        "[KsIntRow]",
+        "[KsBase]",
+        "[KsColor]",
+        "uint64",
+        "size",
+        "number",
+        "any",
     };
     size_t i;
 
@@ -91,8 +108,7 @@ static void test_corpus_coverage(void)
     for (i = 0; i < files->len; i++) {
         json_object *kase = ks_corpus_load(g_ptr_array_index(files, i));
 
-        g_hash_table_add(types, g_strdup(ks_corpus_string(kase, "type",
-                                                          true)));
+        g_hash_table_add(types, g_strdup(ks_corpus_string(kase, "type", true)));
         json_object_put(kase);
     }
     for (i = 0; i < G_N_ELEMENTS(must_cover); i++) {

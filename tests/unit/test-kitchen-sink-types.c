@@ -26,15 +26,16 @@
 #define KS_INT ""
 #define KS_INT_COMMA ""
 #endif
-#define KS_COLOR_EXPECTED \
-    " (expected 'red', " KS_GREEN "'blue', 'x-violet', '3d', " KS_INT \
+#define KS_COLOR_EXPECTED                                                      \
+    " (expected 'red', " KS_GREEN "'blue', 'x-violet', '3d', " KS_INT          \
     "'__org.example_ultra')"
 
 #if defined(TEST_IF_UNION_BRANCH)
-#define KS_UNION_KIND_EXPECTED \
-    " (expected 'plain', 'derived', 'nested', 'empty-one', 'cond-one' or 'int')"
+#define KS_UNION_KIND_EXPECTED                                                 \
+    " (expected 'plain', 'derived', 'nested', 'empty-one', 'cond-one' or "     \
+    "'int')"
 #else
-#define KS_UNION_KIND_EXPECTED \
+#define KS_UNION_KIND_EXPECTED                                                 \
     " (expected 'plain', 'derived', 'nested', 'empty-one' or 'int')"
 #endif
 
@@ -86,8 +87,7 @@ static void in_scalar(const char *type_name, const char *text, void *value)
  * TEXT as TYPE must fail with a GenericError saying MESSAGE, leaving an
  * object type's pointer NULL.
  */
-static void in_err(const char *type_name, const char *text,
-                   const char *message)
+static void in_err(const char *type_name, const char *text, const char *message)
 {
     const KsType *type = type_of(type_name);
     json_object *doc = ks_json_parse(text);
@@ -146,9 +146,9 @@ static void assert_roundtrip(const char *type_name, const char *text)
 
 typedef struct IntBounds {
     const char *member;
-    const char *below;  /* NULL: json-c cannot hold it (it clamps) */
+    const char *below; /* NULL: json-c cannot hold it (it clamps) */
     const char *above;
-    const char *range;  /* as the message gives it */
+    const char *range; /* as the message gives it */
 } IntBounds;
 
 static const IntBounds int_bounds[] = {
@@ -193,8 +193,8 @@ static void test_builtin_int_bounds(void)
     o = in_obj("KsAllOptional", min_text);
     g_assert_true(o->has_opt_int8 && o->has_opt_int16 && o->has_opt_int32
                   && o->has_opt_int64 && o->has_opt_int && o->has_opt_uint8
-                  && o->has_opt_uint16 && o->has_opt_uint32
-                  && o->has_opt_uint64 && o->has_opt_size);
+                  && o->has_opt_uint16 && o->has_opt_uint32 && o->has_opt_uint64
+                  && o->has_opt_size);
     g_assert_cmpint(o->opt_int8, ==, INT8_MIN);
     g_assert_cmpint(o->opt_int16, ==, INT16_MIN);
     g_assert_cmpint(o->opt_int32, ==, INT32_MIN);
@@ -224,23 +224,22 @@ static void test_builtin_int_bounds(void)
 
     for (i = 0; i < G_N_ELEMENTS(int_bounds); i++) {
         const IntBounds *b = &int_bounds[i];
-        g_autofree char *message = g_strdup_printf(
-            "'%s' is out of range for %s", b->member, b->range);
+        g_autofree char *message =
+            g_strdup_printf("'%s' is out of range for %s", b->member, b->range);
 
         if (b->below) {
-            g_autofree char *text = g_strdup_printf("{\"%s\": %s}",
-                                                    b->member, b->below);
+            g_autofree char *text =
+                g_strdup_printf("{\"%s\": %s}", b->member, b->below);
             in_err("KsAllOptional", text, message);
         }
         if (b->above) {
-            g_autofree char *text = g_strdup_printf("{\"%s\": %s}",
-                                                    b->member, b->above);
+            g_autofree char *text =
+                g_strdup_printf("{\"%s\": %s}", b->member, b->above);
             in_err("KsAllOptional", text, message);
         }
         /* Not an integer at all. */
         {
-            g_autofree char *text = g_strdup_printf("{\"%s\": 1.5}",
-                                                    b->member);
+            g_autofree char *text = g_strdup_printf("{\"%s\": 1.5}", b->member);
             g_autofree char *type_message = g_strdup_printf(
                 "'%s': expected an integer, got a number", b->member);
             in_err("KsAllOptional", text, type_message);
@@ -373,8 +372,8 @@ static void test_enum_values(void)
     /* Every value of the lookup table reads as its constant. */
     g_assert_cmpint(KsColor_lookup.size, ==, KS_COL__MAX);
     for (i = 0; i < KsColor_lookup.size; i++) {
-        g_autofree char *text = g_strdup_printf("\"%s\"",
-                                                KsColor_lookup.array[i]);
+        g_autofree char *text =
+            g_strdup_printf("\"%s\"", KsColor_lookup.array[i]);
         json_object *out;
 
         color = KS_COL__MAX;
@@ -398,8 +397,8 @@ static void test_enum_values(void)
     g_assert_no_error(err);
     g_assert_cmpint(qapi_enum_parse(&KsColor_lookup, NULL, KS_COL_RED, &err),
                     ==, KS_COL_RED);
-    g_assert_cmpint(qapi_enum_parse(&KsColor_lookup, "purple", KS_COL_RED,
-                                    &err), ==, -1);
+    g_assert_cmpint(
+        qapi_enum_parse(&KsColor_lookup, "purple", KS_COL_RED, &err), ==, -1);
     g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
     g_assert_cmpstr(err->message, ==,
                     "'purple' is not a value of the enum" KS_COLOR_EXPECTED);
@@ -408,9 +407,9 @@ static void test_enum_values(void)
            "the value: 'purple' is not a value of the enum" KS_COLOR_EXPECTED);
     in_err("KsColor", "\"RED\"",
            "the value: 'RED' is not a value of the enum" KS_COLOR_EXPECTED);
-    in_err("KsColor", "\"x_violet\"",
-           "the value: 'x_violet' is not a value of the enum"
-           KS_COLOR_EXPECTED);
+    in_err(
+        "KsColor", "\"x_violet\"",
+        "the value: 'x_violet' is not a value of the enum" KS_COLOR_EXPECTED);
     in_err("KsColor", "0", "the value: expected a string, got an integer");
 
     /* member-name-exceptions: upper case and '_' kept as written. */
@@ -473,8 +472,8 @@ static void test_enum_conditional(void)
     g_assert_cmpint(KS_UNION_KIND__MAX, ==, 6);
 #else
     in_err("KsUnionKind", "\"cond-one\"",
-           "the value: 'cond-one' is not a value of the enum"
-           KS_UNION_KIND_EXPECTED);
+           "the value: 'cond-one' is not a value of the "
+           "enum" KS_UNION_KIND_EXPECTED);
     g_assert_cmpint(KS_UNION_KIND__MAX, ==, 5);
 #endif
     in_scalar("KsUnionKind", "\"int\"", &kind);
@@ -505,7 +504,8 @@ static void test_enum_special_features(void)
     g_assert_nonnull(KsColor_lookup.special_features);
     for (i = 0; i < KS_COL__MAX; i++) {
         unsigned expected = i == KS_COL_BLUE ? 1u << QAPI_DEPRECATED
-            : i == KS_COL_X_VIOLET ? 1u << QAPI_UNSTABLE : 0;
+            : i == KS_COL_X_VIOLET           ? 1u << QAPI_UNSTABLE
+                                             : 0;
 
         g_assert_cmpuint(KsColor_lookup.special_features[i], ==, expected);
     }
@@ -520,8 +520,9 @@ static void test_enum_special_features(void)
     g_assert_cmpint(color, ==, KS_COL_X_VIOLET);
 
     ks_policy_set(QAPI_INPUT_REJECT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
-    in_err("KsColor", "\"blue\"", "the value: 'blue' is deprecated and "
+                  QAPI_OUTPUT_ACCEPT);
+    in_err("KsColor", "\"blue\"",
+           "the value: 'blue' is deprecated and "
            "refused by the compatibility policy");
     in_scalar("KsColor", "\"x-violet\"", &color);
     g_assert_cmpint(color, ==, KS_COL_X_VIOLET);
@@ -529,17 +530,19 @@ static void test_enum_special_features(void)
            "'old' is deprecated and refused by the compatibility policy");
 
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_REJECT,
-               QAPI_OUTPUT_ACCEPT);
-    in_err("KsColor", "\"x-violet\"", "the value: 'x-violet' is unstable "
+                  QAPI_OUTPUT_ACCEPT);
+    in_err("KsColor", "\"x-violet\"",
+           "the value: 'x-violet' is unstable "
            "and refused by the compatibility policy");
     in_scalar("KsColor", "\"blue\"", &color);
-    in_err("[KsColor]", "[\"red\", \"x-violet\"]", "'[1]': 'x-violet' is "
+    in_err("[KsColor]", "[\"red\", \"x-violet\"]",
+           "'[1]': 'x-violet' is "
            "unstable and refused by the compatibility policy");
 
     /* The output policy hides no enum value (docs/spec/qapi-language.md §6/3).
      * */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     color = KS_COL_BLUE;
     out = ks_type_output(type_of("KsColor"), &color, &err);
     g_assert_no_error(err);
@@ -607,7 +610,8 @@ static void test_struct_base_chain(void)
     qapi_free_KsDerived(d);
 
     /* Members may come in any order; optional ones may be absent. */
-    d = in_obj("KsDerived", "{\"leaf\": 0.5, \"middle\": false, "
+    d = in_obj("KsDerived",
+               "{\"leaf\": 0.5, \"middle\": false, "
                "\"base-id\": -1}");
     g_assert_null(d->base_note);
     g_assert_null(d->sub);
@@ -622,12 +626,16 @@ static void test_struct_base_chain(void)
            "'middle' is missing");
     in_err("KsDerived", "{\"base-id\": 1, \"middle\": true}",
            "'leaf' is missing");
-    in_err("KsDerived", "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
-           " \"size\": 1}", "'size' is not an expected member");
-    in_err("KsDerived", "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
+    in_err("KsDerived",
+           "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
+           " \"size\": 1}",
+           "'size' is not an expected member");
+    in_err("KsDerived",
+           "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
            " \"sub\": {\"count\": 1, \"labels\": \"x\"}}",
            "'sub.labels' is not an expected member");
-    in_err("KsDerived", "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
+    in_err("KsDerived",
+           "{\"base-id\": 1, \"middle\": true, \"leaf\": 1.0,"
            " \"sub\": {\"count\": -1}}",
            "'sub.count' is out of range for uint32 (0 to 4294967295)");
     in_err("KsDerived", "[]", "the value: expected an object, got an array");
@@ -635,8 +643,8 @@ static void test_struct_base_chain(void)
 
 static void test_struct_names(void)
 {
-    KsLegacyNames *names = in_obj("KsLegacyNames",
-                                  "{\"Upper_Case\": 1, \"snake_case\": \"s\"}");
+    KsLegacyNames *names =
+        in_obj("KsLegacyNames", "{\"Upper_Case\": 1, \"snake_case\": \"s\"}");
     __org_example_KsDownstream *down;
     x_KsExperimental *x;
     KsLegacyType *legacy;
@@ -713,11 +721,10 @@ static void test_optional_members(void)
     o = in_obj("KsAllOptional", all_text);
     g_assert_cmpstr(o->opt_str, ==, "s");
     g_assert_true(o->has_opt_number && o->has_opt_int && o->has_opt_int8
-                  && o->has_opt_int16 && o->has_opt_int32
-                  && o->has_opt_int64 && o->has_opt_uint8
-                  && o->has_opt_uint16 && o->has_opt_uint32
-                  && o->has_opt_uint64 && o->has_opt_size
-                  && o->has_opt_bool && o->has_opt_qtype);
+                  && o->has_opt_int16 && o->has_opt_int32 && o->has_opt_int64
+                  && o->has_opt_uint8 && o->has_opt_uint16 && o->has_opt_uint32
+                  && o->has_opt_uint64 && o->has_opt_size && o->has_opt_bool
+                  && o->has_opt_qtype);
     g_assert_cmpfloat(o->opt_number, ==, 0.25);
     g_assert_cmpint(o->opt_int32, ==, -32);
     g_assert_cmpuint(o->opt_size, ==, 4096);
@@ -727,7 +734,8 @@ static void test_optional_members(void)
     g_assert_cmpint(o->opt_qtype, ==, QTYPE_QLIST);
     out = out_obj("KsAllOptional", o);
     /* Written in schema order. */
-    json_test_assert_members(out, "opt-str,opt-number,opt-int,opt-int8,"
+    json_test_assert_members(out,
+                             "opt-str,opt-number,opt-int,opt-int8,"
                              "opt-int16,opt-int32,opt-int64,opt-uint8,"
                              "opt-uint16,opt-uint32,opt-uint64,opt-size,"
                              "opt-bool,opt-any,opt-null,opt-qtype");
@@ -790,21 +798,22 @@ static void test_featured_members(void)
 
     /* Output hide: special-featured members are left out. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
+                  QAPI_OUTPUT_ACCEPT);
     out = out_obj("KsFeatured", f);
     g_assert_false(json_object_object_get_ex(out, "old", NULL));
     g_assert_true(json_object_object_get_ex(out, "experimental", NULL));
     json_object_put(out);
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     out = out_obj("KsFeatured", f);
     g_assert_true(json_object_object_get_ex(out, "old", NULL));
     g_assert_false(json_object_object_get_ex(out, "experimental", NULL));
     json_object_put(out);
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
+                  QAPI_OUTPUT_HIDE);
     out = out_obj("KsFeatured", f);
-    json_test_assert_members(out, "plain"
+    json_test_assert_members(out,
+                             "plain"
 #if defined(TEST_IF_MEMBER)
                              ",cond"
 #endif
@@ -817,10 +826,12 @@ static void test_featured_members(void)
 
     /* Input reject: refused when sent, not when absent. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_REJECT,
-               QAPI_OUTPUT_ACCEPT);
-    in_err("KsFeatured", text, "'experimental' is unstable and refused by "
+                  QAPI_OUTPUT_ACCEPT);
+    in_err("KsFeatured", text,
+           "'experimental' is unstable and refused by "
            "the compatibility policy");
-    f = in_obj("KsFeatured", "{\"plain\": 1, \"old\": 2"
+    f = in_obj("KsFeatured",
+               "{\"plain\": 1, \"old\": 2"
 #if defined(TEST_IF_MEMBER)
                ", \"cond\": 3"
 #endif
@@ -828,8 +839,9 @@ static void test_featured_members(void)
     g_assert_null(f->experimental);
     qapi_free_KsFeatured(f);
     ks_policy_set(QAPI_INPUT_REJECT, QAPI_OUTPUT_ACCEPT, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_ACCEPT);
-    in_err("KsFeatured", text, "'old' is deprecated and refused by the "
+                  QAPI_OUTPUT_ACCEPT);
+    in_err("KsFeatured", text,
+           "'old' is deprecated and refused by the "
            "compatibility policy");
     /* A mandatory deprecated member that is absent is reported missing. */
     in_err("KsFeatured", "{\"plain\": 1, \"default\": false}",
@@ -840,12 +852,16 @@ static void test_featured_members(void)
     in_err("KsFeatured", "{\"plain\": 1, \"old\": 2, \"default\": true}",
            "'cond' is missing");
 #else
-    in_err("KsFeatured", "{\"plain\": 1, \"old\": 2, \"cond\": 3, "
-           "\"default\": true}", "'cond' is not an expected member");
+    in_err("KsFeatured",
+           "{\"plain\": 1, \"old\": 2, \"cond\": 3, "
+           "\"default\": true}",
+           "'cond' is not an expected member");
 #endif
 #if !defined(TEST_IF_A) && !defined(TEST_IF_B)
-    in_err("KsFeatured", "{\"plain\": 1, \"old\": 2, \"both\": \"red\", "
-           "\"default\": true}", "'both' is not an expected member");
+    in_err("KsFeatured",
+           "{\"plain\": 1, \"old\": 2, \"both\": \"red\", "
+           "\"default\": true}",
+           "'both' is not an expected member");
 #endif
 }
 
@@ -880,11 +896,9 @@ static void test_lists_empty(void)
 
     /* An optional empty list is present: its flag tells it from absent. */
     l = in_obj("KsAllLists", optional_text);
-    g_assert_true(l->has_number_list && l->has_int8_list
-                  && l->has_int32_list && l->has_uint8_list
-                  && l->has_uint32_list && l->has_size_list
-                  && l->has_any_list && l->has_qtype_list
-                  && l->has_base_list);
+    g_assert_true(l->has_number_list && l->has_int8_list && l->has_int32_list
+                  && l->has_uint8_list && l->has_uint32_list && l->has_size_list
+                  && l->has_any_list && l->has_qtype_list && l->has_base_list);
     g_assert_null(l->number_list);
     g_assert_null(l->base_list);
     assert_out("KsAllLists", l, optional_text);
@@ -914,7 +928,8 @@ static void test_lists_values(void)
         " \"color-list\": [\"3d\", \"red\", \"__org.example_ultra\"],"
         " \"base-list\": [{\"base-id\": 1}, {\"base-id\": 2,"
         " \"base-note\": \"two\"}],"
-        " \"matrix\": [{\"cells\": [1, 2]}, {\"cells\": []}, {\"cells\": [3]}]}";
+        " \"matrix\": [{\"cells\": [1, 2]}, {\"cells\": []}, {\"cells\": "
+        "[3]}]}";
     KsAllLists *l = in_obj("KsAllLists", text);
     KsIntRowList *row;
     anyList *any;
@@ -938,7 +953,7 @@ static void test_lists_values(void)
     g_assert_cmpstr(l->base_list->next->value->base_note, ==, "two");
     for (any = l->any_list, n = 0; any; any = any->next, n++) {
         if (n == 2) {
-            g_assert_null(any->value);   /* JSON null */
+            g_assert_null(any->value); /* JSON null */
         }
     }
     g_assert_cmpint(n, ==, 6);
@@ -954,7 +969,8 @@ static void test_lists_values(void)
     assert_out("KsAllLists", l, text);
     qapi_free_KsAllLists(l);
 
-    in_err("KsAllLists", "{\"str-list\": [], \"int-list\": [],"
+    in_err("KsAllLists",
+           "{\"str-list\": [], \"int-list\": [],"
            " \"int16-list\": [], \"int64-list\": [], \"uint16-list\": [],"
            " \"uint64-list\": [], \"bool-list\": [], \"null-list\": [],"
            " \"color-list\": [], \"matrix\": [{\"cells\": [1]}, [2]]}",
@@ -983,7 +999,8 @@ static void test_flat_union_branches(void)
     g_assert_null(u->u.plain.base_note);
     qapi_free_KsFlatUnion(u);
 
-    u = in_obj("KsFlatUnion", "{\"note\": \"n\", \"kind\": \"derived\","
+    u = in_obj("KsFlatUnion",
+               "{\"note\": \"n\", \"kind\": \"derived\","
                " \"base-id\": 1, \"middle\": false, \"leaf\": 0.5,"
                " \"sub\": {\"count\": 2}}");
     g_assert_cmpint(u->kind, ==, KS_UNION_KIND_DERIVED);
@@ -997,7 +1014,8 @@ static void test_flat_union_branches(void)
     qapi_free_KsFlatUnion(u);
 
     /* A union as a branch. */
-    u = in_obj("KsFlatUnion", "{\"kind\": \"nested\", \"tag\": \"alpha\","
+    u = in_obj("KsFlatUnion",
+               "{\"kind\": \"nested\", \"tag\": \"alpha\","
                " \"common\": 3, \"alpha-value\": \"v\","
                " \"alpha-list\": [1]}");
     g_assert_cmpint(u->u.nested.tag, ==, KS_SUB_ENUM_ALPHA);
@@ -1006,7 +1024,8 @@ static void test_flat_union_branches(void)
     g_assert_true(u->u.nested.u.alpha.has_alpha_list);
     g_assert_cmpint(u->u.nested.u.alpha.alpha_list->value, ==, 1);
     qapi_free_KsFlatUnion(u);
-    u = in_obj("KsFlatUnion", "{\"kind\": \"nested\", \"tag\": \"beta\","
+    u = in_obj("KsFlatUnion",
+               "{\"kind\": \"nested\", \"tag\": \"beta\","
                " \"common\": 4}");
     g_assert_cmpint(u->u.nested.tag, ==, KS_SUB_ENUM_BETA);
     qapi_free_KsFlatUnion(u);
@@ -1018,14 +1037,15 @@ static void test_flat_union_branches(void)
     qapi_free_KsFlatUnion(u);
 
 #if defined(TEST_IF_UNION_BRANCH)
-    u = in_obj("KsFlatUnion", "{\"kind\": \"cond-one\", \"cond-value\": \"c\"}");
+    u = in_obj("KsFlatUnion",
+               "{\"kind\": \"cond-one\", \"cond-value\": \"c\"}");
     g_assert_cmpint(u->kind, ==, KS_UNION_KIND_COND_ONE);
     g_assert_cmpstr(u->u.cond_one.cond_value, ==, "c");
     qapi_free_KsFlatUnion(u);
 #else
-    in_err("KsFlatUnion", "{\"kind\": \"cond-one\", \"cond-value\": \"c\"}",
-           "'kind': 'cond-one' is not a value of the enum"
-           KS_UNION_KIND_EXPECTED);
+    in_err(
+        "KsFlatUnion", "{\"kind\": \"cond-one\", \"cond-value\": \"c\"}",
+        "'kind': 'cond-one' is not a value of the enum" KS_UNION_KIND_EXPECTED);
 #endif
 
     /* A branch whose C field needs the q_ prefix. */
@@ -1049,15 +1069,20 @@ static void test_flat_union_errors(void)
            "'kind': expected a string, got an integer");
     in_err("KsFlatUnion", "{\"kind\": \"plain\"}", "'base-id' is missing");
     /* A member of another branch is unknown to this one. */
-    in_err("KsFlatUnion", "{\"kind\": \"plain\", \"base-id\": 1,"
-           " \"leaf\": 1.0}", "'leaf' is not an expected member");
+    in_err("KsFlatUnion",
+           "{\"kind\": \"plain\", \"base-id\": 1,"
+           " \"leaf\": 1.0}",
+           "'leaf' is not an expected member");
     in_err("KsFlatUnion", "{\"kind\": \"empty-one\", \"base-id\": 1}",
            "'base-id' is not an expected member");
-    in_err("KsFlatUnion", "{\"kind\": \"nested\", \"tag\": \"beta\","
+    in_err("KsFlatUnion",
+           "{\"kind\": \"nested\", \"tag\": \"beta\","
            " \"common\": 1, \"alpha-value\": \"v\"}",
            "'alpha-value' is not an expected member");
-    in_err("KsFlatUnion", "{\"kind\": \"nested\", \"tag\": \"gamma\","
-           " \"common\": 1}", "'tag': 'gamma' is not a value of the enum "
+    in_err("KsFlatUnion",
+           "{\"kind\": \"nested\", \"tag\": \"gamma\","
+           " \"common\": 1}",
+           "'tag': 'gamma' is not a value of the enum "
            "(expected 'alpha' or 'beta')");
 }
 
@@ -1083,20 +1108,23 @@ static void test_simple_union(void)
     g_assert_true(s->u.flag.data);
     qapi_free_KsSimpleUnion(s);
 
-    s = in_obj("KsSimpleUnion", "{\"type\": \"colors\","
+    s = in_obj("KsSimpleUnion",
+               "{\"type\": \"colors\","
                " \"data\": [\"red\", \"3d\"]}");
     g_assert_cmpint(s->u.colors.data->value, ==, KS_COL_RED);
     g_assert_cmpint(s->u.colors.data->next->value, ==, KS_COL_3D);
     qapi_free_KsSimpleUnion(s);
 
-    s = in_obj("KsSimpleUnion", "{\"type\": \"sub\","
+    s = in_obj("KsSimpleUnion",
+               "{\"type\": \"sub\","
                " \"data\": {\"count\": 1, \"label\": \"l\"}}");
     g_assert_cmpuint(s->u.sub.data->count, ==, 1);
     g_assert_cmpstr(s->u.sub.data->label, ==, "l");
     qapi_free_KsSimpleUnion(s);
 
 #if defined(TEST_IF_SIMPLE)
-    s = in_obj("KsSimpleUnion", "{\"type\": \"cond\","
+    s = in_obj("KsSimpleUnion",
+               "{\"type\": \"cond\","
                " \"data\": {\"base-id\": 3}}");
     g_assert_cmpint(s->type, ==, KS_SIMPLE_UNION_KIND_COND);
     g_assert_cmpint(s->u.cond.data->base_id, ==, 3);
@@ -1110,7 +1138,8 @@ static void test_simple_union(void)
                "{\"type\": \"text\", \"data\": \"/srv/a.img\"}");
     c.type = KS_SIMPLE_UNION_KIND_SUB;
     c.u.sub.data = &sub;
-    assert_out("KsSimpleUnion", &c, "{\"type\": \"sub\", \"data\":"
+    assert_out("KsSimpleUnion", &c,
+               "{\"type\": \"sub\", \"data\":"
                " {\"count\": 9, \"label\": \"nine\"}}");
 
     in_err("KsSimpleUnion", "{\"type\": \"text\"}", "'data' is missing");
@@ -1125,9 +1154,11 @@ static void test_simple_union(void)
 #else
            ")"
 #endif
-           );
-    in_err("KsSimpleUnion", "{\"type\": \"sub\", \"data\": {\"count\": 1},"
-           " \"extra\": 0}", "'extra' is not an expected member");
+    );
+    in_err("KsSimpleUnion",
+           "{\"type\": \"sub\", \"data\": {\"count\": 1},"
+           " \"extra\": 0}",
+           "'extra' is not an expected member");
     in_err("KsSimpleUnion", "{\"type\": \"sub\", \"data\": {}}",
            "'data.count' is missing");
 }
@@ -1211,20 +1242,25 @@ static void test_alternate_enum_int(void)
     assert_out("KsAltEnumInt", a, "-5");
     qapi_free_KsAltEnumInt(a);
 
-    a = in_obj("KsAltEnumInt", "{\"kind\": \"nested\", \"tag\": \"alpha\","
+    a = in_obj("KsAltEnumInt",
+               "{\"kind\": \"nested\", \"tag\": \"alpha\","
                " \"common\": 2, \"alpha-value\": \"x\"}");
     g_assert_cmpint(a->type, ==, QTYPE_QDICT);
     g_assert_cmpint(a->u.q_union.kind, ==, KS_UNION_KIND_NESTED);
     g_assert_cmpstr(a->u.q_union.u.nested.u.alpha.alpha_value, ==, "x");
-    assert_out("KsAltEnumInt", a, "{\"kind\": \"nested\", \"tag\": \"alpha\","
+    assert_out("KsAltEnumInt", a,
+               "{\"kind\": \"nested\", \"tag\": \"alpha\","
                " \"common\": 2, \"alpha-value\": \"x\"}");
     qapi_free_KsAltEnumInt(a);
 
-    in_err("KsAltEnumInt", "\"gamma\"", "the value: 'gamma' is not a value "
+    in_err("KsAltEnumInt", "\"gamma\"",
+           "the value: 'gamma' is not a value "
            "of the enum (expected 'alpha' or 'beta')");
-    in_err("KsAltEnumInt", "1.5", "the value: expected an integer, got a "
+    in_err("KsAltEnumInt", "1.5",
+           "the value: expected an integer, got a "
            "number");
-    in_err("KsAltEnumInt", "18446744073709551615", "the value is out of "
+    in_err("KsAltEnumInt", "18446744073709551615",
+           "the value is out of "
            "range for int (-9223372036854775808 to 9223372036854775807)");
     in_err("KsAltEnumInt", "{\"kind\": \"plain\"}", "'base-id' is missing");
     in_err("KsAltEnumInt", "{\"kind\": \"plain\", \"base-id\": 1, \"x\": 1}",
@@ -1266,7 +1302,8 @@ static void test_alternate_no_branch(void)
         g_autoptr(GError) err = NULL;
         g_autofree char *expected = g_strdup_printf(
             "the value has no branch for this kind of JSON value in "
-            "alternate %s", cases[i].type);
+            "alternate %s",
+            cases[i].type);
         void *obj = &doc;
 
         g_assert_false(ks_type_input(type, doc, &obj, &err));
@@ -1311,7 +1348,8 @@ static void test_alternate_no_branch_path(void)
     g_assert_false(ok);
     g_assert_null(arg.alt);
     g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
-    g_assert_cmpstr(err->message, ==, "'alt' has no branch for this kind of "
+    g_assert_cmpstr(err->message, ==,
+                    "'alt' has no branch for this kind of "
                     "JSON value in alternate KsAltStrArray");
     g_clear_error(&err);
     v = qapi_dealloc_visitor_new();
@@ -1327,12 +1365,11 @@ static void test_alternate_no_branch_path(void)
      */
     doc = ks_json_parse("[\"a\", false]");
     v = qapi_json_input_visitor_new(doc);
-    ok = visit_start_list(v, NULL, (GenericList **)&head, sizeof(AltList),
-                          &err);
+    ok =
+        visit_start_list(v, NULL, (GenericList **)&head, sizeof(AltList), &err);
     g_assert_true(ok);
-    for (tail = head; tail;
-         tail = (AltList *)visit_next_list(v, (GenericList *)tail,
-                                           sizeof(AltList))) {
+    for (tail = head; tail; tail = (AltList *)visit_next_list(
+                                v, (GenericList *)tail, sizeof(AltList))) {
         ok = visit_type_KsAltStrArray(v, NULL, &tail->value, &err);
         if (!ok) {
             g_assert_null(tail->value);
@@ -1361,7 +1398,13 @@ static void test_alternate_no_branch_path(void)
 static void test_any_and_null(void)
 {
     static const char *const values[] = {
-        "1", "-1.5", "\"s\"", "true", "null", "[]", "{}",
+        "1",
+        "-1.5",
+        "\"s\"",
+        "true",
+        "null",
+        "[]",
+        "{}",
         "[1, [2, [3]], {\"a\": {\"b\": null}}]",
         "{\"k\": \"\\u0000 is fine in any\"}",
         "18446744073709551615",
@@ -1372,8 +1415,8 @@ static void test_any_and_null(void)
     json_object *kept;
 
     for (i = 0; i < G_N_ELEMENTS(values); i++) {
-        g_autofree char *text = g_strdup_printf(
-            "{\"value\": %s, \"nothing\": null}", values[i]);
+        g_autofree char *text =
+            g_strdup_printf("{\"value\": %s, \"nothing\": null}", values[i]);
 
         assert_roundtrip("KsAnyNull", text);
     }
@@ -1388,7 +1431,7 @@ static void test_any_and_null(void)
         g_assert_true(visit_type_KsAnyNull(v, NULL, &an, &err));
         visit_free(v);
     }
-    json_object_put(doc);   /* the document is gone, the member is not */
+    json_object_put(doc); /* the document is gone, the member is not */
     g_assert_true(an->nothing == qapi_null_get());
     g_assert_true(json_object_is_type(an->value, json_type_object));
     kept = json_object_get(an->value);
@@ -1479,19 +1522,24 @@ static void test_free_null(void)
  */
 static void test_free_everything(void)
 {
-    qapi_free_KsSubStruct(in_obj("KsSubStruct",
-                                 "{\"count\": 1, \"label\": \"l\"}"));
-    qapi_free_KsBase(in_obj("KsBase", "{\"base-id\": 1, \"base-note\": \"n\"}"));
-    qapi_free_KsMiddle(in_obj("KsMiddle", "{\"base-id\": 1, \"base-note\":"
+    qapi_free_KsSubStruct(
+        in_obj("KsSubStruct", "{\"count\": 1, \"label\": \"l\"}"));
+    qapi_free_KsBase(
+        in_obj("KsBase", "{\"base-id\": 1, \"base-note\": \"n\"}"));
+    qapi_free_KsMiddle(in_obj("KsMiddle",
+                              "{\"base-id\": 1, \"base-note\":"
                               " \"n\", \"middle\": true}"));
-    qapi_free_KsDerived(in_obj("KsDerived", "{\"base-id\": 1, \"base-note\":"
+    qapi_free_KsDerived(in_obj("KsDerived",
+                               "{\"base-id\": 1, \"base-note\":"
                                " \"n\", \"middle\": true, \"leaf\": 1.0,"
                                " \"sub\": {\"count\": 1, \"label\": \"l\"}}"));
-    qapi_free_KsAllOptional(in_obj("KsAllOptional", "{\"opt-str\": \"s\","
+    qapi_free_KsAllOptional(in_obj("KsAllOptional",
+                                   "{\"opt-str\": \"s\","
                                    " \"opt-any\": {\"a\": [1]},"
                                    " \"opt-null\": null}"));
     qapi_free_KsIntRow(in_obj("KsIntRow", "{\"cells\": [1, 2, 3]}"));
-    qapi_free_KsAllLists(in_obj("KsAllLists",
+    qapi_free_KsAllLists(in_obj(
+        "KsAllLists",
         "{\"str-list\": [\"a\", \"b\"], \"number-list\": [1.0],"
         " \"int-list\": [1], \"int8-list\": [1], \"int16-list\": [1],"
         " \"int32-list\": [1], \"int64-list\": [1], \"uint8-list\": [1],"
@@ -1501,9 +1549,11 @@ static void test_free_everything(void)
         " \"qtype-list\": [\"qdict\"], \"color-list\": [\"red\"],"
         " \"base-list\": [{\"base-id\": 1, \"base-note\": \"n\"}],"
         " \"matrix\": [{\"cells\": [1]}, {\"cells\": [2, 3]}]}"));
-    qapi_free_KsAnyNull(in_obj("KsAnyNull", "{\"value\": [\"v\"],"
+    qapi_free_KsAnyNull(in_obj("KsAnyNull",
+                               "{\"value\": [\"v\"],"
                                " \"nothing\": null}"));
-    qapi_free_KsFeatured(in_obj("KsFeatured", "{\"plain\": 1, \"old\": 2,"
+    qapi_free_KsFeatured(in_obj("KsFeatured",
+                                "{\"plain\": 1, \"old\": 2,"
                                 " \"experimental\": \"e\""
 #if defined(TEST_IF_MEMBER)
                                 ", \"cond\": 3"
@@ -1511,56 +1561,70 @@ static void test_free_everything(void)
                                 ", \"default\": true}"));
 #if KS_HAVE_COND_STRUCT
     qapi_free_KsCondStruct(in_obj("KsCondStruct", "{\"value\": 1}"));
-    qapi_free_KsCondArgs(in_obj("KsCondArgs", "{\"value\": 1"
+    qapi_free_KsCondArgs(in_obj("KsCondArgs",
+                                "{\"value\": 1"
 #if defined(TEST_IF_ARG)
                                 ", \"extra\": \"e\""
 #endif
                                 "}"));
 #endif
-    qapi_free_KsLegacyNames(in_obj("KsLegacyNames", "{\"Upper_Case\": 1,"
+    qapi_free_KsLegacyNames(in_obj("KsLegacyNames",
+                                   "{\"Upper_Case\": 1,"
                                    " \"snake_case\": \"s\"}"));
     qapi_free___org_example_KsDownstream(
         in_obj("__org.example_KsDownstream",
                "{\"__org.example_member\": \"m\", \"x-member\": 1}"));
     qapi_free_x_KsExperimental(in_obj("x-KsExperimental", "{\"value\": 1}"));
-    qapi_free_KsLegacyType(in_obj("KsLegacyType", "{\"name\": \"n\","
+    qapi_free_KsLegacyType(in_obj("KsLegacyType",
+                                  "{\"name\": \"n\","
                                   " \"size\": 1}"));
 #if defined(TEST_IF_UNION_BRANCH)
     qapi_free_KsCondBranch(in_obj("KsCondBranch", "{\"cond-value\": \"c\"}"));
 #endif
     qapi_free_KsIntBranch(in_obj("KsIntBranch", "{\"int-value\": 1}"));
-    qapi_free_KsUnionBase(in_obj("KsUnionBase", "{\"tag\": \"beta\","
+    qapi_free_KsUnionBase(in_obj("KsUnionBase",
+                                 "{\"tag\": \"beta\","
                                  " \"common\": 1}"));
-    qapi_free_KsAlphaBranch(in_obj("KsAlphaBranch", "{\"alpha-value\": \"a\","
+    qapi_free_KsAlphaBranch(in_obj("KsAlphaBranch",
+                                   "{\"alpha-value\": \"a\","
                                    " \"alpha-list\": [1, 2]}"));
-    qapi_free_KsNamedBaseUnion(in_obj("KsNamedBaseUnion", "{\"tag\": \"alpha\","
+    qapi_free_KsNamedBaseUnion(in_obj("KsNamedBaseUnion",
+                                      "{\"tag\": \"alpha\","
                                       " \"common\": 1, \"alpha-value\": \"a\","
                                       " \"alpha-list\": [1]}"));
-    qapi_free_KsFlatUnion(in_obj("KsFlatUnion", "{\"kind\": \"derived\","
+    qapi_free_KsFlatUnion(in_obj("KsFlatUnion",
+                                 "{\"kind\": \"derived\","
                                  " \"note\": \"n\", \"base-id\": 1,"
                                  " \"base-note\": \"b\", \"middle\": true,"
                                  " \"leaf\": 1.0, \"sub\": {\"count\": 1,"
                                  " \"label\": \"l\"}}"));
-    qapi_free_KsFlatUnion(in_obj("KsFlatUnion", "{\"kind\": \"nested\","
+    qapi_free_KsFlatUnion(in_obj("KsFlatUnion",
+                                 "{\"kind\": \"nested\","
                                  " \"note\": \"n\", \"tag\": \"alpha\","
                                  " \"common\": 1, \"alpha-value\": \"a\","
                                  " \"alpha-list\": [1]}"));
-    qapi_free_KsSimpleUnion(in_obj("KsSimpleUnion", "{\"type\": \"colors\","
+    qapi_free_KsSimpleUnion(in_obj("KsSimpleUnion",
+                                   "{\"type\": \"colors\","
                                    " \"data\": [\"red\", \"blue\"]}"));
-    qapi_free_KsSimpleUnion(in_obj("KsSimpleUnion", "{\"type\": \"sub\","
-                                   " \"data\": {\"count\": 1, \"label\": \"l\"}}"));
-    qapi_free_KsAltObjNumBoolNull(in_obj("KsAltObjNumBoolNull",
-                                         "{\"base-id\": 1, \"base-note\": \"n\"}"));
+    qapi_free_KsSimpleUnion(
+        in_obj("KsSimpleUnion",
+               "{\"type\": \"sub\","
+               " \"data\": {\"count\": 1, \"label\": \"l\"}}"));
+    qapi_free_KsAltObjNumBoolNull(in_obj(
+        "KsAltObjNumBoolNull", "{\"base-id\": 1, \"base-note\": \"n\"}"));
     qapi_free_KsAltStrArray(in_obj("KsAltStrArray", "\"s\""));
     qapi_free_KsAltStrArray(in_obj("KsAltStrArray", "[1, 2, 3]"));
-    qapi_free_KsAltEnumInt(in_obj("KsAltEnumInt", "{\"kind\": \"plain\","
+    qapi_free_KsAltEnumInt(in_obj("KsAltEnumInt",
+                                  "{\"kind\": \"plain\","
                                   " \"note\": \"n\", \"base-id\": 1,"
                                   " \"base-note\": \"b\"}"));
     qapi_free_KsEventArgs(in_obj("KsEventArgs", "{\"value\": 1}"));
     qapi_free_KsColorList(in_obj("[KsColor]", "[\"red\", \"3d\"]"));
-    qapi_free_KsBaseList(in_obj("[KsBase]", "[{\"base-id\": 1,"
+    qapi_free_KsBaseList(in_obj("[KsBase]",
+                                "[{\"base-id\": 1,"
                                 " \"base-note\": \"n\"}, {\"base-id\": 2}]"));
-    qapi_free_KsIntRowList(in_obj("[KsIntRow]", "[{\"cells\": [1]},"
+    qapi_free_KsIntRowList(in_obj("[KsIntRow]",
+                                  "[{\"cells\": [1]},"
                                   " {\"cells\": []}]"));
     qapi_free_KsSimpleUnionList(in_obj("[KsSimpleUnion]",
                                        "[{\"type\": \"text\", \"data\": \"t\"},"
@@ -1603,27 +1667,32 @@ static void test_free_built_in_c(void)
 static void test_autoptr(void)
 {
     {
-        g_autoptr(KsDerived) d = in_obj("KsDerived", "{\"base-id\": 1,"
+        g_autoptr(KsDerived) d = in_obj("KsDerived",
+                                        "{\"base-id\": 1,"
                                         " \"base-note\": \"n\","
                                         " \"middle\": true, \"leaf\": 1.0,"
                                         " \"sub\": {\"count\": 2}}");
-        g_autoptr(KsFlatUnion) u = in_obj("KsFlatUnion", "{\"kind\": \"int\","
+        g_autoptr(KsFlatUnion) u = in_obj("KsFlatUnion",
+                                          "{\"kind\": \"int\","
                                           " \"note\": \"n\","
                                           " \"int-value\": 1}");
         g_autoptr(KsSimpleUnion) s = in_obj("KsSimpleUnion",
                                             "{\"type\": \"text\","
                                             " \"data\": \"t\"}");
-        g_autoptr(KsAltEnumInt) a = in_obj("KsAltEnumInt", "{\"kind\":"
+        g_autoptr(KsAltEnumInt) a = in_obj("KsAltEnumInt",
+                                           "{\"kind\":"
                                            " \"plain\", \"base-id\": 1,"
                                            " \"base-note\": \"b\"}");
         g_autoptr(KsAltStrArray) as = in_obj("KsAltStrArray", "[1]");
-        g_autoptr(KsAnyNull) an = in_obj("KsAnyNull", "{\"value\": [1],"
+        g_autoptr(KsAnyNull) an = in_obj("KsAnyNull",
+                                         "{\"value\": [1],"
                                          " \"nothing\": null}");
         g_autoptr(KsColorList) colors = in_obj("[KsColor]", "[\"red\"]");
         g_autoptr(KsSimpleUnionList) sl = in_obj("[KsSimpleUnion]",
                                                  "[{\"type\": \"count\","
                                                  " \"data\": 1}]");
-        g_autoptr(KsSubStruct) sub = in_obj("KsSubStruct", "{\"count\": 1,"
+        g_autoptr(KsSubStruct) sub = in_obj("KsSubStruct",
+                                            "{\"count\": 1,"
                                             " \"label\": \"l\"}");
         g_autoptr(strList) strs = in_obj("[str]", "[\"x\"]");
         g_autoptr(KsDerived) none = NULL;
@@ -1650,47 +1719,58 @@ typedef struct CloneCase {
 } CloneCase;
 
 static const CloneCase clone_cases[] = {
-    { "KsDerived", "{\"base-id\": 1, \"base-note\": \"n\", \"middle\": true,"
+    { "KsDerived",
+      "{\"base-id\": 1, \"base-note\": \"n\", \"middle\": true,"
       " \"leaf\": 1.5, \"sub\": {\"count\": 2, \"label\": \"l\"}}" },
-    { "KsAllOptional", "{\"opt-str\": \"s\", \"opt-number\": 0.5,"
+    { "KsAllOptional",
+      "{\"opt-str\": \"s\", \"opt-number\": 0.5,"
       " \"opt-int8\": -1, \"opt-uint64\": 18446744073709551615,"
       " \"opt-bool\": true, \"opt-any\": {\"a\": [1]}, \"opt-null\": null,"
       " \"opt-qtype\": \"qnum\"}" },
-    { "KsAllLists", "{\"str-list\": [\"a\", \"b\"], \"int-list\": [1],"
+    { "KsAllLists",
+      "{\"str-list\": [\"a\", \"b\"], \"int-list\": [1],"
       " \"int16-list\": [], \"int64-list\": [1], \"uint16-list\": [1],"
       " \"uint64-list\": [1], \"bool-list\": [false], \"null-list\": [null],"
       " \"any-list\": [1, \"x\"], \"color-list\": [\"blue\"],"
       " \"base-list\": [{\"base-id\": 1}], \"matrix\":"
       " [{\"cells\": [1]}, {\"cells\": []}, {\"cells\": [2, 3]}]}" },
-    { "KsFeatured", "{\"plain\": 1, \"old\": 2, \"experimental\": \"e\""
+    { "KsFeatured",
+      "{\"plain\": 1, \"old\": 2, \"experimental\": \"e\""
 #if defined(TEST_IF_MEMBER)
       ", \"cond\": 3"
 #endif
       ", \"default\": false}" },
-    { "KsFlatUnion", "{\"kind\": \"plain\", \"base-id\": 1,"
+    { "KsFlatUnion",
+      "{\"kind\": \"plain\", \"base-id\": 1,"
       " \"base-note\": \"p\"}" },
-    { "KsFlatUnion", "{\"kind\": \"derived\", \"note\": \"n\","
+    { "KsFlatUnion",
+      "{\"kind\": \"derived\", \"note\": \"n\","
       " \"base-id\": 1, \"middle\": true, \"leaf\": 0.5,"
       " \"sub\": {\"count\": 1}}" },
-    { "KsFlatUnion", "{\"kind\": \"nested\", \"tag\": \"alpha\","
+    { "KsFlatUnion",
+      "{\"kind\": \"nested\", \"tag\": \"alpha\","
       " \"common\": 1, \"alpha-value\": \"a\", \"alpha-list\": [1, 2]}" },
     { "KsFlatUnion", "{\"kind\": \"empty-one\"}" },
     { "KsFlatUnion", "{\"kind\": \"int\", \"int-value\": 3}" },
     { "KsSimpleUnion", "{\"type\": \"text\", \"data\": \"t\"}" },
     { "KsSimpleUnion", "{\"type\": \"colors\", \"data\": [\"red\"]}" },
-    { "KsSimpleUnion", "{\"type\": \"sub\", \"data\": {\"count\": 1,"
+    { "KsSimpleUnion",
+      "{\"type\": \"sub\", \"data\": {\"count\": 1,"
       " \"label\": \"l\"}}" },
     { "KsAltObjNumBoolNull", "{\"base-id\": 1, \"base-note\": \"n\"}" },
     { "KsAltObjNumBoolNull", "2.5" },
     { "KsAltStrArray", "\"s\"" },
     { "KsAltStrArray", "[1, 2]" },
     { "KsAltEnumInt", "\"beta\"" },
-    { "KsAltEnumInt", "{\"kind\": \"int\", \"note\": \"u\","
+    { "KsAltEnumInt",
+      "{\"kind\": \"int\", \"note\": \"u\","
       " \"int-value\": 1}" },
     { "KsAnyNull", "{\"value\": {\"a\": [1, 2]}, \"nothing\": null}" },
-    { "[KsSimpleUnion]", "[{\"type\": \"text\", \"data\": \"a\"},"
+    { "[KsSimpleUnion]",
+      "[{\"type\": \"text\", \"data\": \"a\"},"
       " {\"type\": \"flag\", \"data\": true}]" },
-    { "[KsBase]", "[{\"base-id\": 1, \"base-note\": \"a\"},"
+    { "[KsBase]",
+      "[{\"base-id\": 1, \"base-note\": \"a\"},"
       " {\"base-id\": 2}]" },
     { "[str]", "[\"a\", \"b\"]" },
 };
@@ -1764,11 +1844,13 @@ static void test_clone_independent(void)
     KsAllLists *lc = QAPI_CLONE(KsAllLists, l);
     KsAltStrArray *a = in_obj("KsAltStrArray", "\"text\"");
     KsAltStrArray *ac = QAPI_CLONE(KsAltStrArray, a);
-    KsFlatUnion *u = in_obj("KsFlatUnion", "{\"kind\": \"nested\","
+    KsFlatUnion *u = in_obj("KsFlatUnion",
+                            "{\"kind\": \"nested\","
                             " \"tag\": \"alpha\", \"common\": 1,"
                             " \"alpha-value\": \"a\", \"alpha-list\": [5]}");
     KsFlatUnion *uc = QAPI_CLONE(KsFlatUnion, u);
-    KsAnyNull *an = in_obj("KsAnyNull", "{\"value\": {\"a\": 1},"
+    KsAnyNull *an = in_obj("KsAnyNull",
+                           "{\"value\": {\"a\": 1},"
                            " \"nothing\": null}");
     KsAnyNull *anc = QAPI_CLONE(KsAnyNull, an);
     KsFeatured *f;
@@ -1804,7 +1886,8 @@ static void test_clone_independent(void)
                   != u->u.nested.u.alpha.alpha_value);
     uc->u.nested.u.alpha.alpha_list->value = 6;
     uc->u.nested.common = 2;
-    assert_out("KsFlatUnion", u, "{\"kind\": \"nested\", \"tag\": \"alpha\","
+    assert_out("KsFlatUnion", u,
+               "{\"kind\": \"nested\", \"tag\": \"alpha\","
                " \"common\": 1, \"alpha-value\": \"a\", \"alpha-list\": [5]}");
 
     /*
@@ -1817,8 +1900,9 @@ static void test_clone_independent(void)
 
     /* The clone copies what the output policy would hide. */
     ks_policy_set(QAPI_INPUT_ACCEPT, QAPI_OUTPUT_HIDE, QAPI_INPUT_ACCEPT,
-               QAPI_OUTPUT_HIDE);
-    f = in_obj("KsFeatured", "{\"plain\": 1, \"old\": 2, \"experimental\":"
+                  QAPI_OUTPUT_HIDE);
+    f = in_obj("KsFeatured",
+               "{\"plain\": 1, \"old\": 2, \"experimental\":"
                " \"e\""
 #if defined(TEST_IF_MEMBER)
                ", \"cond\": 3"
@@ -1873,8 +1957,7 @@ int main(int argc, char **argv)
                     test_flat_union_branches);
     g_test_add_func("/kitchen-sink/types/union/flat-errors",
                     test_flat_union_errors);
-    g_test_add_func("/kitchen-sink/types/union/simple-2012",
-                    test_simple_union);
+    g_test_add_func("/kitchen-sink/types/union/simple-2012", test_simple_union);
     g_test_add_func("/kitchen-sink/types/alternate/obj-num-bool-null",
                     test_alternate_obj_num_bool_null);
     g_test_add_func("/kitchen-sink/types/alternate/str-array",

@@ -10,10 +10,10 @@
 #include <string.h>
 
 /* Literals written the way generated code writes them. */
-#define DICT(...) QLIT_QDICT(((const QLitDictEntry[]) { __VA_ARGS__, {} }))
-#define LIST(...) QLIT_QLIST(((const QLitObject[]) { __VA_ARGS__, {} }))
-#define EMPTY_DICT QLIT_QDICT(((const QLitDictEntry[]) { {} }))
-#define EMPTY_LIST QLIT_QLIST(((const QLitObject[]) { {} }))
+#define DICT(...) QLIT_QDICT(((const QLitDictEntry[]){ __VA_ARGS__, {} }))
+#define LIST(...) QLIT_QLIST(((const QLitObject[]){ __VA_ARGS__, {} }))
+#define EMPTY_DICT QLIT_QDICT(((const QLitDictEntry[]){ {} }))
+#define EMPTY_LIST QLIT_QLIST(((const QLitObject[]){ {} }))
 #define STR(s) QLIT_QSTR(s)
 
 static const char *to_text(json_object *obj)
@@ -81,21 +81,15 @@ static void test_scalars(void)
     json_object_put(obj);
 }
 
-static const QLitObject nested = DICT(
-    { "name", STR("top") },
-    { "null", QLIT_QNULL },
-    { "num", QLIT_QNUM(-7) },
-    { "flag", QLIT_QBOOL(true) },
-    { "empty-dict", EMPTY_DICT },
-    { "null-dict", QLIT_QDICT(NULL) },
-    { "empty-list", EMPTY_LIST },
-    { "null-list", QLIT_QLIST(NULL) },
-    { "list", LIST(QLIT_QNUM(1), STR("two"), QLIT_QNULL,
-                   LIST(QLIT_QBOOL(false)),
-                   DICT({ "z", QLIT_QNUM(26) }, { "a", QLIT_QNUM(1) })) },
-    { "again", STR("first") },
-    { "again", STR("second") }
-);
+static const QLitObject nested =
+    DICT({ "name", STR("top") }, { "null", QLIT_QNULL },
+         { "num", QLIT_QNUM(-7) }, { "flag", QLIT_QBOOL(true) },
+         { "empty-dict", EMPTY_DICT }, { "null-dict", QLIT_QDICT(NULL) },
+         { "empty-list", EMPTY_LIST }, { "null-list", QLIT_QLIST(NULL) },
+         { "list",
+           LIST(QLIT_QNUM(1), STR("two"), QLIT_QNULL, LIST(QLIT_QBOOL(false)),
+                DICT({ "z", QLIT_QNUM(26) }, { "a", QLIT_QNUM(1) })) },
+         { "again", STR("first") }, { "again", STR("second") });
 
 static void test_containers(void)
 {
@@ -136,128 +130,111 @@ static const QLitObject schema = LIST(
          { "arg-type", STR("q_obj_blockdev-group-snapshot-sync-arg") },
          { "ret-type", STR("q_empty") }),
     DICT({ "name", STR("blockdev-snapshot-old") },
-         { "meta-type", STR("command") },
-         { "arg-type", STR("q_empty") },
+         { "meta-type", STR("command") }, { "arg-type", STR("q_empty") },
          { "ret-type", STR("q_empty") },
          { "features", LIST(STR("deprecated")) }),
-    DICT({ "name", STR("x-probe") },
-         { "meta-type", STR("command") },
-         { "arg-type", STR("q_empty") },
-         { "ret-type", STR("q_empty") },
+    DICT({ "name", STR("x-probe") }, { "meta-type", STR("command") },
+         { "arg-type", STR("q_empty") }, { "ret-type", STR("q_empty") },
          { "allow-oob", QLIT_QBOOL(true) },
          { "features", LIST(STR("unstable")) }),
-    DICT({ "name", STR("SNAPSHOT_DONE") },
-         { "meta-type", STR("event") },
-         { "arg-type", STR("q_empty") },
-         { "features", LIST(STR("custom")) }),
+    DICT({ "name", STR("SNAPSHOT_DONE") }, { "meta-type", STR("event") },
+         { "arg-type", STR("q_empty") }, { "features", LIST(STR("custom")) }),
     DICT({ "name", STR("q_obj_blockdev-group-snapshot-sync-arg") },
          { "meta-type", STR("object") },
-         { "members", LIST(
-             DICT({ "name", STR("devlist") },
-                  { "type", STR("[SnapshotDev]") }),
-             DICT({ "name", STR("legacy") },
-                  { "type", STR("str") },
-                  { "default", QLIT_QNULL },
-                  { "features", LIST(STR("deprecated")) })) }),
-    DICT({ "name", STR("q_empty") },
-         { "meta-type", STR("object") },
+         { "members",
+           LIST(DICT({ "name", STR("devlist") },
+                     { "type", STR("[SnapshotDev]") }),
+                DICT({ "name", STR("legacy") }, { "type", STR("str") },
+                     { "default", QLIT_QNULL },
+                     { "features", LIST(STR("deprecated")) })) }),
+    DICT({ "name", STR("q_empty") }, { "meta-type", STR("object") },
          { "members", EMPTY_LIST }),
-    DICT({ "name", STR("[SnapshotDev]") },
-         { "meta-type", STR("array") },
+    DICT({ "name", STR("[SnapshotDev]") }, { "meta-type", STR("array") },
          { "element-type", STR("SnapshotDev") }),
-    DICT({ "name", STR("SnapshotDev") },
-         { "meta-type", STR("object") },
-         { "members", LIST(
-             DICT({ "name", STR("device") }, { "type", STR("str") }),
-             DICT({ "name", STR("snapshot-file") }, { "type", STR("str") }),
-             DICT({ "name", STR("format") },
-                  { "type", STR("ImageFormat") },
-                  { "default", QLIT_QNULL }),
-             DICT({ "name", STR("x-hint") },
-                  { "type", STR("int") },
-                  { "default", QLIT_QNULL },
-                  { "features", LIST(STR("custom"), STR("unstable")) })) }),
-    DICT({ "name", STR("ImageFormat") },
-         { "meta-type", STR("enum") },
-         { "members", LIST(
-             DICT({ "name", STR("raw") }),
-             DICT({ "name", STR("qcow2") }),
-             DICT({ "name", STR("qed") },
-                  { "features", LIST(STR("deprecated")) }),
-             DICT({ "name", STR("x-vmdk") },
-                  { "features", LIST(STR("unstable")) })) },
-         { "values", LIST(STR("raw"), STR("qcow2"), STR("qed"),
-                          STR("x-vmdk")) }),
-    DICT({ "name", STR("ImageOptions") },
-         { "meta-type", STR("object") },
-         { "members", LIST(DICT({ "name", STR("driver") },
-                                { "type", STR("ImageFormat") })) },
+    DICT({ "name", STR("SnapshotDev") }, { "meta-type", STR("object") },
+         { "members",
+           LIST(DICT({ "name", STR("device") }, { "type", STR("str") }),
+                DICT({ "name", STR("snapshot-file") }, { "type", STR("str") }),
+                DICT({ "name", STR("format") }, { "type", STR("ImageFormat") },
+                     { "default", QLIT_QNULL }),
+                DICT({ "name", STR("x-hint") }, { "type", STR("int") },
+                     { "default", QLIT_QNULL },
+                     { "features", LIST(STR("custom"), STR("unstable")) })) }),
+    DICT({ "name", STR("ImageFormat") }, { "meta-type", STR("enum") },
+         { "members",
+           LIST(DICT({ "name", STR("raw") }), DICT({ "name", STR("qcow2") }),
+                DICT({ "name", STR("qed") },
+                     { "features", LIST(STR("deprecated")) }),
+                DICT({ "name", STR("x-vmdk") },
+                     { "features", LIST(STR("unstable")) })) },
+         { "values",
+           LIST(STR("raw"), STR("qcow2"), STR("qed"), STR("x-vmdk")) }),
+    DICT({ "name", STR("ImageOptions") }, { "meta-type", STR("object") },
+         { "members",
+           LIST(DICT({ "name", STR("driver") },
+                     { "type", STR("ImageFormat") })) },
          { "tag", STR("driver") },
-         { "variants", LIST(
-             DICT({ "case", STR("raw") }, { "type", STR("q_empty") }),
-             DICT({ "case", STR("qcow2") }, { "type", STR("q_empty") }),
-             DICT({ "case", STR("qed") }, { "type", STR("q_empty") },
-                  { "features", LIST(STR("deprecated")) }),
-             DICT({ "case", STR("x-vmdk") }, { "type", STR("q_empty") },
-                  { "features", LIST(STR("unstable")) })) }),
+         { "variants",
+           LIST(DICT({ "case", STR("raw") }, { "type", STR("q_empty") }),
+                DICT({ "case", STR("qcow2") }, { "type", STR("q_empty") }),
+                DICT({ "case", STR("qed") }, { "type", STR("q_empty") },
+                     { "features", LIST(STR("deprecated")) }),
+                DICT({ "case", STR("x-vmdk") }, { "type", STR("q_empty") },
+                     { "features", LIST(STR("unstable")) })) }),
     /* Not an enum: "values" here is only a member name. */
-    DICT({ "name", STR("Oddity") },
-         { "meta-type", STR("object") },
-         { "members", LIST(DICT({ "name", STR("qed") },
-                                { "type", STR("str") },
-                                { "features", LIST(STR("deprecated")) })) },
+    DICT({ "name", STR("Oddity") }, { "meta-type", STR("object") },
+         { "members",
+           LIST(DICT({ "name", STR("qed") }, { "type", STR("str") },
+                     { "features", LIST(STR("deprecated")) })) },
          { "values", LIST(STR("qed")) }),
-    DICT({ "name", STR("str") },
-         { "meta-type", STR("builtin") },
+    DICT({ "name", STR("str") }, { "meta-type", STR("builtin") },
          { "json-type", STR("string") }),
-    DICT({ "name", STR("int") },
-         { "meta-type", STR("builtin") },
-         { "json-type", STR("int") })
-);
+    DICT({ "name", STR("int") }, { "meta-type", STR("builtin") },
+         { "json-type", STR("int") }));
 
 /*
  * The expected reply, piece by piece: D_ pieces go when deprecated
  * things are hidden, U_ pieces when unstable ones are.
  */
-#define CMD_SYNC                                                            \
-    "{\"name\": \"blockdev-group-snapshot-sync\","                          \
-    " \"meta-type\": \"command\","                                          \
-    " \"arg-type\": \"q_obj_blockdev-group-snapshot-sync-arg\","            \
+#define CMD_SYNC                                                               \
+    "{\"name\": \"blockdev-group-snapshot-sync\","                             \
+    " \"meta-type\": \"command\","                                             \
+    " \"arg-type\": \"q_obj_blockdev-group-snapshot-sync-arg\","               \
     " \"ret-type\": \"q_empty\"}"
-#define D_CMD_OLD                                                           \
-    ", {\"name\": \"blockdev-snapshot-old\", \"meta-type\": \"command\","   \
-    " \"arg-type\": \"q_empty\", \"ret-type\": \"q_empty\","                \
+#define D_CMD_OLD                                                              \
+    ", {\"name\": \"blockdev-snapshot-old\", \"meta-type\": \"command\","      \
+    " \"arg-type\": \"q_empty\", \"ret-type\": \"q_empty\","                   \
     " \"features\": [\"deprecated\"]}"
-#define U_CMD_PROBE                                                         \
-    ", {\"name\": \"x-probe\", \"meta-type\": \"command\","                 \
-    " \"arg-type\": \"q_empty\", \"ret-type\": \"q_empty\","                \
+#define U_CMD_PROBE                                                            \
+    ", {\"name\": \"x-probe\", \"meta-type\": \"command\","                    \
+    " \"arg-type\": \"q_empty\", \"ret-type\": \"q_empty\","                   \
     " \"allow-oob\": true, \"features\": [\"unstable\"]}"
-#define EVENT                                                               \
-    ", {\"name\": \"SNAPSHOT_DONE\", \"meta-type\": \"event\","             \
+#define EVENT                                                                  \
+    ", {\"name\": \"SNAPSHOT_DONE\", \"meta-type\": \"event\","                \
     " \"arg-type\": \"q_empty\", \"features\": [\"custom\"]}"
-#define ARG_START                                                           \
-    ", {\"name\": \"q_obj_blockdev-group-snapshot-sync-arg\","              \
-    " \"meta-type\": \"object\", \"members\": ["                            \
+#define ARG_START                                                              \
+    ", {\"name\": \"q_obj_blockdev-group-snapshot-sync-arg\","                 \
+    " \"meta-type\": \"object\", \"members\": ["                               \
     "{\"name\": \"devlist\", \"type\": \"[SnapshotDev]\"}"
-#define D_ARG_LEGACY                                                        \
-    ", {\"name\": \"legacy\", \"type\": \"str\", \"default\": null,"        \
+#define D_ARG_LEGACY                                                           \
+    ", {\"name\": \"legacy\", \"type\": \"str\", \"default\": null,"           \
     " \"features\": [\"deprecated\"]}"
 #define ARG_END "]}"
-#define EMPTY_AND_ARRAY                                                     \
-    ", {\"name\": \"q_empty\", \"meta-type\": \"object\", \"members\": []}" \
-    ", {\"name\": \"[SnapshotDev]\", \"meta-type\": \"array\","             \
+#define EMPTY_AND_ARRAY                                                        \
+    ", {\"name\": \"q_empty\", \"meta-type\": \"object\", \"members\": []}"    \
+    ", {\"name\": \"[SnapshotDev]\", \"meta-type\": \"array\","                \
     " \"element-type\": \"SnapshotDev\"}"
-#define DEV_START                                                           \
-    ", {\"name\": \"SnapshotDev\", \"meta-type\": \"object\", \"members\": [" \
-    "{\"name\": \"device\", \"type\": \"str\"},"                            \
-    " {\"name\": \"snapshot-file\", \"type\": \"str\"},"                    \
+#define DEV_START                                                              \
+    ", {\"name\": \"SnapshotDev\", \"meta-type\": \"object\", \"members\": ["  \
+    "{\"name\": \"device\", \"type\": \"str\"},"                               \
+    " {\"name\": \"snapshot-file\", \"type\": \"str\"},"                       \
     " {\"name\": \"format\", \"type\": \"ImageFormat\", \"default\": null}"
-#define U_DEV_HINT                                                          \
-    ", {\"name\": \"x-hint\", \"type\": \"int\", \"default\": null,"        \
+#define U_DEV_HINT                                                             \
+    ", {\"name\": \"x-hint\", \"type\": \"int\", \"default\": null,"           \
     " \"features\": [\"custom\", \"unstable\"]}"
 #define DEV_END "]}"
-#define ENUM_START                                                          \
-    ", {\"name\": \"ImageFormat\", \"meta-type\": \"enum\", \"members\": [" \
+#define ENUM_START                                                             \
+    ", {\"name\": \"ImageFormat\", \"meta-type\": \"enum\", \"members\": ["    \
     "{\"name\": \"raw\"}, {\"name\": \"qcow2\"}"
 #define D_ENUM_QED ", {\"name\": \"qed\", \"features\": [\"deprecated\"]}"
 #define U_ENUM_VMDK ", {\"name\": \"x-vmdk\", \"features\": [\"unstable\"]}"
@@ -265,37 +242,39 @@ static const QLitObject schema = LIST(
 #define D_VALUE_QED ", \"qed\""
 #define U_VALUE_VMDK ", \"x-vmdk\""
 #define ENUM_END "]}"
-#define UNION_START                                                         \
-    ", {\"name\": \"ImageOptions\", \"meta-type\": \"object\","             \
-    " \"members\": [{\"name\": \"driver\", \"type\": \"ImageFormat\"}],"    \
-    " \"tag\": \"driver\", \"variants\": ["                                 \
-    "{\"case\": \"raw\", \"type\": \"q_empty\"},"                           \
+#define UNION_START                                                            \
+    ", {\"name\": \"ImageOptions\", \"meta-type\": \"object\","                \
+    " \"members\": [{\"name\": \"driver\", \"type\": \"ImageFormat\"}],"       \
+    " \"tag\": \"driver\", \"variants\": ["                                    \
+    "{\"case\": \"raw\", \"type\": \"q_empty\"},"                              \
     " {\"case\": \"qcow2\", \"type\": \"q_empty\"}"
-#define D_VARIANT_QED                                                       \
-    ", {\"case\": \"qed\", \"type\": \"q_empty\","                          \
+#define D_VARIANT_QED                                                          \
+    ", {\"case\": \"qed\", \"type\": \"q_empty\","                             \
     " \"features\": [\"deprecated\"]}"
-#define U_VARIANT_VMDK                                                      \
-    ", {\"case\": \"x-vmdk\", \"type\": \"q_empty\","                       \
+#define U_VARIANT_VMDK                                                         \
+    ", {\"case\": \"x-vmdk\", \"type\": \"q_empty\","                          \
     " \"features\": [\"unstable\"]}"
 #define UNION_END "]}"
-#define ODDITY_START                                                        \
+#define ODDITY_START                                                           \
     ", {\"name\": \"Oddity\", \"meta-type\": \"object\", \"members\": ["
-#define D_ODDITY_QED                                                        \
+#define D_ODDITY_QED                                                           \
     "{\"name\": \"qed\", \"type\": \"str\", \"features\": [\"deprecated\"]}"
 #define ODDITY_END "], \"values\": [\"qed\"]}"
-#define BUILTINS                                                            \
-    ", {\"name\": \"str\", \"meta-type\": \"builtin\","                     \
-    " \"json-type\": \"string\"}"                                           \
-    ", {\"name\": \"int\", \"meta-type\": \"builtin\", \"json-type\": \"int\"}"
+#define BUILTINS                                                               \
+    ", {\"name\": \"str\", \"meta-type\": \"builtin\","                        \
+    " \"json-type\": \"string\"}"                                              \
+    ", {\"name\": \"int\", \"meta-type\": \"builtin\", \"json-type\": "        \
+    "\"int\"}"
 
-#define SCHEMA_JSON(D, U)                                                   \
-    "[" CMD_SYNC D(D_CMD_OLD) U(U_CMD_PROBE) EVENT                          \
-    ARG_START D(D_ARG_LEGACY) ARG_END EMPTY_AND_ARRAY                       \
-    DEV_START U(U_DEV_HINT) DEV_END                                         \
-    ENUM_START D(D_ENUM_QED) U(U_ENUM_VMDK)                                 \
-    ENUM_VALUES D(D_VALUE_QED) U(U_VALUE_VMDK) ENUM_END                     \
-    UNION_START D(D_VARIANT_QED) U(U_VARIANT_VMDK) UNION_END                \
-    ODDITY_START D(D_ODDITY_QED) ODDITY_END BUILTINS "]"
+#define SCHEMA_JSON(D, U)                                                      \
+    "[" CMD_SYNC D(D_CMD_OLD) U(U_CMD_PROBE) EVENT ARG_START D(D_ARG_LEGACY)   \
+    ARG_END EMPTY_AND_ARRAY DEV_START U(U_DEV_HINT)                            \
+    DEV_END                                                                    \
+    ENUM_START D(D_ENUM_QED) U(U_ENUM_VMDK) ENUM_VALUES D(D_VALUE_QED)         \
+        U(U_VALUE_VMDK) ENUM_END UNION_START                                   \
+        D(D_VARIANT_QED) U(U_VARIANT_VMDK) UNION_END ODDITY_START              \
+        D(D_ODDITY_QED)                                                        \
+    ODDITY_END BUILTINS "]"
 #define SHOW(piece) piece
 #define HIDE(piece)
 
@@ -369,14 +348,11 @@ static void test_schema_hide_both(void)
 }
 
 /* A repeated key: the filter reads the value the output shows, the last. */
-static const QLitObject repeated = LIST(
-    DICT({ "name", STR("shown") },
-         { "features", LIST(STR("deprecated")) },
-         { "features", LIST(STR("custom")) }),
-    DICT({ "name", STR("hidden") },
-         { "features", LIST(STR("custom")) },
-         { "features", LIST(STR("deprecated")) })
-);
+static const QLitObject repeated =
+    LIST(DICT({ "name", STR("shown") }, { "features", LIST(STR("deprecated")) },
+              { "features", LIST(STR("custom")) }),
+         DICT({ "name", STR("hidden") }, { "features", LIST(STR("custom")) },
+              { "features", LIST(STR("deprecated")) }));
 
 static void test_schema_repeated_key(void)
 {

@@ -16,7 +16,7 @@
 /* What the marshallers saw, reset by each test's fixture. */
 static struct {
     int calls;
-    json_object *args;  /* the last arguments, a reference */
+    json_object *args; /* the last arguments, a reference */
 } seen;
 
 static void seen_args(json_object *args)
@@ -36,8 +36,7 @@ static bool marshal_no_result(json_object *args, json_object **ret,
     return true;
 }
 
-static bool marshal_object(json_object *args, json_object **ret,
-                           GError **errp)
+static bool marshal_object(json_object *args, json_object **ret, GError **errp)
 {
     json_object *info = json_object_new_object();
 
@@ -79,8 +78,7 @@ static bool marshal_foreign_error(json_object *args, json_object **ret,
 }
 
 /* Succeeds silently unless the arguments say {"fail": true}. */
-static bool marshal_silent(json_object *args, json_object **ret,
-                           GError **errp)
+static bool marshal_silent(json_object *args, json_object **ret, GError **errp)
 {
     json_object *fail;
 
@@ -109,13 +107,11 @@ static bool marshal_true_with_error(json_object *args, json_object **ret,
 {
     seen_args(args);
     *ret = json_object_new_string("leaked unless freed");
-    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICEINUSE,
-                "both at once");
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICEINUSE, "both at once");
     return true;
 }
 
-static bool marshal_other(json_object *args, json_object **ret,
-                          GError **errp)
+static bool marshal_other(json_object *args, json_object **ret, GError **errp)
 {
     (void)errp;
     seen_args(args);
@@ -138,18 +134,17 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     qmp_register_command(f->cmds, "no-result", marshal_no_result, 0, 0);
     qmp_register_command(f->cmds, "object", marshal_object, 0, 0);
     qmp_register_command(f->cmds, "null-result", marshal_null_result, 0, 0);
-    qmp_register_command(f->cmds, "device-not-found",
-                         marshal_device_not_found, 0, 0);
-    qmp_register_command(f->cmds, "foreign-error", marshal_foreign_error, 0,
+    qmp_register_command(f->cmds, "device-not-found", marshal_device_not_found,
+                         0, 0);
+    qmp_register_command(f->cmds, "foreign-error", marshal_foreign_error, 0, 0);
+    qmp_register_command(f->cmds, "silent", marshal_silent, QCO_NO_SUCCESS_RESP,
                          0);
-    qmp_register_command(f->cmds, "silent", marshal_silent,
-                         QCO_NO_SUCCESS_RESP, 0);
     qmp_register_command(f->cmds, "oob", marshal_no_result,
                          QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG, 0);
     qmp_register_command(f->cmds, "false-without-error",
                          marshal_false_without_error, 0, 0);
-    qmp_register_command(f->cmds, "true-with-error", marshal_true_with_error,
-                         0, 0);
+    qmp_register_command(f->cmds, "true-with-error", marshal_true_with_error, 0,
+                         0);
     qmp_register_command(f->cmds, "old", marshal_no_result, 0, DEPRECATED);
     qmp_register_command(f->cmds, "new", marshal_no_result, 0, UNSTABLE);
     qmp_register_command(f->cmds, "disabled", marshal_no_result, 0, 0);
@@ -185,8 +180,7 @@ static const char *to_text(json_object *obj)
 }
 
 /* Dispatch the request TEXT and return the response. */
-static json_object *dispatch_text(Fixture *f, const char *text,
-                                  bool allow_oob)
+static json_object *dispatch_text(Fixture *f, const char *text, bool allow_oob)
 {
     json_object *request = parse(text);
     json_object *resp = qmp_dispatch(f->cmds, request, allow_oob);
@@ -200,8 +194,7 @@ static json_object *dispatch_text(Fixture *f, const char *text,
  * string of the NULL-terminated list that follows; it carries an id iff
  * HAS_ID.
  */
-static G_GNUC_NULL_TERMINATED void assert_error(json_object *resp,
-                                                bool has_id,
+static G_GNUC_NULL_TERMINATED void assert_error(json_object *resp, bool has_id,
                                                 const char *error_class, ...)
 {
     json_object *error, *member;
@@ -227,16 +220,15 @@ static G_GNUC_NULL_TERMINATED void assert_error(json_object *resp,
 }
 
 /* Dispatch TEXT and check the error reply as assert_error() does. */
-#define ASSERT_DISPATCH_ERROR(f, text, allow_oob, error_class, has_id, ...) \
-    do {                                                                    \
-        json_object *resp_ = dispatch_text((f), (text), (allow_oob));       \
-        assert_error(resp_, (has_id), (error_class), __VA_ARGS__, NULL);    \
-        json_object_put(resp_);                                             \
+#define ASSERT_DISPATCH_ERROR(f, text, allow_oob, error_class, has_id, ...)    \
+    do {                                                                       \
+        json_object *resp_ = dispatch_text((f), (text), (allow_oob));          \
+        assert_error(resp_, (has_id), (error_class), __VA_ARGS__, NULL);       \
+        json_object_put(resp_);                                                \
     } while (0)
 
 /* RESP is {"return": RET_TEXT} (plus "id" when HAS_ID). */
-static void assert_return(json_object *resp, const char *ret_text,
-                          bool has_id)
+static void assert_return(json_object *resp, const char *ret_text, bool has_id)
 {
     json_object *ret;
 
@@ -354,8 +346,7 @@ static void test_success(Fixture *f, gconstpointer data)
     assert_return(resp, "{\"device\":\"disk0\",\"size\":42}", false);
     json_object_put(resp);
 
-    resp = dispatch_text(f, "{\"execute\": \"null-result\", \"id\": 2}",
-                         false);
+    resp = dispatch_text(f, "{\"execute\": \"null-result\", \"id\": 2}", false);
     assert_return(resp, "null", true);
     json_object_put(resp);
 
@@ -489,8 +480,10 @@ static void test_is_oob(void)
 static void test_check2_not_object(Fixture *f, gconstpointer data)
 {
     static const char *const requests[] = {
-        "[]", "[{\"execute\": \"no-result\", \"id\": 1}]", "42", "\"x\"",
-        "null", "true", "1.5",
+        "[]",   "[{\"execute\": \"no-result\", \"id\": 1}]",
+        "42",   "\"x\"",
+        "null", "true",
+        "1.5",
     };
     size_t i;
 
@@ -595,8 +588,7 @@ static void test_check5_both(Fixture *f, gconstpointer data)
 static void test_check6_neither(Fixture *f, gconstpointer data)
 {
     (void)data;
-    ASSERT_DISPATCH_ERROR(f, "{}", false, "GenericError", false,
-                          "'execute'");
+    ASSERT_DISPATCH_ERROR(f, "{}", false, "GenericError", false, "'execute'");
     ASSERT_DISPATCH_ERROR(f, "{\"id\": 6}", false, "GenericError", true,
                           "'execute'");
     ASSERT_DISPATCH_ERROR(f, "{\"id\": 6}", true, "GenericError", true,
@@ -616,10 +608,10 @@ static void test_check7_name_not_string(Fixture *f, gconstpointer data)
 
     (void)data;
     for (i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *execute = g_strdup_printf(
-            "{\"execute\": %s, \"id\": 7}", names[i]);
-        g_autofree char *exec_oob = g_strdup_printf(
-            "{\"exec-oob\": %s, \"id\": 7}", names[i]);
+        g_autofree char *execute =
+            g_strdup_printf("{\"execute\": %s, \"id\": 7}", names[i]);
+        g_autofree char *exec_oob =
+            g_strdup_printf("{\"exec-oob\": %s, \"id\": 7}", names[i]);
 
         ASSERT_DISPATCH_ERROR(f, execute, false, "GenericError", true,
                               "'execute'", "string");
@@ -683,8 +675,8 @@ static void test_check10_not_found(Fixture *f, gconstpointer data)
     /* Enabled again, it runs. */
     g_assert_true(qmp_command_set_enabled(f->cmds, "disabled", true));
     {
-        json_object *resp = dispatch_text(
-            f, "{\"execute\": \"disabled\", \"id\": 10}", false);
+        json_object *resp =
+            dispatch_text(f, "{\"execute\": \"disabled\", \"id\": 10}", false);
 
         assert_return(resp, "{}", true);
         json_object_put(resp);
@@ -773,8 +765,8 @@ static void test_check9_session(Fixture *f, gconstpointer data)
     (void)data;
     for (i = 0; i < G_N_ELEMENTS(refused); i++) {
         request = parse(refused[i]);
-        resp = qmp_dispatch_checked(f->cmds, request, true,
-                                    negotiating_check, names);
+        resp = qmp_dispatch_checked(f->cmds, request, true, negotiating_check,
+                                    names);
         assert_error(resp, true, "CommandNotFound", "send 'no-result' first",
                      NULL);
         json_object_put(resp);
@@ -785,8 +777,8 @@ static void test_check9_session(Fixture *f, gconstpointer data)
 
     /* Checks 2 to 8 come first: the hook is not asked. */
     request = parse("{\"execute\": \"object\", \"arguments\": 1, \"id\": 9}");
-    resp = qmp_dispatch_checked(f->cmds, request, true, negotiating_check,
-                                names);
+    resp =
+        qmp_dispatch_checked(f->cmds, request, true, negotiating_check, names);
     assert_error(resp, true, "GenericError", "'arguments'", NULL);
     json_object_put(resp);
     json_object_put(request);
@@ -794,8 +786,8 @@ static void test_check9_session(Fixture *f, gconstpointer data)
 
     /* NULs reach it escaped. */
     request = parse("{\"execute\": \"a\\u0000b\", \"id\": 9}");
-    resp = qmp_dispatch_checked(f->cmds, request, false, negotiating_check,
-                                names);
+    resp =
+        qmp_dispatch_checked(f->cmds, request, false, negotiating_check, names);
     assert_error(resp, true, "CommandNotFound", "'a\\u0000b'", NULL);
     json_object_put(resp);
     json_object_put(request);
@@ -803,16 +795,15 @@ static void test_check9_session(Fixture *f, gconstpointer data)
 
     /* Accepted: the command runs. */
     request = parse("{\"execute\": \"no-result\", \"id\": 9}");
-    resp = qmp_dispatch_checked(f->cmds, request, false, negotiating_check,
-                                names);
+    resp =
+        qmp_dispatch_checked(f->cmds, request, false, negotiating_check, names);
     assert_return(resp, "{}", true);
     json_object_put(resp);
     json_object_put(request);
     g_assert_cmpint(seen.calls, ==, 1);
 }
 
-static bool check_without_error(const char *name, void *opaque,
-                                GError **errp)
+static bool check_without_error(const char *name, void *opaque, GError **errp)
 {
     (void)name;
     (void)opaque;
@@ -846,8 +837,7 @@ static void test_marshaller_misuse(Fixture *f, gconstpointer data)
     (void)data;
     g_test_expect_message("qapikit", G_LOG_LEVEL_CRITICAL,
                           "*'false-without-error'*without*error*");
-    resp = dispatch_text(f,
-                         "{\"execute\": \"false-without-error\", \"id\": 1}",
+    resp = dispatch_text(f, "{\"execute\": \"false-without-error\", \"id\": 1}",
                          false);
     g_test_assert_expected_messages();
     assert_error(resp, true, "GenericError", "'false-without-error'", NULL);
@@ -871,10 +861,10 @@ static void test_marshaller_misuse(Fixture *f, gconstpointer data)
 static void assert_id_echoed(Fixture *f, json_object *id, bool has_id_member)
 {
     static const char *const requests[] = {
-        "{\"execute\": \"object\"}",           /* success */
-        "{\"execute\": \"device-not-found\"}", /* check 13 */
-        "{\"execute\": \"nope\"}",             /* check 10 */
-        "{\"execute\": 1}",                    /* check 7 */
+        "{\"execute\": \"object\"}",                /* success */
+        "{\"execute\": \"device-not-found\"}",      /* check 13 */
+        "{\"execute\": \"nope\"}",                  /* check 10 */
+        "{\"execute\": 1}",                         /* check 7 */
         "{\"execute\": \"no-result\", \"foo\": 1}", /* check 4 */
     };
     size_t i;
@@ -908,7 +898,7 @@ static void test_id_echo(Fixture *f, gconstpointer data)
 {
     static const struct {
         const char *text;
-        const char *echo;   /* NULL: the same text */
+        const char *echo; /* NULL: the same text */
     } ids[] = {
         { "\"abc\"", NULL },
         { "\"\"", NULL },
@@ -939,8 +929,8 @@ static void test_id_echo(Fixture *f, gconstpointer data)
     (void)data;
     for (i = 0; i < G_N_ELEMENTS(ids); i++) {
         id = parse(ids[i].text);
-        g_assert_cmpstr(to_text(id), ==, ids[i].echo ? ids[i].echo
-                                                     : ids[i].text);
+        g_assert_cmpstr(to_text(id), ==,
+                        ids[i].echo ? ids[i].echo : ids[i].text);
         assert_id_echoed(f, id, true);
         json_object_put(id);
     }
@@ -972,14 +962,13 @@ static void test_id_echo(Fixture *f, gconstpointer data)
 
 static void test_error_response(void)
 {
-    g_autoptr(GError) err = g_error_new(QAPI_ERROR,
-                                        QAPI_ERROR_CLASS_OPENFILEFAILED,
-                                        "file '%s' exists", "/tmp/x");
-    g_autoptr(GError) other = g_error_new_literal(G_FILE_ERROR,
-                                                  G_FILE_ERROR_EXIST,
-                                                  "bad file");
-    g_autoptr(GError) out_of_range = g_error_new_literal(QAPI_ERROR, 99,
-                                                         "odd code");
+    g_autoptr(GError) err =
+        g_error_new(QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "file '%s' exists", "/tmp/x");
+    g_autoptr(GError) other =
+        g_error_new_literal(G_FILE_ERROR, G_FILE_ERROR_EXIST, "bad file");
+    g_autoptr(GError) out_of_range =
+        g_error_new_literal(QAPI_ERROR, 99, "odd code");
     json_object *id = parse("[\"r\", 1]");
     json_object *resp, *echo;
 
@@ -1003,9 +992,8 @@ static void test_error_response(void)
     json_object_put(resp);
 }
 
-#define ADD_FIXTURE_TEST(path, fn)                                          \
-    g_test_add((path), Fixture, NULL, fixture_setup, (fn),                  \
-               fixture_teardown)
+#define ADD_FIXTURE_TEST(path, fn)                                             \
+    g_test_add((path), Fixture, NULL, fixture_setup, (fn), fixture_teardown)
 
 int main(int argc, char **argv)
 {
@@ -1020,8 +1008,7 @@ int main(int argc, char **argv)
                      test_no_success_response);
     ADD_FIXTURE_TEST("/qmp-dispatch/oob", test_oob);
     g_test_add_func("/qmp-dispatch/is-oob", test_is_oob);
-    ADD_FIXTURE_TEST("/qmp-dispatch/check2-not-object",
-                     test_check2_not_object);
+    ADD_FIXTURE_TEST("/qmp-dispatch/check2-not-object", test_check2_not_object);
     ADD_FIXTURE_TEST("/qmp-dispatch/check3-id-not-finite",
                      test_check3_id_not_finite);
     ADD_FIXTURE_TEST("/qmp-dispatch/check4-unexpected-member",
@@ -1034,11 +1021,9 @@ int main(int argc, char **argv)
                      test_check8_arguments_not_object);
     ADD_FIXTURE_TEST("/qmp-dispatch/check9-session", test_check9_session);
     ADD_FIXTURE_TEST("/qmp-dispatch/check9-misuse", test_check9_misuse);
-    ADD_FIXTURE_TEST("/qmp-dispatch/check10-not-found",
-                     test_check10_not_found);
+    ADD_FIXTURE_TEST("/qmp-dispatch/check10-not-found", test_check10_not_found);
     ADD_FIXTURE_TEST("/qmp-dispatch/check10-policy", test_check10_policy);
-    ADD_FIXTURE_TEST("/qmp-dispatch/marshaller-misuse",
-                     test_marshaller_misuse);
+    ADD_FIXTURE_TEST("/qmp-dispatch/marshaller-misuse", test_marshaller_misuse);
     ADD_FIXTURE_TEST("/qmp-dispatch/id-echo", test_id_echo);
     g_test_add_func("/qmp-dispatch/error-response", test_error_response);
 

@@ -50,7 +50,7 @@ static void test_build_with_data(void)
     json_object_object_add(data, "guest", json_object_new_boolean(false));
     json_object_object_add(data, "reason",
                            json_object_new_string("host-qmp-quit"));
-    json_object_get(data);  /* to watch what becomes of it */
+    json_object_get(data); /* to watch what becomes of it */
 
     before = g_get_real_time();
     event = qapi_event_build("SHUTDOWN", data);
@@ -60,9 +60,9 @@ static void test_build_with_data(void)
     g_assert_cmpstr(json_object_get_string(member(event, "event")), ==,
                     "SHUTDOWN");
     g_assert_true(member(event, "data") == data);
-    g_assert_cmpstr(json_object_to_json_string_ext(data,
-                                                   JSON_C_TO_STRING_PLAIN),
-                    ==, "{\"guest\":false,\"reason\":\"host-qmp-quit\"}");
+    g_assert_cmpstr(
+        json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN), ==,
+        "{\"guest\":false,\"reason\":\"host-qmp-quit\"}");
     assert_timestamp(event, before, after);
 
     /* The event took the caller's reference: ours is the last but one. */
@@ -80,8 +80,7 @@ static void test_build_without_data(void)
     event = qapi_event_build("STOP", NULL);
     after = g_get_real_time();
     json_test_assert_members(event, "event,timestamp");
-    g_assert_cmpstr(json_object_get_string(member(event, "event")), ==,
-                    "STOP");
+    g_assert_cmpstr(json_object_get_string(member(event, "event")), ==, "STOP");
     assert_timestamp(event, before, after);
     json_object_put(event);
 
@@ -119,7 +118,7 @@ static void test_build_misuse(void)
 /* Every event an emitter received. */
 typedef struct Received {
     GPtrArray *names;
-    GPtrArray *events;   /* references, taken by the emitter */
+    GPtrArray *events; /* references, taken by the emitter */
 } Received;
 
 static void record_event(const char *name, json_object *event, void *opaque)

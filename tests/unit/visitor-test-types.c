@@ -48,72 +48,68 @@ bool visit_type_TestColor(Visitor *v, const char *name, TestColor *obj,
  * A struct's visit: the same for every struct type, as generated code
  * would spell it out for each.
  */
-#define DEFINE_VISIT_STRUCT(T)                                          \
-    bool visit_type_##T(Visitor *v, const char *name, T **obj,           \
-                        GError **errp)                                   \
-    {                                                                    \
-        bool ok = false;                                                 \
-                                                                         \
-        if (!visit_start_struct(v, name, (void **)obj, sizeof(T),        \
-                                errp)) {                                 \
-            return false;                                                \
-        }                                                                \
-        if (!*obj) {                                                     \
-            /* a half-built parent: only freeing meets that */           \
-            g_assert(visit_is_dealloc(v));                               \
-            ok = true;                                                   \
-            goto out;                                                    \
-        }                                                                \
-        ok = visit_type_##T##_members(v, *obj, errp)                     \
-            && visit_check_struct(v, errp);                              \
-    out:                                                                 \
-        visit_end_struct(v, (void **)obj);                               \
-        if (!ok && visit_is_input(v)) {                                  \
-            qapi_free_##T(*obj);                                         \
-            *obj = NULL;                                                 \
-        }                                                                \
-        return ok;                                                       \
+#define DEFINE_VISIT_STRUCT(T)                                                 \
+    bool visit_type_##T(Visitor *v, const char *name, T **obj, GError **errp)  \
+    {                                                                          \
+        bool ok = false;                                                       \
+                                                                               \
+        if (!visit_start_struct(v, name, (void **)obj, sizeof(T), errp)) {     \
+            return false;                                                      \
+        }                                                                      \
+        if (!*obj) {                                                           \
+            /* a half-built parent: only freeing meets that */                 \
+            g_assert(visit_is_dealloc(v));                                     \
+            ok = true;                                                         \
+            goto out;                                                          \
+        }                                                                      \
+        ok = visit_type_##T##_members(v, *obj, errp)                           \
+            && visit_check_struct(v, errp);                                    \
+out:                                                                           \
+        visit_end_struct(v, (void **)obj);                                     \
+        if (!ok && visit_is_input(v)) {                                        \
+            qapi_free_##T(*obj);                                               \
+            *obj = NULL;                                                       \
+        }                                                                      \
+        return ok;                                                             \
     }
 
-#define DEFINE_VISIT_LIST(L, visit_elt)                                  \
-    bool visit_type_##L(Visitor *v, const char *name, L **obj,           \
-                        GError **errp)                                   \
-    {                                                                    \
-        bool ok = false;                                                 \
-        L *tail;                                                         \
-        size_t size = sizeof(**obj);                                     \
-                                                                         \
-        if (!visit_start_list(v, name, (GenericList **)obj, size,        \
-                              errp)) {                                   \
-            return false;                                                \
-        }                                                                \
-        for (tail = *obj; tail;                                          \
-             tail = (L *)visit_next_list(v, (GenericList *)tail, size)) {\
-            if (!visit_elt(v, NULL, &tail->value, errp)) {               \
-                goto out;                                                \
-            }                                                            \
-        }                                                                \
-        ok = visit_check_list(v, errp);                                  \
-    out:                                                                 \
-        visit_end_list(v, (void **)obj);                                 \
-        if (!ok && visit_is_input(v)) {                                  \
-            qapi_free_##L(*obj);                                         \
-            *obj = NULL;                                                 \
-        }                                                                \
-        return ok;                                                       \
+#define DEFINE_VISIT_LIST(L, visit_elt)                                        \
+    bool visit_type_##L(Visitor *v, const char *name, L **obj, GError **errp)  \
+    {                                                                          \
+        bool ok = false;                                                       \
+        L *tail;                                                               \
+        size_t size = sizeof(**obj);                                           \
+                                                                               \
+        if (!visit_start_list(v, name, (GenericList **)obj, size, errp)) {     \
+            return false;                                                      \
+        }                                                                      \
+        for (tail = *obj; tail;                                                \
+             tail = (L *)visit_next_list(v, (GenericList *)tail, size)) {      \
+            if (!visit_elt(v, NULL, &tail->value, errp)) {                     \
+                goto out;                                                      \
+            }                                                                  \
+        }                                                                      \
+        ok = visit_check_list(v, errp);                                        \
+out:                                                                           \
+        visit_end_list(v, (void **)obj);                                       \
+        if (!ok && visit_is_input(v)) {                                        \
+            qapi_free_##L(*obj);                                               \
+            *obj = NULL;                                                       \
+        }                                                                      \
+        return ok;                                                             \
     }
 
-#define DEFINE_FREE(T)                                                   \
-    void qapi_free_##T(T *obj)                                           \
-    {                                                                    \
-        Visitor *v;                                                      \
-                                                                         \
-        if (!obj) {                                                      \
-            return;                                                      \
-        }                                                                \
-        v = qapi_dealloc_visitor_new();                                  \
-        visit_type_##T(v, NULL, &obj, NULL);                             \
-        visit_free(v);                                                   \
+#define DEFINE_FREE(T)                                                         \
+    void qapi_free_##T(T *obj)                                                 \
+    {                                                                          \
+        Visitor *v;                                                            \
+                                                                               \
+        if (!obj) {                                                            \
+            return;                                                            \
+        }                                                                      \
+        v = qapi_dealloc_visitor_new();                                        \
+        visit_type_##T(v, NULL, &obj, NULL);                                   \
+        visit_free(v);                                                         \
     }
 
 bool visit_type_TestDev_members(Visitor *v, TestDev *obj, GError **errp)
@@ -163,8 +159,7 @@ static bool visit_type_TestOuter_members(Visitor *v, TestOuter *obj,
     return visit_type_TestB(v, "a", &obj->a, errp);
 }
 
-static bool visit_type_TestAll_members(Visitor *v, TestAll *obj,
-                                       GError **errp)
+static bool visit_type_TestAll_members(Visitor *v, TestAll *obj, GError **errp)
 {
     bool has_nul = !!obj->nul;
     bool has_args = !!obj->args;
@@ -234,8 +229,8 @@ bool visit_type_TestAlt(Visitor *v, const char *name, TestAlt **obj,
 {
     bool ok = false;
 
-    if (!visit_start_alternate(v, name, (GenericAlternate **)obj,
-                               sizeof(**obj), errp)) {
+    if (!visit_start_alternate(v, name, (GenericAlternate **)obj, sizeof(**obj),
+                               errp)) {
         return false;
     }
     if (!*obj) {
@@ -306,8 +301,7 @@ void test_assert_error(GError *err, const char *message)
 }
 
 bool test_input(const char *text,
-                bool (*visit_type)(Visitor *, const char *, void **,
-                                   GError **),
+                bool (*visit_type)(Visitor *, const char *, void **, GError **),
                 void **obj, GError **errp)
 {
     json_object *json = test_parse(text);

@@ -150,12 +150,10 @@ bool visit_type_TestDevList(Visitor *v, const char *name, TestDevList **obj,
                             GError **errp);
 bool visit_type_TestArgs(Visitor *v, const char *name, TestArgs **obj,
                          GError **errp);
-bool visit_type_TestC(Visitor *v, const char *name, TestC **obj,
-                      GError **errp);
+bool visit_type_TestC(Visitor *v, const char *name, TestC **obj, GError **errp);
 bool visit_type_TestCList(Visitor *v, const char *name, TestCList **obj,
                           GError **errp);
-bool visit_type_TestB(Visitor *v, const char *name, TestB **obj,
-                      GError **errp);
+bool visit_type_TestB(Visitor *v, const char *name, TestB **obj, GError **errp);
 bool visit_type_TestOuter(Visitor *v, const char *name, TestOuter **obj,
                           GError **errp);
 bool visit_type_TestAlt(Visitor *v, const char *name, TestAlt **obj,
@@ -198,8 +196,7 @@ void test_assert_error(GError *err, const char *message);
  * return the error.
  */
 bool test_input(const char *text,
-                bool (*visit_type)(Visitor *, const char *, void **,
-                                   GError **),
+                bool (*visit_type)(Visitor *, const char *, void **, GError **),
                 void **obj, GError **errp);
 
 /* The JSON the output visitor makes of OBJ (a new reference). */
@@ -207,7 +204,7 @@ json_object *test_output(const void *obj,
                          bool (*visit_type)(Visitor *, const char *, void **,
                                             GError **));
 
-#define TEST_VISIT(type)                                                 \
-    ((bool (*)(Visitor *, const char *, void **, GError **))visit_type_ ## type)
+#define TEST_VISIT(type)                                                       \
+    ((bool (*)(Visitor *, const char *, void **, GError **))visit_type_##type)
 
 #endif /* VISITOR_TEST_TYPES_H */

@@ -73,10 +73,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockDeviceRegistry, block_registry_free)
  * shared.  Returns the
  * new device (owned by REG), or NULL with *errp set and REG unchanged.
  */
-BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg,
-                                      const char *id, const char *file,
-                                      const char *format, bool read_only,
-                                      GError **errp);
+BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
+                                      const char *file, const char *format,
+                                      bool read_only, GError **errp);
 
 /* The device named ID (borrowed), or NULL. */
 BlockDevice *block_registry_find(const BlockDeviceRegistry *reg,
@@ -118,8 +117,8 @@ uint64_t block_device_length(const BlockDevice *dev);
  */
 bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
                         size_t len, GError **errp);
-bool block_device_pwrite(BlockDevice *dev, uint64_t offset,
-                         const void *buf, size_t len, GError **errp);
+bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
+                         size_t len, GError **errp);
 bool block_device_flush(BlockDevice *dev, GError **errp);
 
 /* Group snapshots (docs/spec/qcow2-format.md §11) */
@@ -211,8 +210,8 @@ typedef enum BlockSnapshotFault {
     BLOCK_SNAPSHOT_FAULT__MAX,
 } BlockSnapshotFault;
 
-typedef bool (*BlockSnapshotFaultHook)(BlockSnapshotFault fault,
-                                       size_t index, void *opaque);
+typedef bool (*BlockSnapshotFaultHook)(BlockSnapshotFault fault, size_t index,
+                                       void *opaque);
 void block_registry_set_fault_hook(BlockDeviceRegistry *reg,
                                    BlockSnapshotFaultHook hook, void *opaque);
 

@@ -102,8 +102,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockNode, block_node_unref)
  * from the backing node (zeros past its end, or without one).  The
  * range must lie within block_node_length().
  */
-bool block_node_pread(BlockNode *node, uint64_t offset, void *buf,
-                      size_t len, GError **errp);
+bool block_node_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
+                      GError **errp);
 
 /*
  * Write LEN bytes of guest data at OFFSET into this image (never into a
@@ -194,11 +194,12 @@ void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino);
 
 /* Options of qcow2_create(). */
 typedef struct Qcow2CreateOptions {
-    uint64_t size;              /* virtual size in bytes */
-    unsigned cluster_bits;      /* 9..21; 0 means 16 (64 KiB) */
-    const char *backing_file;   /* stored as given, or NULL */
-    const char *backing_format; /* "raw"/"qcow2"; required with a backing file */
-    bool sync;                  /* fdatasync the new file before returning */
+    uint64_t size;            /* virtual size in bytes */
+    unsigned cluster_bits;    /* 9..21; 0 means 16 (64 KiB) */
+    const char *backing_file; /* stored as given, or NULL */
+    const char
+        *backing_format; /* "raw"/"qcow2"; required with a backing file */
+    bool sync;           /* fdatasync the new file before returning */
 } Qcow2CreateOptions;
 
 /*

@@ -139,8 +139,7 @@ QAPIKIT_API void qmp_monitor_set_request_limits(QmpMonitor *mon,
  * 0 keeps the current value.  DROP_BYTES is raised to PAUSE_BYTES if
  * lower.
  */
-QAPIKIT_API void qmp_monitor_set_flow_limits(QmpMonitor *mon,
-                                             size_t max_queued,
+QAPIKIT_API void qmp_monitor_set_flow_limits(QmpMonitor *mon, size_t max_queued,
                                              size_t pause_bytes,
                                              size_t drop_bytes);
 
@@ -176,8 +175,8 @@ QAPIKIT_API bool qmp_monitor_listen_tcp(QmpMonitor *mon, const char *host,
  * closes it when freed, even after failure.  *ADDRESS as above
  * ("fd:N").
  */
-QAPIKIT_API bool qmp_monitor_listen_fd(QmpMonitor *mon, int fd,
-                                       char **address, GError **errp);
+QAPIKIT_API bool qmp_monitor_listen_fd(QmpMonitor *mon, int fd, char **address,
+                                       GError **errp);
 
 /*
  * Serve one session on STREAM, a connected GIOStream (GSocketConnection,
@@ -235,8 +234,8 @@ QAPIKIT_API void qmp_monitor_broadcast(QmpMonitor *mon, json_object *event);
  * sends it to its sessions in command mode.  OPAQUE is not used.
  * Monitors created or freed later are included or left out at once.
  */
-QAPIKIT_API void qmp_monitor_event_emitter(const char *name,
-                                           json_object *event, void *opaque);
+QAPIKIT_API void qmp_monitor_event_emitter(const char *name, json_object *event,
+                                           void *opaque);
 
 /* Called once the monitor has shut down (qmp_monitor_shutdown()). */
 typedef void (*QmpMonitorDoneFunc)(QmpMonitor *mon, void *opaque);
@@ -252,8 +251,7 @@ typedef void (*QmpMonitorDoneFunc)(QmpMonitor *mon, void *opaque);
  * does nothing.  Free the monitor afterwards, from DONE or later.
  */
 QAPIKIT_API void qmp_monitor_shutdown(QmpMonitor *mon, unsigned timeout_ms,
-                                      QmpMonitorDoneFunc done,
-                                      void *opaque);
+                                      QmpMonitorDoneFunc done, void *opaque);
 
 G_END_DECLS
 

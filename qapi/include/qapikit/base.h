@@ -84,19 +84,19 @@ typedef struct GenericList {
  *     CommandInfoList *head = NULL, **tail = &head;
  *     QAPI_LIST_APPEND(tail, info);      (in list order)
  */
-#define QAPI_LIST_PREPEND(list, element)                                \
-    do {                                                                \
-        __typeof__(list) qapi_list_node_ = g_new0(__typeof__(*(list)), 1); \
-        qapi_list_node_->value = (element);                             \
-        qapi_list_node_->next = (list);                                 \
-        (list) = qapi_list_node_;                                       \
+#define QAPI_LIST_PREPEND(list, element)                                       \
+    do {                                                                       \
+        __typeof__(list) qapi_list_node_ = g_new0(__typeof__(*(list)), 1);     \
+        qapi_list_node_->value = (element);                                    \
+        qapi_list_node_->next = (list);                                        \
+        (list) = qapi_list_node_;                                              \
     } while (0)
 
-#define QAPI_LIST_APPEND(tail, element)                                 \
-    do {                                                                \
-        *(tail) = g_new0(__typeof__(**(tail)), 1);                      \
-        (*(tail))->value = (element);                                   \
-        (tail) = &(*(tail))->next;                                      \
+#define QAPI_LIST_APPEND(tail, element)                                        \
+    do {                                                                       \
+        *(tail) = g_new0(__typeof__(**(tail)), 1);                             \
+        (*(tail))->value = (element);                                          \
+        (tail) = &(*(tail))->next;                                             \
     } while (0)
 
 /*

@@ -29,10 +29,10 @@ typedef bool (*QmpMarshalFunc)(json_object *args, json_object **ret,
 /* Registration options, from the schema's command flags (§3.5). */
 typedef enum QmpCommandOptions {
     QCO_NO_OPTIONS = 0,
-    QCO_NO_SUCCESS_RESP = 1u << 0,  /* 'success-response': false */
-    QCO_ALLOW_OOB = 1u << 1,        /* 'allow-oob': true */
-    QCO_ALLOW_PRECONFIG = 1u << 2,  /* 'allow-preconfig': true */
-    QCO_COROUTINE = 1u << 3,        /* 'coroutine': true */
+    QCO_NO_SUCCESS_RESP = 1u << 0, /* 'success-response': false */
+    QCO_ALLOW_OOB = 1u << 1,       /* 'allow-oob': true */
+    QCO_ALLOW_PRECONFIG = 1u << 2, /* 'allow-preconfig': true */
+    QCO_COROUTINE = 1u << 3,       /* 'coroutine': true */
 } QmpCommandOptions;
 
 typedef struct QmpCommandList QmpCommandList;
@@ -84,8 +84,8 @@ QAPIKIT_API void qmp_register_command(QmpCommandList *cmds, const char *name,
  * Enable or disable NAME.  A disabled command answers CommandNotFound, as
  * an unknown one.  Returns false when NAME is not registered.
  */
-QAPIKIT_API bool qmp_command_set_enabled(QmpCommandList *cmds,
-                                         const char *name, bool enabled);
+QAPIKIT_API bool qmp_command_set_enabled(QmpCommandList *cmds, const char *name,
+                                         bool enabled);
 
 /* What the registry knows of one command. */
 typedef struct QmpCommandInfo {
@@ -94,7 +94,7 @@ typedef struct QmpCommandInfo {
     unsigned options;
     unsigned special_features;
     bool enabled;
-    void *opaque;               /* the list's opaque pointer at registration */
+    void *opaque; /* the list's opaque pointer at registration */
 } QmpCommandInfo;
 
 /*
@@ -105,8 +105,7 @@ typedef struct QmpCommandInfo {
  * six characters \u0000 (it names no command, and check 10 refuses it if
  * this does not).
  */
-typedef bool (*QmpSessionCheck)(const char *name, void *session,
-                                GError **errp);
+typedef bool (*QmpSessionCheck)(const char *name, void *session, GError **errp);
 
 /*
  * The command running now, for its handler: what a handler needs beyond
@@ -181,11 +180,9 @@ QAPIKIT_API json_object *qmp_dispatch(const QmpCommandList *cmds,
  * reply carries the id; the handler finds SESSION in
  * qmp_command_context()->session.
  */
-QAPIKIT_API json_object *qmp_dispatch_checked(const QmpCommandList *cmds,
-                                              json_object *request,
-                                              bool allow_oob,
-                                              QmpSessionCheck check,
-                                              void *session);
+QAPIKIT_API json_object *
+qmp_dispatch_checked(const QmpCommandList *cmds, json_object *request,
+                     bool allow_oob, QmpSessionCheck check, void *session);
 
 /*
  * For generated marshallers: OK, what the handler of command NAME
@@ -212,8 +209,7 @@ QAPIKIT_API bool qmp_is_oob(json_object *request);
  * monitor's own errors; those of check 9 come with the id through
  * qmp_dispatch_checked(), which can also echo a JSON null id.
  */
-QAPIKIT_API json_object *qmp_error_response(const GError *err,
-                                            json_object *id);
+QAPIKIT_API json_object *qmp_error_response(const GError *err, json_object *id);
 
 G_END_DECLS
 

@@ -21,8 +21,7 @@ typedef void (*QapiEventEmitter)(const char *name, json_object *event,
                                  void *opaque);
 
 /* Install EMITTER (NULL: drop events).  Process-wide. */
-QAPIKIT_API void qapi_event_set_emitter(QapiEventEmitter emitter,
-                                        void *opaque);
+QAPIKIT_API void qapi_event_set_emitter(QapiEventEmitter emitter, void *opaque);
 
 /*
  * {"event": NAME, "data": DATA, "timestamp": {"seconds": S,
@@ -31,8 +30,7 @@ QAPIKIT_API void qapi_event_set_emitter(QapiEventEmitter emitter,
  * 0..999999.  "data" is left out when DATA is NULL or an empty object.
  * Takes DATA's reference.  A new json-c object.
  */
-QAPIKIT_API json_object *qapi_event_build(const char *name,
-                                          json_object *data);
+QAPIKIT_API json_object *qapi_event_build(const char *name, json_object *data);
 
 /* Pass EVENT (lent) to the installed emitter, if any. */
 QAPIKIT_API void qapi_event_deliver(const char *name, json_object *event);

@@ -14,7 +14,7 @@
 G_BEGIN_DECLS
 
 typedef enum QLitType {
-    QLIT_TYPE_NONE,         /* ends a list or dictionary */
+    QLIT_TYPE_NONE, /* ends a list or dictionary */
     QLIT_TYPE_NULL,
     QLIT_TYPE_INT,
     QLIT_TYPE_BOOL,
@@ -32,8 +32,8 @@ struct QLitObject {
         int64_t num;
         bool boolean;
         const char *str;
-        const QLitDictEntry *dict;  /* ends with an entry whose key is NULL */
-        const QLitObject *list;     /* ends with a QLIT_TYPE_NONE object */
+        const QLitDictEntry *dict; /* ends with an entry whose key is NULL */
+        const QLitObject *list;    /* ends with a QLIT_TYPE_NONE object */
     } value;
 };
 
@@ -42,12 +42,30 @@ struct QLitDictEntry {
     QLitObject value;
 };
 
-#define QLIT_QNULL { .type = QLIT_TYPE_NULL }
-#define QLIT_QNUM(val) { .type = QLIT_TYPE_INT, .value.num = (val) }
-#define QLIT_QBOOL(val) { .type = QLIT_TYPE_BOOL, .value.boolean = (val) }
-#define QLIT_QSTR(val) { .type = QLIT_TYPE_STR, .value.str = (val) }
-#define QLIT_QDICT(val) { .type = QLIT_TYPE_DICT, .value.dict = (val) }
-#define QLIT_QLIST(val) { .type = QLIT_TYPE_LIST, .value.list = (val) }
+#define QLIT_QNULL                                                             \
+    {                                                                          \
+        .type = QLIT_TYPE_NULL                                                 \
+    }
+#define QLIT_QNUM(val)                                                         \
+    {                                                                          \
+        .type = QLIT_TYPE_INT, .value.num = (val)                              \
+    }
+#define QLIT_QBOOL(val)                                                        \
+    {                                                                          \
+        .type = QLIT_TYPE_BOOL, .value.boolean = (val)                         \
+    }
+#define QLIT_QSTR(val)                                                         \
+    {                                                                          \
+        .type = QLIT_TYPE_STR, .value.str = (val)                              \
+    }
+#define QLIT_QDICT(val)                                                        \
+    {                                                                          \
+        .type = QLIT_TYPE_DICT, .value.dict = (val)                            \
+    }
+#define QLIT_QLIST(val)                                                        \
+    {                                                                          \
+        .type = QLIT_TYPE_LIST, .value.list = (val)                            \
+    }
 
 /*
  * OBJ as a new json-c value (NULL for QLIT_QNULL, json-c's JSON null).

@@ -82,10 +82,10 @@ QAPIKIT_API void *qapi_clone(const void *src,
                                                 void **, GError **));
 
 /* QAPI_CLONE(Foo, foo) is a deep copy of the Foo *foo. */
-#define QAPI_CLONE(type, src)                                           \
-    ((type *)qapi_clone((src),                                          \
-                        (bool (*)(Visitor *, const char *, void **,     \
-                                  GError **))visit_type_ ## type))
+#define QAPI_CLONE(type, src)                                                  \
+    ((type *)qapi_clone((src),                                                 \
+                        (bool (*)(Visitor *, const char *, void **,            \
+                                  GError **))visit_type_##type))
 
 /* What kind of visitor V is */
 
@@ -178,12 +178,12 @@ QAPIKIT_API bool visit_type_int64(Visitor *v, const char *name, int64_t *obj,
                                   GError **errp);
 QAPIKIT_API bool visit_type_uint8(Visitor *v, const char *name, uint8_t *obj,
                                   GError **errp);
-QAPIKIT_API bool visit_type_uint16(Visitor *v, const char *name,
-                                   uint16_t *obj, GError **errp);
-QAPIKIT_API bool visit_type_uint32(Visitor *v, const char *name,
-                                   uint32_t *obj, GError **errp);
-QAPIKIT_API bool visit_type_uint64(Visitor *v, const char *name,
-                                   uint64_t *obj, GError **errp);
+QAPIKIT_API bool visit_type_uint16(Visitor *v, const char *name, uint16_t *obj,
+                                   GError **errp);
+QAPIKIT_API bool visit_type_uint32(Visitor *v, const char *name, uint32_t *obj,
+                                   GError **errp);
+QAPIKIT_API bool visit_type_uint64(Visitor *v, const char *name, uint64_t *obj,
+                                   GError **errp);
 QAPIKIT_API bool visit_type_size(Visitor *v, const char *name, uint64_t *obj,
                                  GError **errp);
 QAPIKIT_API bool visit_type_bool(Visitor *v, const char *name, bool *obj,
@@ -198,8 +198,8 @@ QAPIKIT_API bool visit_type_str(Visitor *v, const char *name, char **obj,
 QAPIKIT_API bool visit_type_number(Visitor *v, const char *name, double *obj,
                                    GError **errp);
 /* Any JSON value: *obj holds one json-c reference (NULL is JSON null). */
-QAPIKIT_API bool visit_type_any(Visitor *v, const char *name,
-                                json_object **obj, GError **errp);
+QAPIKIT_API bool visit_type_any(Visitor *v, const char *name, json_object **obj,
+                                GError **errp);
 QAPIKIT_API bool visit_type_null(Visitor *v, const char *name, QapiNull **obj,
                                  GError **errp);
 
