@@ -346,7 +346,8 @@ static bool qmp_client_send(QmpClient *client, json_object *request,
            g_output_stream_flush(client->output, NULL, errp);
 }
 
-static void print_event(json_object *event)
+/* The contract is in the header. */
+void qmp_print_event(json_object *event)
 {
     printf("%s\n", json_object_to_json_string_ext(event, print_flags_compact));
     fflush(stdout);
@@ -370,7 +371,7 @@ static json_object *qmp_client_wait_reply(QmpClient *client, const char *id,
         }
         if (json_object_object_get_ex(message, "event", NULL)) {
             if (client->print_events) {
-                print_event(message);
+                qmp_print_event(message);
             }
             continue;
         }
@@ -479,7 +480,8 @@ json_object *qmp_client_execute(QmpClient *client, const char *command,
     return qmp_client_wait_reply(client, ID_COMMAND, errp);
 }
 
-bool qmp_client_read_pending(QmpClient *client, GError **errp)
+bool qmp_client_read_pending(QmpClient *client, GPtrArray *held,
+                             GError **errp)
 {
     GSocket *socket = g_socket_connection_get_socket(client->connection);
 
@@ -493,9 +495,13 @@ bool qmp_client_read_pending(QmpClient *client, GError **errp)
         if (!message) {
             return false;
         }
-        if (client->print_events &&
-            json_object_object_get_ex(message, "event", NULL)) {
-            print_event(message);
+        if (!json_object_object_get_ex(message, "event", NULL)) {
+            continue;
+        }
+        if (held) {
+            g_ptr_array_add(held, g_steal_pointer(&message));
+        } else if (client->print_events) {
+            qmp_print_event(message);
         }
     }
     return true;
@@ -543,7 +549,7 @@ bool qmp_client_follow_events(QmpClient *client, GError **errp)
             return false;
         }
         if (json_object_object_get_ex(message, "event", NULL)) {
-            print_event(message);
+            qmp_print_event(message);
         }
     }
 }

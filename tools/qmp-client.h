@@ -56,12 +56,18 @@ json_object *qmp_client_execute(QmpClient *client, const char *command,
                                 json_object *arguments, GError **errp);
 
 /*
- * Reads the messages that have arrived and can be read without waiting,
- * printing the events among them if client->print_events; any reply is
- * dropped (none is awaited).  Returns false with @errp set when the
- * connection has ended (G_IO_ERROR_CLOSED) or broken.
+ * Reads the messages that have arrived and can be read without waiting
+ * (the rest of one cut short is waited for: servers write whole lines);
+ * any reply is dropped (none is awaited).  The events among them are
+ * appended to @held (an array of json_object, which then owns them) if it
+ * is not NULL, else printed if client->print_events.  Returns false with
+ * @errp set when the connection has ended (G_IO_ERROR_CLOSED) or broken.
  */
-bool qmp_client_read_pending(QmpClient *client, GError **errp);
+bool qmp_client_read_pending(QmpClient *client, GPtrArray *held,
+                             GError **errp);
+
+/* Prints @event: compact JSON on one line of stdout, flushed. */
+void qmp_print_event(json_object *event);
 
 /*
  * Prints every event until the server closes the connection; other

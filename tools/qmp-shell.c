@@ -5,13 +5,21 @@
  * completion needs the text before the cursor and control over what is
  * inserted, which el_line() and el_insertstr() give directly.
  */
+#define _XOPEN_SOURCE 700 /* POSIX with SA_RESTART, also under -std=c11 */
+
 #include "qmp-shell.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <wchar.h>
 
+#include <glib-unix.h>
 #include <histedit.h>
 
 /* libedit wants a writable prompt string. */
@@ -465,6 +473,13 @@ static void list_candidates(EditLine *el, const Completion *completion)
 
 /* ---- the line editor ---- */
 
+/* The signals libedit would catch while it edits a line (EL_SIGNAL; its
+ * sig.h): the shell catches them itself (see "waiting for a key"). */
+static const int edit_signals[] = {
+    SIGINT, SIGTSTP, SIGQUIT, SIGHUP, SIGTERM, SIGCONT, SIGWINCH,
+};
+#define EDIT_SIGNAL_COUNT G_N_ELEMENTS(edit_signals)
+
 typedef struct Shell {
     QmpClient *client;
     const char *address;
@@ -473,6 +488,12 @@ typedef struct Shell {
     EditLine *editor;
     History *history;
     char *history_file;     /* NULL: history is not saved */
+    GPtrArray *held_events; /* read while a line was edited, not printed */
+    GError *ended;          /* how the connection ended during a line */
+    /* While a line is edited: which of edit_signals are caught, and
+     * their actions before. */
+    bool catching[EDIT_SIGNAL_COUNT];
+    struct sigaction actions_before[EDIT_SIGNAL_COUNT];
 } Shell;
 
 /* Tab: complete the word before the cursor (libedit's EL_ADDFN). */
@@ -533,10 +554,238 @@ static unsigned char complete_cb(EditLine *el, int key)
     return result;
 }
 
+/*
+ * The prompt; libedit asks for it each time it draws the prompt, before
+ * it writes it to the terminal.
+ *
+ * It is also where the terminal goes into libedit's editing mode (keys
+ * read one by one, not echoed by the terminal).  el_gets() prints the
+ * prompt first and switches the mode only at its first read (the
+ * earlier switch it has is compiled only where FIONREAD is visible in
+ * its read.c, which it is not on Linux).  Keys that came in between
+ * were read by the terminal in its line mode: echoed by it (and once
+ * more by libedit), edited with its own erase and kill keys, and a
+ * Ctrl-D there was the terminal's end of file, which becomes a NUL byte
+ * once the mode changes, so Ctrl-D at an empty prompt was lost and the
+ * session waited on.  Switched here, the mode is set before the prompt
+ * can be seen, and while the signals are caught (catch_signals(): a
+ * signal that ends the program restores the terminal first).  el_gets()
+ * restores the user's mode when it returns: a command runs in it.
+ * Further calls (each refresh) find the mode set and do nothing.
+ */
 static char *prompt_cb(EditLine *el)
 {
-    (void)el;
+    el_set(el, EL_PREP_TERM, 1);
     return prompt_text;
+}
+
+/* ---- waiting for a key ---- */
+
+/*
+ * While a line is edited the shell waits in one place, read_char_cb(),
+ * for whichever comes first: a key; a message from the server, an event
+ * (kept for the next prompt, as the manual says) or the end of the
+ * connection (which ends the line and the session); or a signal.
+ *
+ * libedit's own signal handling (EL_SIGNAL) is not used: its handler
+ * puts the signal's former action back, and libedit installs its
+ * handlers again only when a signal interrupts its own read(), never a
+ * wait elsewhere, so after one window change or Ctrl-Z a second one in
+ * the same line would find them gone.  The shell catches the same
+ * signals while a line is edited, and does what libedit does, in
+ * order: the handler only records the signal and wakes the wait.
+ */
+
+/* The signals caught and not yet acted on (indexes of edit_signals). */
+static volatile sig_atomic_t signal_caught[EDIT_SIGNAL_COUNT];
+
+/* A byte written here wakes the wait (non-blocking, both ends). */
+static int signal_pipe[2] = { -1, -1 };
+
+static void record_signal(int signo)
+{
+    int saved_errno = errno;
+
+    for (size_t i = 0; i < EDIT_SIGNAL_COUNT; i++) {
+        if (edit_signals[i] == signo) {
+            signal_caught[i] = 1;
+        }
+    }
+    if (write(signal_pipe[1], "", 1) < 0) {
+        /* The pipe is full: the wait is woken already. */
+    }
+    errno = saved_errno;
+}
+
+static void catch_signal(int signo)
+{
+    struct sigaction action = { .sa_handler = record_signal,
+                                .sa_flags = SA_RESTART };
+
+    sigemptyset(&action.sa_mask);
+    sigaction(signo, &action, NULL);
+}
+
+/* Before a line is edited: catches the signals whose action is the
+ * default one (one ignored or handled otherwise is left as it is). */
+static void catch_signals(Shell *shell)
+{
+    for (size_t i = 0; i < EDIT_SIGNAL_COUNT; i++) {
+        struct sigaction *before = &shell->actions_before[i];
+
+        signal_caught[i] = 0;
+        shell->catching[i] =
+            sigaction(edit_signals[i], NULL, before) == 0 &&
+            !(before->sa_flags & SA_SIGINFO) &&
+            before->sa_handler == SIG_DFL;
+        if (shell->catching[i]) {
+            catch_signal(edit_signals[i]);
+        }
+    }
+}
+
+/* After: the former actions; a signal not acted on yet (it came after
+ * the last key) is raised again for its own action. */
+static void release_signals(Shell *shell)
+{
+    for (size_t i = 0; i < EDIT_SIGNAL_COUNT; i++) {
+        if (!shell->catching[i]) {
+            continue;
+        }
+        sigaction(edit_signals[i], &shell->actions_before[i], NULL);
+        shell->catching[i] = false;
+        if (signal_caught[i]) {
+            signal_caught[i] = 0;
+            raise(edit_signals[i]);
+        }
+    }
+}
+
+/* Acts on the signals caught, as libedit's handler would. */
+static void handle_signals(Shell *shell, EditLine *el)
+{
+    char drained[64];
+
+    while (read(signal_pipe[0], drained, sizeof(drained)) > 0) {
+    }
+    for (size_t i = 0; i < EDIT_SIGNAL_COUNT; i++) {
+        int signo = edit_signals[i];
+
+        if (!signal_caught[i]) {
+            continue;
+        }
+        signal_caught[i] = 0;
+        if (signo == SIGWINCH) {
+            el_resize(el); /* the next refresh fits the new width */
+        } else if (signo == SIGCONT) {
+            /* Continued (after a stop by SIGSTOP too): the terminal's
+             * mode may have been changed meanwhile; set it again. */
+            el_set(el, EL_PREP_TERM, 0);
+            el_set(el, EL_PREP_TERM, 1);
+        } else {
+            /* The terminal in the user's mode, then the signal's own
+             * action: the end of the program, or (Ctrl-Z) a stop, and
+             * once continued the editing mode again.  (As libedit, the
+             * line is not drawn again: where the cursor is after the
+             * continuing shell's output is not known.) */
+            el_set(el, EL_PREP_TERM, 0);
+            sigaction(signo, &shell->actions_before[i], NULL);
+            raise(signo);
+            catch_signal(signo);
+            el_set(el, EL_PREP_TERM, 1);
+        }
+    }
+}
+
+/*
+ * Waits until a key can be read (true), acting on the signals and
+ * reading the server's messages meanwhile.  False when the connection
+ * ended or broke (shell->ended says how).
+ */
+static bool wait_for_key(Shell *shell, EditLine *el)
+{
+    GSocket *socket =
+        g_socket_connection_get_socket(shell->client->connection);
+
+    for (;;) {
+        struct pollfd fds[] = {
+            { .fd = STDIN_FILENO, .events = POLLIN },
+            { .fd = signal_pipe[0], .events = POLLIN },
+            { .fd = g_socket_get_fd(socket), .events = POLLIN },
+        };
+
+        handle_signals(shell, el);
+        if (poll(fds, G_N_ELEMENTS(fds), -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return true; /* read() says what is wrong */
+        }
+        if (fds[2].revents &&
+            !qmp_client_read_pending(shell->client, shell->held_events,
+                                     &shell->ended)) {
+            return false;
+        }
+        if (fds[0].revents) {
+            handle_signals(shell, el);
+            return true;
+        }
+    }
+}
+
+/*
+ * libedit's EL_GETCFN: reads one character as its built-in function
+ * does (a byte at a time; a multibyte character decoded in the locale's
+ * character set, an invalid byte dropped), once wait_for_key() says a
+ * key is there.  1: a character; 0: the end of the input, or of the
+ * connection; -1: an error (errno).
+ */
+static int read_char_cb(EditLine *el, wchar_t *wc)
+{
+    Shell *shell = NULL;
+    char bytes[MB_LEN_MAX];
+    size_t length = 0;
+
+    *wc = L'\0';
+    if (el_get(el, EL_CLIENTDATA, (void **)&shell) != 0 || !shell) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (;;) {
+        mbstate_t state;
+        size_t decoded;
+        ssize_t got;
+
+        if (!wait_for_key(shell, el)) {
+            return 0;
+        }
+        got = read(STDIN_FILENO, bytes + length, 1);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (got <= 0) {
+            return (int)got;
+        }
+        length++;
+        for (;;) {
+            memset(&state, 0, sizeof(state));
+            decoded = mbrtowc(wc, bytes, length, &state);
+            if (decoded != (size_t)-1 || length == 1) {
+                break;
+            }
+            /* Invalid: its last byte may start a character. */
+            bytes[0] = bytes[length - 1];
+            length = 1;
+        }
+        if (decoded == (size_t)-2 && length < sizeof(bytes)) {
+            continue; /* the rest of the character */
+        }
+        if (decoded == (size_t)-1 || decoded == (size_t)-2) {
+            length = 0;
+            continue;
+        }
+        return 1;
+    }
 }
 
 /* The history file: $XDG_STATE_HOME/qapikit-qmp/history, its folder made
@@ -554,10 +803,24 @@ static char *history_file_path(void)
     return g_build_filename(dir, "history", NULL);
 }
 
+static void free_json(gpointer value)
+{
+    json_object_put(value);
+}
+
 static bool shell_start(Shell *shell)
 {
+    g_autoptr(GError) error = NULL;
     HistEvent event;
 
+    shell->held_events = g_ptr_array_new_with_free_func(free_json);
+    if (!g_unix_open_pipe(signal_pipe, FD_CLOEXEC, &error) ||
+        !g_unix_set_fd_nonblocking(signal_pipe[0], TRUE, &error) ||
+        !g_unix_set_fd_nonblocking(signal_pipe[1], TRUE, &error)) {
+        fprintf(stderr, "qapikit-qmp: cannot start the line editor: %s\n",
+                error->message);
+        return false;
+    }
     shell->editor = el_init("qapikit-qmp", stdin, stdout, stderr);
     shell->history = history_init();
     if (!shell->editor || !shell->history) {
@@ -572,7 +835,8 @@ static bool shell_start(Shell *shell)
         history(shell->history, &event, H_LOAD, shell->history_file);
     }
     el_set(shell->editor, EL_EDITOR, "emacs");
-    el_set(shell->editor, EL_SIGNAL, 1);
+    /* Signals: not EL_SIGNAL, see "waiting for a key". */
+    el_set(shell->editor, EL_GETCFN, read_char_cb);
     el_set(shell->editor, EL_PROMPT, prompt_cb);
     el_set(shell->editor, EL_HIST, history, shell->history);
     el_set(shell->editor, EL_CLIENTDATA, shell);
@@ -596,6 +860,14 @@ static void shell_stop(Shell *shell)
     }
     g_free(shell->history_file);
     schema_index_clear(&shell->schema);
+    g_clear_pointer(&shell->held_events, g_ptr_array_unref);
+    g_clear_error(&shell->ended);
+    for (size_t i = 0; i < G_N_ELEMENTS(signal_pipe); i++) {
+        if (signal_pipe[i] >= 0) {
+            close(signal_pipe[i]);
+            signal_pipe[i] = -1;
+        }
+    }
 }
 
 /* Enters @text in the history and saves it, so that a session killed
@@ -671,6 +943,29 @@ static bool run_line(Shell *shell, const char *text)
     return true;
 }
 
+/* Prints the events held while a line was edited. */
+static void print_held_events(Shell *shell)
+{
+    for (guint i = 0; i < shell->held_events->len; i++) {
+        qmp_print_event(shell->held_events->pdata[i]);
+    }
+    g_ptr_array_set_size(shell->held_events, 0);
+}
+
+/* The end of the session when the connection ended (@error): a server
+ * that closed it (after quit, say) ends it well. */
+static int connection_ended(Shell *shell, const GError *error)
+{
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
+        fprintf(stderr, "qapikit-qmp: %s: the server closed the "
+                "connection\n", shell->address);
+        return STATUS_OK;
+    }
+    fprintf(stderr, "qapikit-qmp: %s: %s\n", shell->address,
+            error->message);
+    return STATUS_USAGE;
+}
+
 static int shell_loop(Shell *shell)
 {
     for (;;) {
@@ -679,19 +974,21 @@ static int shell_loop(Shell *shell)
         const char *line;
         int count = 0;
 
-        /* Events that came while the prompt waited; and a server that
-         * went away (after quit, say) ends the session here. */
-        if (!qmp_client_read_pending(shell->client, &error)) {
-            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
-                fprintf(stderr, "qapikit-qmp: %s: the server closed the "
-                        "connection\n", shell->address);
-                return STATUS_OK;
-            }
-            fprintf(stderr, "qapikit-qmp: %s: %s\n", shell->address,
-                    error->message);
-            return STATUS_USAGE;
+        /* Events that came while the last line was edited, then those
+         * since; a server that went away ends the session here. */
+        print_held_events(shell);
+        if (!qmp_client_read_pending(shell->client, NULL, &error)) {
+            return connection_ended(shell, error);
         }
+        catch_signals(shell);
         line = el_gets(shell->editor, &count);
+        release_signals(shell);
+        if (shell->ended) {
+            /* It ended while the line was edited: the line is dropped. */
+            fputc('\n', stdout);
+            print_held_events(shell);
+            return connection_ended(shell, shell->ended);
+        }
         if (!line || count <= 0) {
             fputc('\n', stdout);
             return STATUS_OK;

@@ -15,10 +15,13 @@
 /*
  * Runs the interactive mode on @client (open and negotiated, borrowed)
  * with stdin as the terminal, until the input ends (Ctrl-D) or the
- * server closes the connection between two commands (STATUS_OK), or the
- * connection breaks (STATUS_USAGE, a message on stderr).  A line is a
- * command as on the command line; its reply is printed as
- * qmp_print_reply(@compact) prints it, and events as they are read.
+ * server closes the connection between two commands, a line being typed
+ * or not (STATUS_OK), or the connection breaks (STATUS_USAGE, a message on
+ * stderr).  A line is a command as on the command line; its reply is
+ * printed as qmp_print_reply(@compact) prints it, events as they are read
+ * while a command runs, and before the next prompt those read while a
+ * line was typed.  Signals while a line is typed: as libedit's EL_SIGNAL
+ * handles them (the terminal restored before the signal's own action).
  * @address names the server in messages.  History is kept in
  * $XDG_STATE_HOME/qapikit-qmp/history.
  */

@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import termios
@@ -86,6 +87,14 @@ class Terminal:
                 raise AssertionError(
                     f"no {pattern!r} in the terminal; after the last match it "
                     f"shows {self.output[self.consumed:]!r}")
+
+    def editing(self) -> bool:
+        """Whether the terminal is in the line editor's mode: keys go to
+        the program one by one, and the terminal does not echo them.
+        (Linux: the terminal modes read on the master side are those of
+        the pseudo-terminal.)"""
+        lflag = termios.tcgetattr(self.master)[3]
+        return not lflag & (termios.ICANON | termios.ECHO)
 
     def wait(self) -> int:
         """The exit status, once the output is read to its end."""
@@ -178,6 +187,78 @@ class InteractiveTest(ClientTestBase):
                       r"DeviceNotFound: device 'nodisk' not found\r\n")
         terminal.type(CTRL_D)
         self.assertEqual(terminal.wait(), 0, terminal.output)
+
+    def test_keys_right_after_the_prompt(self) -> None:
+        # Keys may come as soon as the prompt shows, and then the
+        # terminal must already be in the editor's mode: keys that the
+        # terminal took in its line mode were echoed twice, and a Ctrl-D
+        # there became a NUL byte, so the session went on.  Each Enter
+        # (an empty line: a new prompt) is typed the moment the prompt
+        # is read, and so is the Ctrl-D that ends the session.
+        terminal = self.terminal()
+        for _ in range(50):
+            self.assertTrue(terminal.editing(), terminal.output)
+            self.run_line(terminal, ENTER, r"\r\n")
+        self.assertTrue(terminal.editing(), terminal.output)
+        terminal.type(CTRL_D)
+        self.assertEqual(terminal.wait(), 0, terminal.output)
+        # The terminal echoed nothing: every line is a prompt, alone.
+        lines = terminal.output.split("\r\n")
+        self.assertEqual(lines[-52:], [PROMPT] * 50 + [PROMPT + "^D", ""],
+                         terminal.output)
+
+    def test_server_ends_at_the_prompt(self) -> None:
+        # The connection is watched while a line is edited: a server that
+        # goes away ends the session then, without a key pressed.  The
+        # SHUTDOWN event that came first is printed, the line typed so
+        # far dropped.
+        terminal = self.terminal()
+        terminal.type("query-")
+        terminal.expect(re.escape("query-"))
+        self.assertEqual(self.daemon.stop(), 0)
+        terminal.expect(r'\r\n\{"event":"SHUTDOWN","data":\{"guest":false,'
+                        r'"reason":"host-signal"\}')
+        terminal.expect(r"the server closed the connection")
+        self.assertEqual(terminal.wait(), 0, terminal.output)
+
+    def until_editing(self, terminal: Terminal) -> None:
+        """Waits until the terminal is in the editor's mode."""
+        deadline = time.monotonic() + qmp_harness.TIMEOUT
+        while not terminal.editing():
+            if time.monotonic() > deadline:
+                self.fail(f"the terminal is not in the editor's mode; it "
+                          f"shows {terminal.output!r}")
+            time.sleep(0.01)
+
+    def test_signals_at_the_prompt(self) -> None:
+        terminal = self.terminal()
+        pid = terminal.process.pid
+        # Window changes, more than one in a line, and the line goes on.
+        terminal.type("query-")
+        terminal.expect(re.escape("query-"))
+        for _ in range(3):
+            os.kill(pid, signal.SIGWINCH)
+        # Stopped and continued (SIGSTOP: the client leads a session of
+        # its own, an orphaned process group, which SIGTSTP does not
+        # stop), with the terminal put back in its line mode meanwhile, as
+        # a shell does: continued, the client sets its mode again.
+        os.kill(pid, signal.SIGSTOP)
+        attributes = termios.tcgetattr(terminal.master)
+        attributes[3] |= termios.ICANON | termios.ECHO
+        termios.tcsetattr(terminal.master, termios.TCSANOW, attributes)
+        os.kill(pid, signal.SIGCONT)
+        self.until_editing(terminal)
+        # SIGTSTP: the terminal in its line mode, then the signal's own
+        # action (none here: no stop outside the foreground), then the
+        # editor's mode again; keys typed meanwhile are kept.
+        os.kill(pid, signal.SIGTSTP)
+        self.run_line(terminal, "version" + ENTER, VERSION_REPLY)
+        self.assertTrue(terminal.editing(), terminal.output)
+        # SIGTERM at the prompt ends the client, the terminal back in
+        # its line mode.
+        os.kill(pid, signal.SIGTERM)
+        self.assertEqual(terminal.wait(), -signal.SIGTERM, terminal.output)
+        self.assertFalse(terminal.editing())
 
     def test_line_syntax_raw_events_quit(self) -> None:
         terminal = self.terminal("--raw")
