@@ -32,7 +32,7 @@ ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 # scdoc: the manual pages (docs/man/); man-db: `man`, which their test
 # renders them with (not in every minimal Debian image).
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
-        python3-jinja2 qemu-utils libedit-dev scdoc man-db
+        python3-jinja2 qemu-utils libedit-dev scdoc man-db clang-format
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.

@@ -39,9 +39,9 @@
 
 /* Exit codes (docs/qapikit-blockd.md). */
 enum {
-    EXIT_OK = 0,            /* quit, SIGTERM or SIGINT */
-    EXIT_STARTUP = 1,       /* a drive, the state or a listener failed */
-    EXIT_USAGE = 2,         /* bad command line */
+    EXIT_OK = 0,      /* quit, SIGTERM or SIGINT */
+    EXIT_STARTUP = 1, /* a drive, the state or a listener failed */
+    EXIT_USAGE = 2,   /* bad command line */
 };
 
 /* How long a client that does not read may delay the exit. */
@@ -51,7 +51,7 @@ enum {
 typedef struct DriveOptions {
     char *id;
     char *file;
-    char *format;           /* NULL: detect */
+    char *format; /* NULL: detect */
     bool read_only;
 } DriveOptions;
 
@@ -62,7 +62,7 @@ typedef struct Daemon {
     QmpCommandList *cmds;
     BlockDeviceRegistry *registry;
     bool shutting_down;
-    int signal_fd;          /* SIGTERM and SIGINT, or -1 */
+    int signal_fd; /* SIGTERM and SIGINT, or -1 */
     guint signal_watch;
 } Daemon;
 
@@ -156,7 +156,8 @@ static bool drive_key(const char *key, const char *value, void *opaque,
     } else {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "unknown key '%s' (expected id, file, format or "
-                    "read-only)", key);
+                    "read-only)",
+                    key);
         return false;
     }
     if (*slot) {
@@ -185,11 +186,15 @@ static bool parse_drive(const char *text, DriveOptions *drive, GError **errp)
 
 /* A parsed --qmp. */
 typedef struct QmpAddress {
-    enum { QMP_UNIX, QMP_TCP, QMP_STDIO } kind;
-    char *path;             /* unix */
-    unsigned mode;          /* unix */
-    char *host;             /* tcp */
-    guint16 port;           /* tcp */
+    enum {
+        QMP_UNIX,
+        QMP_TCP,
+        QMP_STDIO
+    } kind;
+    char *path;    /* unix */
+    unsigned mode; /* unix */
+    char *host;    /* tcp */
+    guint16 port;  /* tcp */
 } QmpAddress;
 
 static bool unix_key(const char *key, const char *value, void *opaque,
@@ -277,7 +282,8 @@ static bool parse_qmp(const char *text, QmpAddress *addr, GError **errp)
     }
     g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                 "--qmp '%s': expected unix:PATH[,mode=MODE], tcp:HOST:PORT "
-                "or stdio", text);
+                "or stdio",
+                text);
     return false;
 }
 
@@ -447,8 +453,8 @@ static QmpCommandList *daemon_commands(Daemon *d)
 }
 
 /* Listen on ADDR and print where (on OUT). */
-static bool start_listener(QmpMonitor *mon, const QmpAddress *addr,
-                           FILE *out, GError **errp)
+static bool start_listener(QmpMonitor *mon, const QmpAddress *addr, FILE *out,
+                           GError **errp)
 {
     g_autofree char *where = NULL;
 
@@ -483,8 +489,8 @@ static void version_numbers(int64_t numbers[3])
 
     for (int i = 0; i < 3; i++) {
         numbers[i] = parts[0] && i < (int)g_strv_length(parts)
-                         ? g_ascii_strtoll(parts[i], NULL, 10)
-                         : 0;
+            ? g_ascii_strtoll(parts[i], NULL, 10)
+            : 0;
     }
 }
 
@@ -504,32 +510,34 @@ int main(int argc, char **argv)
          */
         { "qmp", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &qmp_args,
           "Serve QMP on ADDRESS: unix:PATH[,mode=0660], tcp:HOST:PORT or "
-          "stdio (repeatable; default: unix:$XDG_RUNTIME_DIR/"
-          BLOCKD_SOCKET_NAME ", or ./" BLOCKD_SOCKET_NAME
-          " without XDG_RUNTIME_DIR)", "ADDRESS" },
+          "stdio (repeatable; default: "
+          "unix:$XDG_RUNTIME_DIR/" BLOCKD_SOCKET_NAME
+          ", or ./" BLOCKD_SOCKET_NAME " without XDG_RUNTIME_DIR)",
+          "ADDRESS" },
         { "drive", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &drive_args,
           "Open a device: id=NAME,file=PATH[,format=raw|qcow2]"
-          "[,read-only=on] (repeatable)", "OPTIONS" },
+          "[,read-only=on] (repeatable)",
+          "OPTIONS" },
         { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
           "Record each device's current image in DIR, and reopen the "
-          "devices from it on start", "DIR" },
+          "devices from it on start",
+          "DIR" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &show_version,
           "Print the version and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) err = NULL;
-    g_autoptr(GArray) drives = g_array_new(FALSE, TRUE,
-                                           sizeof(DriveOptions));
-    g_autoptr(GArray) addresses = g_array_new(FALSE, TRUE,
-                                              sizeof(QmpAddress));
+    g_autoptr(GArray) drives = g_array_new(FALSE, TRUE, sizeof(DriveOptions));
+    g_autoptr(GArray) addresses = g_array_new(FALSE, TRUE, sizeof(QmpAddress));
     Daemon daemon = { .signal_fd = -1 };
     Daemon *d = &daemon;
     bool uses_stdio = false;
     int64_t version[3];
     int status = EXIT_STARTUP;
 
-    g_option_context_set_summary(ctx,
+    g_option_context_set_summary(
+        ctx,
         "The qapikit block daemon: QMP over named block devices (raw and "
         "qcow2\nimages) with atomic group snapshots.  Exit status: 0 after "
         "quit, SIGTERM\nor SIGINT; 1 when it cannot start; 2 on a bad "
@@ -544,8 +552,10 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (argc > 1) {
-        fprintf(stderr, "qapikit-blockd: unexpected argument '%s' "
-                "(try --help)\n", argv[1]);
+        fprintf(stderr,
+                "qapikit-blockd: unexpected argument '%s' "
+                "(try --help)\n",
+                argv[1]);
         return EXIT_USAGE;
     }
     for (guint i = 0; drive_args && drive_args[i]; i++) {
@@ -577,7 +587,8 @@ int main(int argc, char **argv)
         g_array_append_val(addresses, addr);
     }
     if (!addresses->len) {
-        QmpAddress addr = { .kind = QMP_UNIX, .mode = 0600,
+        QmpAddress addr = { .kind = QMP_UNIX,
+                            .mode = 0600,
                             .path = blockd_default_socket_path() };
 
         g_array_append_val(addresses, addr);
@@ -611,8 +622,7 @@ int main(int argc, char **argv)
 
     for (guint i = 0; i < addresses->len; i++) {
         /* With a stdio session, stdout carries QMP: report on stderr. */
-        if (!start_listener(d->mon,
-                            &g_array_index(addresses, QmpAddress, i),
+        if (!start_listener(d->mon, &g_array_index(addresses, QmpAddress, i),
                             uses_stdio ? stderr : stdout, &err)) {
             fprintf(stderr, "qapikit-blockd: %s\n", err->message);
             goto out_monitor;

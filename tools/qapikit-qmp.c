@@ -33,9 +33,8 @@
  * words in order, all those after "--" included.  Returns false with
  * @errp set on a usage error.
  */
-static bool parse_command_line(GOptionContext *context, int argc,
-                               char **argv, GPtrArray **words,
-                               GError **errp)
+static bool parse_command_line(GOptionContext *context, int argc, char **argv,
+                               GPtrArray **words, GError **errp)
 {
     int end = 1;
     int option_count;
@@ -49,8 +48,7 @@ static bool parse_command_line(GOptionContext *context, int argc,
     memcpy(options, argv, sizeof(char *) * end);
     option_count = end;
     option_argv = options;
-    if (!g_option_context_parse(context, &option_count, &option_argv,
-                                errp)) {
+    if (!g_option_context_parse(context, &option_count, &option_argv, errp)) {
         return false;
     }
     *words = g_ptr_array_new();
@@ -103,9 +101,9 @@ int main(int argc, char **argv)
         /* A file name: bytes, used as given whatever the locale. */
         { "socket", 's', 0, G_OPTION_ARG_FILENAME, &address,
           "The server: a unix socket PATH, unix:PATH or tcp:HOST:PORT "
-          "(default: qapikit-blockd's, unix:$XDG_RUNTIME_DIR/"
-          BLOCKD_SOCKET_NAME ", or ./" BLOCKD_SOCKET_NAME
-          " without XDG_RUNTIME_DIR)",
+          "(default: qapikit-blockd's, "
+          "unix:$XDG_RUNTIME_DIR/" BLOCKD_SOCKET_NAME
+          ", or ./" BLOCKD_SOCKET_NAME " without XDG_RUNTIME_DIR)",
           "SOCKET" },
         { "events", 'e', 0, G_OPTION_ARG_NONE, &events,
           "Print the server's events, one JSON object per line, until the "
@@ -187,8 +185,7 @@ int main(int argc, char **argv)
     } else if (interactive) {
         status = qmp_shell_run(&client, address, raw);
     } else {
-        status = run_command(&client, address, command, arguments, raw,
-                             events);
+        status = run_command(&client, address, command, arguments, raw, events);
     }
     qmp_client_close(&client);
     return status;

@@ -19,8 +19,8 @@
 #define ID_COMMAND "qapikit-qmp-command"
 
 /* Compact JSON with UTF-8 text: events, and scalars in pretty output. */
-static const int print_flags_compact = JSON_C_TO_STRING_PLAIN |
-                                       JSON_C_TO_STRING_NOSLASHESCAPE;
+static const int print_flags_compact =
+    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
 
 /*
  * Appends @value to @out, indented by two spaces per level, with empty
@@ -29,8 +29,8 @@ static const int print_flags_compact = JSON_C_TO_STRING_PLAIN |
  */
 static void append_pretty(GString *out, json_object *value, int level)
 {
-    if (json_object_is_type(value, json_type_object) &&
-        json_object_object_length(value) > 0) {
+    if (json_object_is_type(value, json_type_object)
+        && json_object_object_length(value) > 0) {
         bool first = true;
 
         g_string_append(out, "{\n");
@@ -49,16 +49,15 @@ static void append_pretty(GString *out, json_object *value, int level)
             append_pretty(out, member, level + 1);
         }
         g_string_append_printf(out, "\n%*s}", 2 * level, "");
-    } else if (json_object_is_type(value, json_type_array) &&
-               json_object_array_length(value) > 0) {
+    } else if (json_object_is_type(value, json_type_array)
+               && json_object_array_length(value) > 0) {
         size_t length = json_object_array_length(value);
 
         g_string_append(out, "[\n");
         for (size_t i = 0; i < length; i++) {
             g_string_append_printf(out, "%s%*s", i ? ",\n" : "",
                                    2 * (level + 1), "");
-            append_pretty(out, json_object_array_get_idx(value, i),
-                          level + 1);
+            append_pretty(out, json_object_array_get_idx(value, i), level + 1);
         }
         g_string_append_printf(out, "\n%*s]", 2 * level, "");
     } else if (json_object_is_type(value, json_type_object)) {
@@ -66,8 +65,8 @@ static void append_pretty(GString *out, json_object *value, int level)
     } else if (json_object_is_type(value, json_type_array)) {
         g_string_append(out, "[]");
     } else {
-        g_string_append(out, json_object_to_json_string_ext(
-                                 value, print_flags_compact));
+        g_string_append(
+            out, json_object_to_json_string_ext(value, print_flags_compact));
     }
 }
 
@@ -144,9 +143,9 @@ static json_object *parse_value(const char *text)
                                      &signed_value, NULL)) {
             return json_object_new_int64(signed_value);
         }
-        if (digits[0] != '-' &&
-            g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT64,
-                                       &unsigned_value, NULL)) {
+        if (digits[0] != '-'
+            && g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT64,
+                                          &unsigned_value, NULL)) {
             return json_object_new_uint64(unsigned_value);
         }
         /* Beyond 64 bits: keep the digits exactly, as a JSON number. */
@@ -206,7 +205,8 @@ static bool set_dotted(json_object *root, const char *key, json_object *value,
         } else if (!json_object_is_type(child, json_type_object)) {
             g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "argument '%s': '%s' is already set to a value "
-                        "that is not an object", key, parts[i]);
+                        "that is not an object",
+                        key, parts[i]);
             json_object_put(value);
             return false;
         }
@@ -243,7 +243,8 @@ bool qmp_build_arguments(char *const *words, int count, json_object **out,
         if (!equals) {
             g_set_error(errp, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "argument '%s' is not KEY=VALUE (or give one JSON "
-                        "object)", words[i]);
+                        "object)",
+                        words[i]);
             return false;
         }
         key = g_strndup(words[i], equals - words[i]);
@@ -272,8 +273,8 @@ static bool qmp_client_connect(QmpClient *client, const char *address,
             socket_client, address + strlen("tcp:"), 0, NULL, errp);
     } else {
         const char *path = g_str_has_prefix(address, "unix:")
-                               ? address + strlen("unix:")
-                               : address;
+            ? address + strlen("unix:")
+            : address;
         g_autoptr(GSocketAddress) socket_address =
             g_unix_socket_address_new(path);
 
@@ -301,8 +302,8 @@ static json_object *qmp_client_read(QmpClient *client, GError **errp)
 {
     for (;;) {
         gsize length = 0;
-        g_autofree char *line = g_data_input_stream_read_line(
-            client->input, &length, NULL, errp);
+        g_autofree char *line =
+            g_data_input_stream_read_line(client->input, &length, NULL, errp);
         json_object *message;
 
         if (!line) {
@@ -313,8 +314,8 @@ static json_object *qmp_client_read(QmpClient *client, GError **errp)
                                 "the server closed the connection");
             return NULL;
         }
-        while (length > 0 && (line[length - 1] == '\r' ||
-                              line[length - 1] == ' ')) {
+        while (length > 0
+               && (line[length - 1] == '\r' || line[length - 1] == ' ')) {
             line[--length] = '\0';
         }
         if (length == 0) {
@@ -325,7 +326,8 @@ static json_object *qmp_client_read(QmpClient *client, GError **errp)
             json_object_put(message);
             g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                         "the server sent a line that is not a JSON object: "
-                        "%.200s", line);
+                        "%.200s",
+                        line);
             return NULL;
         }
         return message;
@@ -342,8 +344,8 @@ static bool qmp_client_send(QmpClient *client, json_object *request,
     g_autofree char *line = g_strdup_printf("%s\r\n", text);
 
     return g_output_stream_write_all(client->output, line, length + 2, NULL,
-                                     NULL, errp) &&
-           g_output_stream_flush(client->output, NULL, errp);
+                                     NULL, errp)
+        && g_output_stream_flush(client->output, NULL, errp);
 }
 
 /* The contract is in the header. */
@@ -375,13 +377,13 @@ static json_object *qmp_client_wait_reply(QmpClient *client, const char *id,
             }
             continue;
         }
-        if (!json_object_object_get_ex(message, "return", NULL) &&
-            !json_object_object_get_ex(message, "error", NULL)) {
+        if (!json_object_object_get_ex(message, "return", NULL)
+            && !json_object_object_get_ex(message, "error", NULL)) {
             continue; /* neither a reply nor an event: ignore, as qemu.qmp */
         }
-        if (!json_object_object_get_ex(message, "id", &reply_id) ||
-            (json_object_is_type(reply_id, json_type_string) &&
-             strcmp(json_object_get_string(reply_id), id) == 0)) {
+        if (!json_object_object_get_ex(message, "id", &reply_id)
+            || (json_object_is_type(reply_id, json_type_string)
+                && strcmp(json_object_get_string(reply_id), id) == 0)) {
             return g_steal_pointer(&message);
         }
     }
@@ -401,15 +403,13 @@ static char *describe_error(json_object *reply)
         desc ? json_object_get_string(desc) : "(no description)");
 }
 
-
 /* A request {"execute": @command[, "arguments": @arguments], "id": @id}. */
 static json_object *new_request(const char *command, json_object *arguments,
                                 const char *id)
 {
     json_object *request = json_object_new_object();
 
-    json_object_object_add(request, "execute",
-                           json_object_new_string(command));
+    json_object_object_add(request, "execute", json_object_new_string(command));
     if (arguments) {
         json_object_object_add(request, "arguments",
                                json_object_get(arguments));
@@ -436,8 +436,8 @@ bool qmp_client_open(QmpClient *client, const char *address, GError **errp)
         g_prefix_error(errp, "%s: no greeting: ", address);
         return false;
     }
-    if (!json_object_object_get_ex(greeting, "QMP", &qmp) ||
-        !json_object_is_type(qmp, json_type_object)) {
+    if (!json_object_object_get_ex(greeting, "QMP", &qmp)
+        || !json_object_is_type(qmp, json_type_object)) {
         g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "%s: not a QMP server (greeting %s)", address,
                     json_object_to_json_string(greeting));
@@ -445,9 +445,9 @@ bool qmp_client_open(QmpClient *client, const char *address, GError **errp)
     }
 
     negotiate = new_request("qmp_capabilities", NULL, ID_CAPABILITIES);
-    if (!qmp_client_send(client, negotiate, errp) ||
-        !(negotiated = qmp_client_wait_reply(client, ID_CAPABILITIES,
-                                             errp))) {
+    if (!qmp_client_send(client, negotiate, errp)
+        || !(negotiated =
+                 qmp_client_wait_reply(client, ID_CAPABILITIES, errp))) {
         g_prefix_error(errp, "%s: negotiation failed: ", address);
         return false;
     }
@@ -480,16 +480,16 @@ json_object *qmp_client_execute(QmpClient *client, const char *command,
     return qmp_client_wait_reply(client, ID_COMMAND, errp);
 }
 
-bool qmp_client_read_pending(QmpClient *client, GPtrArray *held,
-                             GError **errp)
+bool qmp_client_read_pending(QmpClient *client, GPtrArray *held, GError **errp)
 {
     GSocket *socket = g_socket_connection_get_socket(client->connection);
 
     /* What is buffered already, then what the socket holds; a message cut
      * short by the socket is waited for (the server writes whole lines). */
     while (g_buffered_input_stream_get_available(
-               G_BUFFERED_INPUT_STREAM(client->input)) > 0 ||
-           g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+               G_BUFFERED_INPUT_STREAM(client->input))
+               > 0
+           || g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR)) {
         g_autoptr(json_object) message = qmp_client_read(client, errp);
 
         if (!message) {
@@ -521,8 +521,8 @@ int qmp_print_reply(json_object *reply, bool compact)
         return STATUS_ERROR_REPLY;
     }
     if (compact) {
-        g_string_append(text, json_object_to_json_string_ext(
-                                  value, print_flags_compact));
+        g_string_append(
+            text, json_object_to_json_string_ext(value, print_flags_compact));
     } else {
         append_pretty(text, value, 0);
     }
@@ -540,9 +540,9 @@ bool qmp_client_follow_events(QmpClient *client, GError **errp)
         if (!message) {
             /* The end of the input, or a reset from a server that closed
              * the connection with data unread. */
-            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED) ||
-                g_error_matches(error, G_IO_ERROR,
-                                G_IO_ERROR_CONNECTION_CLOSED)) {
+            if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)
+                || g_error_matches(error, G_IO_ERROR,
+                                   G_IO_ERROR_CONNECTION_CLOSED)) {
                 return true;
             }
             g_propagate_error(errp, g_steal_pointer(&error));

@@ -29,8 +29,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_put)
 typedef struct QmpClient {
     GSocketConnection *connection;
     GDataInputStream *input;
-    GOutputStream *output;      /* the connection's; not a reference */
-    bool print_events;          /* print events read on the way to replies */
+    GOutputStream *output; /* the connection's; not a reference */
+    bool print_events;     /* print events read on the way to replies */
 } QmpClient;
 
 /*
@@ -63,8 +63,7 @@ json_object *qmp_client_execute(QmpClient *client, const char *command,
  * is not NULL, else printed if client->print_events.  Returns false with
  * @errp set when the connection has ended (G_IO_ERROR_CLOSED) or broken.
  */
-bool qmp_client_read_pending(QmpClient *client, GPtrArray *held,
-                             GError **errp);
+bool qmp_client_read_pending(QmpClient *client, GPtrArray *held, GError **errp);
 
 /* Prints @event: compact JSON on one line of stdout, flushed. */
 void qmp_print_event(json_object *event);

@@ -31,18 +31,18 @@ static char prompt_text[] = "qmp> ";
 
 /* How a text (a line, or what precedes the cursor) ends. */
 typedef struct LineEnd {
-    bool open;          /* inside a quote or an unclosed JSON value */
-    bool in_word;       /* the last word runs to the end of the text */
-    bool plain;         /* that word has no quote, escape or JSON value */
+    bool open;    /* inside a quote or an unclosed JSON value */
+    bool in_word; /* the last word runs to the end of the text */
+    bool plain;   /* that word has no quote, escape or JSON value */
 } LineEnd;
 
 /* A '{' or '[' after @word starts a JSON value: at the start of a word
  * (the JSON-object form) or right after the first '=' (KEY=VALUE). */
 static bool starts_json_value(const GString *word)
 {
-    return word->len == 0 || (word->str[word->len - 1] == '=' &&
-                              strchr(word->str, '=') ==
-                                  word->str + word->len - 1);
+    return word->len == 0
+        || (word->str[word->len - 1] == '='
+            && strchr(word->str, '=') == word->str + word->len - 1);
 }
 
 /*
@@ -138,9 +138,9 @@ static void split_words(const char *text, GPtrArray *words, LineEnd *end)
 /* ---- the schema, for completion ---- */
 
 typedef struct SchemaIndex {
-    json_object *schema;    /* query-qmp-schema's return value, or NULL */
-    GHashTable *entities;   /* name -> its SchemaInfo (borrowed) */
-    GPtrArray *commands;    /* the command names (borrowed), sorted */
+    json_object *schema;  /* query-qmp-schema's return value, or NULL */
+    GHashTable *entities; /* name -> its SchemaInfo (borrowed) */
+    GPtrArray *commands;  /* the command names (borrowed), sorted */
 } SchemaIndex;
 
 /* @object's member @key if it is a string, else NULL. */
@@ -148,8 +148,8 @@ static const char *string_member(json_object *object, const char *key)
 {
     json_object *value = NULL;
 
-    if (!json_object_object_get_ex(object, key, &value) ||
-        !json_object_is_type(value, json_type_string)) {
+    if (!json_object_object_get_ex(object, key, &value)
+        || !json_object_is_type(value, json_type_string)) {
         return NULL;
     }
     return json_object_get_string(value);
@@ -160,8 +160,8 @@ static json_object *array_member(json_object *object, const char *key)
 {
     json_object *value = NULL;
 
-    if (!json_object_object_get_ex(object, key, &value) ||
-        !json_object_is_type(value, json_type_array)) {
+    if (!json_object_object_get_ex(object, key, &value)
+        || !json_object_is_type(value, json_type_array)) {
         return NULL;
     }
     return value;
@@ -177,8 +177,8 @@ static int compare_strings(gconstpointer a, gconstpointer b)
 static void schema_index_init(SchemaIndex *index, json_object *schema)
 {
     size_t count = json_object_is_type(schema, json_type_array)
-                       ? json_object_array_length(schema)
-                       : 0;
+        ? json_object_array_length(schema)
+        : 0;
 
     index->schema = schema;
     index->entities = g_hash_table_new(g_str_hash, g_str_equal);
@@ -213,8 +213,8 @@ static json_object *schema_entity(const SchemaIndex *index, const char *name,
     json_object *entity =
         name ? g_hash_table_lookup(index->entities, name) : NULL;
 
-    if (!entity || g_strcmp0(string_member(entity, "meta-type"),
-                             meta_type) != 0) {
+    if (!entity
+        || g_strcmp0(string_member(entity, "meta-type"), meta_type) != 0) {
         return NULL;
     }
     return entity;
@@ -245,17 +245,17 @@ static void collect_members(const SchemaIndex *index, const char *type_name,
         json_object *member = json_object_array_get_idx(list, i);
         const char *name = string_member(member, "name");
 
-        if (name && string_member(member, "type") &&
-            g_hash_table_add(seen, (char *)name)) {
+        if (name && string_member(member, "type")
+            && g_hash_table_add(seen, (char *)name)) {
             g_ptr_array_add(members, member);
         }
     }
     list = array_member(entity, "variants");
     count = list ? json_object_array_length(list) : 0;
     for (size_t i = 0; i < count; i++) {
-        collect_members(index, string_member(json_object_array_get_idx(list, i),
-                                             "type"),
-                        members, seen, depth + 1);
+        collect_members(
+            index, string_member(json_object_array_get_idx(list, i), "type"),
+            members, seen, depth + 1);
     }
 }
 
@@ -273,8 +273,8 @@ static GPtrArray *object_members(const SchemaIndex *index,
 
 /* The type of the member at the dotted @path ("a" or "a.b.c") of the
  * object type @type_name, or NULL if there is none. */
-static const char *member_type(const SchemaIndex *index,
-                               const char *type_name, const char *path)
+static const char *member_type(const SchemaIndex *index, const char *type_name,
+                               const char *path)
 {
     g_auto(GStrv) parts = g_strsplit(path, ".", -1);
 
@@ -283,8 +283,8 @@ static const char *member_type(const SchemaIndex *index,
         const char *found = NULL;
 
         for (guint m = 0; m < members->len && !found; m++) {
-            if (strcmp(string_member(members->pdata[m], "name"),
-                       parts[i]) == 0) {
+            if (strcmp(string_member(members->pdata[m], "name"), parts[i])
+                == 0) {
                 found = string_member(members->pdata[m], "type");
             }
         }
@@ -296,9 +296,9 @@ static const char *member_type(const SchemaIndex *index,
 /* ---- completion ---- */
 
 typedef struct Completion {
-    GPtrArray *candidates;  /* what the word may become (new strings) */
-    size_t shown_from;      /* listings show candidates from this offset */
-    char suffix;            /* what follows a word completed in full */
+    GPtrArray *candidates; /* what the word may become (new strings) */
+    size_t shown_from;     /* listings show candidates from this offset */
+    char suffix;           /* what follows a word completed in full */
 } Completion;
 
 static void add_candidate(Completion *completion, const char *word,
@@ -316,8 +316,8 @@ static void add_candidate(Completion *completion, const char *word,
 /* The keys given by the KEY=VALUE words @words[1..] (new set). */
 static GHashTable *keys_given(GPtrArray *words)
 {
-    GHashTable *keys = g_hash_table_new_full(g_str_hash, g_str_equal,
-                                             g_free, NULL);
+    GHashTable *keys =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (guint i = 1; i < words->len; i++) {
         const char *word = words->pdata[i];
@@ -339,10 +339,10 @@ static void complete_key(const SchemaIndex *index, const char *arg_type,
 {
     const char *dot = strrchr(word, '.');
     g_autofree char *path = dot ? g_strndup(word, dot - word) : NULL;
-    g_autofree char *head = dot ? g_strndup(word, dot + 1 - word)
-                                : g_strdup("");
-    const char *type_name = path ? member_type(index, arg_type, path)
-                                 : arg_type;
+    g_autofree char *head =
+        dot ? g_strndup(word, dot + 1 - word) : g_strdup("");
+    const char *type_name =
+        path ? member_type(index, arg_type, path) : arg_type;
     g_autoptr(GPtrArray) members = object_members(index, type_name);
     g_autoptr(GHashTable) given = keys_given(words);
 
@@ -382,9 +382,9 @@ static void complete_value(const SchemaIndex *index, const char *arg_type,
                               json_object_get_string(value));
             }
         }
-    } else if ((entity = schema_entity(index, type_name, "builtin")) &&
-               g_strcmp0(string_member(entity, "json-type"), "boolean") ==
-                   0) {
+    } else if ((entity = schema_entity(index, type_name, "builtin"))
+               && g_strcmp0(string_member(entity, "json-type"), "boolean")
+                   == 0) {
         add_candidate(completion, word, head, "false");
         add_candidate(completion, word, head, "true");
     }
@@ -410,8 +410,8 @@ static void complete_word(const SchemaIndex *index, GPtrArray *words,
     }
     command = schema_entity(index, words->pdata[0], "command");
     arg_type = command ? string_member(command, "arg-type") : NULL;
-    if (!arg_type || word[0] == '{' ||
-        (words->len > 1 && ((const char *)words->pdata[1])[0] == '{')) {
+    if (!arg_type || word[0] == '{'
+        || (words->len > 1 && ((const char *)words->pdata[1])[0] == '{')) {
         return;
     }
     if (strchr(word, '=')) {
@@ -447,13 +447,14 @@ static void list_candidates(EditLine *el, const Completion *completion)
     int screen_columns = 0;
     size_t width = 0, per_line, rows;
 
-    if (el_get(el, EL_GETTC, "co", &screen_columns) != 0 ||
-        screen_columns <= 0) {
+    if (el_get(el, EL_GETTC, "co", &screen_columns) != 0
+        || screen_columns <= 0) {
         screen_columns = 80;
     }
     for (guint i = 0; i < candidates->len; i++) {
-        width = MAX(width, strlen((const char *)candidates->pdata[i] +
-                                  completion->shown_from));
+        width = MAX(width,
+                    strlen((const char *)candidates->pdata[i]
+                           + completion->shown_from));
     }
     per_line = MAX((size_t)screen_columns / (width + 2), 1);
     rows = (candidates->len + per_line - 1) / per_line;
@@ -463,8 +464,8 @@ static void list_candidates(EditLine *el, const Completion *completion)
             const char *shown =
                 (const char *)candidates->pdata[i] + completion->shown_from;
 
-            fprintf(stdout, "%-*s", i + rows < candidates->len
-                                        ? (int)(width + 2) : 0, shown);
+            fprintf(stdout, "%-*s",
+                    i + rows < candidates->len ? (int)(width + 2) : 0, shown);
         }
         fputc('\n', stdout);
     }
@@ -634,10 +635,9 @@ static void catch_signals(Shell *shell)
         struct sigaction *before = &shell->actions_before[i];
 
         signal_caught[i] = 0;
-        shell->catching[i] =
-            sigaction(edit_signals[i], NULL, before) == 0 &&
-            !(before->sa_flags & SA_SIGINFO) &&
-            before->sa_handler == SIG_DFL;
+        shell->catching[i] = sigaction(edit_signals[i], NULL, before) == 0
+            && !(before->sa_flags & SA_SIGINFO)
+            && before->sa_handler == SIG_DFL;
         if (shell->catching[i]) {
             catch_signal(edit_signals[i]);
         }
@@ -704,8 +704,7 @@ static void handle_signals(Shell *shell, EditLine *el)
  */
 static bool wait_for_key(Shell *shell, EditLine *el)
 {
-    GSocket *socket =
-        g_socket_connection_get_socket(shell->client->connection);
+    GSocket *socket = g_socket_connection_get_socket(shell->client->connection);
 
     for (;;) {
         struct pollfd fds[] = {
@@ -721,9 +720,9 @@ static bool wait_for_key(Shell *shell, EditLine *el)
             }
             return true; /* read() says what is wrong */
         }
-        if (fds[2].revents &&
-            !qmp_client_read_pending(shell->client, shell->held_events,
-                                     &shell->ended)) {
+        if (fds[2].revents
+            && !qmp_client_read_pending(shell->client, shell->held_events,
+                                        &shell->ended)) {
             return false;
         }
         if (fds[0].revents) {
@@ -814,9 +813,9 @@ static bool shell_start(Shell *shell)
     HistEvent event;
 
     shell->held_events = g_ptr_array_new_with_free_func(free_json);
-    if (!g_unix_open_pipe(signal_pipe, FD_CLOEXEC, &error) ||
-        !g_unix_set_fd_nonblocking(signal_pipe[0], TRUE, &error) ||
-        !g_unix_set_fd_nonblocking(signal_pipe[1], TRUE, &error)) {
+    if (!g_unix_open_pipe(signal_pipe, FD_CLOEXEC, &error)
+        || !g_unix_set_fd_nonblocking(signal_pipe[0], TRUE, &error)
+        || !g_unix_set_fd_nonblocking(signal_pipe[1], TRUE, &error)) {
         fprintf(stderr, "qapikit-qmp: cannot start the line editor: %s\n",
                 error->message);
         return false;
@@ -877,8 +876,8 @@ static void remember(Shell *shell, const char *text)
     HistEvent event;
 
     history(shell->history, &event, H_ENTER, text);
-    if (shell->history_file &&
-        history(shell->history, &event, H_SAVE, shell->history_file) < 0) {
+    if (shell->history_file
+        && history(shell->history, &event, H_SAVE, shell->history_file) < 0) {
         fprintf(stderr, "qapikit-qmp: cannot save the history to %s\n",
                 shell->history_file);
         g_clear_pointer(&shell->history_file, g_free);
@@ -890,8 +889,8 @@ static void remember(Shell *shell, const char *text)
 static bool load_schema(Shell *shell)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(json_object) reply = qmp_client_execute(
-        shell->client, "query-qmp-schema", NULL, &error);
+    g_autoptr(json_object) reply =
+        qmp_client_execute(shell->client, "query-qmp-schema", NULL, &error);
     json_object *value = NULL;
 
     if (!reply) {
@@ -900,7 +899,8 @@ static bool load_schema(Shell *shell)
         return false;
     }
     if (!json_object_object_get_ex(reply, "return", &value)) {
-        fprintf(stderr, "qapikit-qmp: no completion: query-qmp-schema "
+        fprintf(stderr,
+                "qapikit-qmp: no completion: query-qmp-schema "
                 "failed\n");
     }
     schema_index_init(&shell->schema, json_object_get(value));
@@ -923,7 +923,8 @@ static bool run_line(Shell *shell, const char *text)
 
     split_words(text, words, &end);
     if (end.open) {
-        fprintf(stderr, "qapikit-qmp: the line ends inside a quote or a "
+        fprintf(stderr,
+                "qapikit-qmp: the line ends inside a quote or a "
                 "JSON value\n");
         return true;
     }
@@ -957,12 +958,13 @@ static void print_held_events(Shell *shell)
 static int connection_ended(Shell *shell, const GError *error)
 {
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CLOSED)) {
-        fprintf(stderr, "qapikit-qmp: %s: the server closed the "
-                "connection\n", shell->address);
+        fprintf(stderr,
+                "qapikit-qmp: %s: the server closed the "
+                "connection\n",
+                shell->address);
         return STATUS_OK;
     }
-    fprintf(stderr, "qapikit-qmp: %s: %s\n", shell->address,
-            error->message);
+    fprintf(stderr, "qapikit-qmp: %s: %s\n", shell->address, error->message);
     return STATUS_USAGE;
 }
 
@@ -1006,8 +1008,7 @@ static int shell_loop(Shell *shell)
 
 int qmp_shell_run(QmpClient *client, const char *address, bool compact)
 {
-    Shell shell = { .client = client, .address = address,
-                    .compact = compact };
+    Shell shell = { .client = client, .address = address, .compact = compact };
     int status = STATUS_USAGE;
 
     /* The terminal's character set, for libedit's multibyte input. */
