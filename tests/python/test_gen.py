@@ -21,6 +21,7 @@ if os.path.normpath(_SCRIPTS) not in map(os.path.normpath, sys.path):
     sys.path.insert(0, os.path.normpath(_SCRIPTS))
 
 import qapi.gen as gen  # noqa: E402
+from qapi.gen import environment, render  # noqa: E402
 from qapi.schema import QAPISchema  # noqa: E402
 
 _KITCHEN_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -67,7 +68,7 @@ class ParallelTest(unittest.TestCase):
 
     def test_child_fails(self) -> None:
         # The child renders the schema-wide files.
-        with mock.patch.object(gen._Generator, 'render_schema_wide',
+        with mock.patch.object(render._Generator, 'render_schema_wide',
                                side_effect=ValueError('broken template')):
             with self.assertRaises(RuntimeError) as caught:
                 self.files(2)
@@ -76,16 +77,16 @@ class ParallelTest(unittest.TestCase):
 
     def test_parent_fails(self) -> None:
         calls = []
-        real = gen._Generator.render_module
+        real = render._Generator.render_module
 
-        def render_module(self: gen._Generator, module: object) -> None:
+        def render_module(self: render._Generator, module: object) -> None:
             if os.getpid() == parent:
                 calls.append(module)
                 raise KeyError('parent')
             real(self, module)              # type: ignore[arg-type]
 
         parent = os.getpid()
-        with mock.patch.object(gen._Generator, 'render_module',
+        with mock.patch.object(render._Generator, 'render_module',
                                render_module):
             with self.assertRaises(KeyError):
                 self.files(2)
@@ -149,7 +150,7 @@ class SignatureTest(unittest.TestCase):
 
     def test_short_line_kept(self) -> None:
         text = 'bool f(int a, int b);\n'
-        self.assertIs(gen.signature_lines(text), text)
+        self.assertIs(environment.signature_lines(text), text)
 
     def test_wrapped(self) -> None:
         params = ['Visitor *v', 'const char *name',
@@ -157,8 +158,9 @@ class SignatureTest(unittest.TestCase):
         head = 'bool visit_type_SomeRatherLongTypeNameForTesting'
         line = head + '(' + ', '.join(params) + ')'
         self.assertGreater(len(line), 80)
-        wrapped = gen.signature_lines(line + '\nint x;\n')
-        self.assertEqual(wrapped, gen.signature(head, params) + '\nint x;\n')
+        wrapped = environment.signature_lines(line + '\nint x;\n')
+        self.assertEqual(wrapped,
+                         environment.signature(head, params) + '\nint x;\n')
         self.assertTrue(all(len(part) <= 80
                             for part in wrapped.split('\n')))
 
@@ -168,8 +170,8 @@ class SignatureTest(unittest.TestCase):
                   'QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG', '0']
         head = '    qmp_register_command'
         line = head + '(' + ', '.join(params) + ');'
-        self.assertEqual(gen.signature_lines(line),
-                         gen.signature(head, params, ';'))
+        self.assertEqual(environment.signature_lines(line),
+                         environment.signature(head, params, ';'))
 
 
 class CacheTest(unittest.TestCase):
@@ -224,13 +226,13 @@ class CacheTest(unittest.TestCase):
             with open(blocked, 'w', encoding='utf-8'):
                 pass
             for where in ('relative/dir', blocked,
-                          os.path.join(gen.TEMPLATES, 'cache')):
+                          os.path.join(environment.TEMPLATES, 'cache')):
                 with self.subTest(where=where), _cache_home(where):
-                    self.assertIsNone(gen._bytecode_cache())
+                    self.assertIsNone(environment._bytecode_cache())
                     self.assertEqual(
                         gen.generate(self.schema, jobs=1).files,
                         self.expected)
-        self.assertFalse(os.path.exists(os.path.join(gen.TEMPLATES,
+        self.assertFalse(os.path.exists(os.path.join(environment.TEMPLATES,
                                                      'cache')))
 
 
