@@ -6,7 +6,8 @@ QAPISchema builds one entity per definition, plus the predefined and
 implicit ones, then checks every entity in definition order.  Entities
 check themselves; an entity first completes the checks of what it is
 built from (base, branch types, argument type).  Backends walk the
-result through SchemaVisitor and never see a raw expression.
+result through SchemaVisitor (QAPISchema.visit() for the whole schema,
+ENTITY.visit() for one entity) and never see a raw expression.
 """
 
 import os
@@ -747,7 +748,8 @@ class Event(_Callable):
 
 
 class SchemaVisitor:
-    """What a backend implements; QAPISchema.visit() calls these."""
+    """What a backend implements; QAPISchema.visit() calls these for
+    every module and entity, ENTITY.visit() the one for ENTITY."""
 
     def visit_begin(self, schema: 'QAPISchema') -> None:
         pass

@@ -9,20 +9,24 @@ import traceback
 from typing import Any, List, Optional
 
 from ..common import c_name
-from ..schema import Command, Event, Module, QAPISchema
+from ..schema import QAPISchema
 from . import ctypes, introspect
 from .environment import environment
 from .output import OutputFiles
-from .views import ModuleView, Views
+from .views import ModuleEntities, ModuleView, SchemaEntities, Views
 
 
 class _Generator:
     """Renders the files of one schema into FILES: render_module() those
-    of a module, render_schema_wide() the schema-wide ones."""
+    of a module (one of MODULES, the modules to render), and
+    render_schema_wide() the schema-wide ones."""
 
     def __init__(self, schema: QAPISchema, prefix: str, builtins: bool,
                  mask: bool):
         self.schema = schema
+        self.entities = SchemaEntities(schema)
+        self.modules = [entities for entities in self.entities.modules
+                        if builtins or not entities.module.is_builtin()]
         self.prefix = prefix
         self.mask = mask
         self.env = environment()
@@ -39,9 +43,10 @@ class _Generator:
         self.files.add(path, self.env.get_template(template).render(
             guard=ctypes.header_guard(path), **self.common, **context))
 
-    def render_module(self, module: Module) -> None:
+    def render_module(self, entities: ModuleEntities) -> None:
         prefix = self.prefix
-        view = ModuleView(module, prefix, self.views)
+        module = entities.module
+        view = ModuleView(entities, prefix, self.views)
         families = ['types', 'visit']
         if not module.is_builtin():
             families += ['commands', 'events']
@@ -72,11 +77,11 @@ class _Generator:
     def render_schema_wide(self) -> None:
         schema, prefix, views = self.schema, self.prefix, self.views
         main = next(m for m in schema.modules if m.is_main)
-        entities = list(schema.in_output_order())
-        commands = views.callables([e for e in entities
-                                    if isinstance(e, Command) and e.gen])
-        events = views.callables([e for e in entities
-                                  if isinstance(e, Event)])
+        modules = self.entities.modules
+        commands = views.callables([cmd for entities in modules
+                                    for cmd in entities.commands])
+        events = views.callables([event for entities in modules
+                                  for event in entities.events])
         init = prefix + 'qapi-init-commands'
         emit = prefix + 'qapi-emit-events'
         intro = prefix + 'qapi-introspect'
@@ -104,7 +109,7 @@ class _Generator:
 PARALLEL_MIN_ENTITIES = 1000
 
 # The cost of the schema-wide files (the introspection literal, mostly)
-# as a share of the cost of all modules' files, by _module_weight().
+# as a share of the cost of all modules' files, by their weight.
 SCHEMA_WIDE_WEIGHT = 0.45
 
 
@@ -115,14 +120,6 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _module_weight(module: Module) -> int:
-    """About how long MODULE's files take to render, in members."""
-    weight = 0
-    for entity in module.entities:
-        weight += 1 + len(getattr(entity, 'members', ()))
-    return weight
-
-
 def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
              mask: bool = False, jobs: Optional[int] = None) -> OutputFiles:
     """Render every file for SCHEMA (docs/spec/qapi-language.md §12.2).
@@ -131,7 +128,7 @@ def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
     when this process may run on two CPUs or more, else 1.  The files
     are the same either way."""
     gen = _Generator(schema, prefix, builtins, mask)
-    modules = [m for m in schema.modules if builtins or not m.is_builtin()]
+    modules = gen.modules
     if jobs is None:
         jobs = 2 if (len(schema.entities) >= PARALLEL_MIN_ENTITIES
                      and _cpus() >= 2 and hasattr(os, 'fork')) else 1
@@ -142,24 +139,23 @@ def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
         return gen.files
     # The child renders the schema-wide files, and modules until both
     # processes have about the same work; heaviest modules placed first.
-    weights = {id(m): _module_weight(m) for m in modules}
     parent_load = 0.0
-    child_load = sum(weights.values()) * SCHEMA_WIDE_WEIGHT
-    in_parent: List[Module] = []
-    in_child: List[Module] = []
-    for module in sorted(modules, key=lambda m: -weights[id(m)]):
+    child_load = sum(m.weight for m in modules) * SCHEMA_WIDE_WEIGHT
+    in_parent: List[ModuleEntities] = []
+    in_child: List[ModuleEntities] = []
+    for module in sorted(modules, key=lambda m: -m.weight):
         if parent_load <= child_load:
             in_parent.append(module)
-            parent_load += weights[id(module)]
+            parent_load += module.weight
         else:
             in_child.append(module)
-            child_load += weights[id(module)]
+            child_load += module.weight
     _render_forked(gen, in_parent, in_child)
     return gen.files
 
 
-def _render_forked(gen: _Generator, in_parent: List[Module],
-                   in_child: List[Module]) -> None:
+def _render_forked(gen: _Generator, in_parent: List[ModuleEntities],
+                   in_child: List[ModuleEntities]) -> None:
     """Render IN_PARENT here while a forked child renders IN_CHILD and
     the schema-wide files, then add the child's files to GEN.FILES.  An
     exception in either process is raised here, once both are done."""

@@ -3,16 +3,19 @@
 Python, so that templates look up attributes instead of calling helpers
 from Jinja, whose per-call cost dominated the rendering time.  Views
 hold names and C fragments only; the shape of the C is in the
-templates."""
+templates.
+
+SchemaEntities walks the schema once (a SchemaVisitor) and sorts each
+module's entities by what its files do with them; ModuleView makes the
+views of one module from them."""
 
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from ..common import c_name
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
-                      ObjectMember,
-                      Entity, EnumType, Event, Feature, IfCond, Module,
-                      ObjectType, Type, UnionType, Variant,
-                      special_mask)
+                      EnumType, Event, Feature, IfCond, Module, ObjectMember,
+                      ObjectType, QAPISchema, SchemaVisitor, Type, UnionType,
+                      Variant, special_mask)
 from . import callables, ctypes
 
 
@@ -273,8 +276,8 @@ class Views:
             view = self.type_cache[id(entity)] = TypeView(entity, self)
         return view
 
-    def types(self, entities: Sequence[Entity]) -> List[TypeView]:
-        return [self.type(e) for e in entities]     # type: ignore[arg-type]
+    def types(self, entities: Sequence[Type]) -> List[TypeView]:
+        return [self.type(e) for e in entities]
 
     def callables(self, entities: Sequence[Union[Command, Event]]
                   ) -> List[CallableView]:
@@ -288,7 +291,7 @@ class Views:
         return result
 
 
-def _by_value_deps(entity: Entity) -> List[Entity]:
+def _by_value_deps(entity: Type) -> List[Type]:
     """Types whose complete definition ENTITY's C struct needs."""
     if isinstance(entity, UnionType):
         return [v.type for v in entity.variants
@@ -299,14 +302,14 @@ def _by_value_deps(entity: Entity) -> List[Entity]:
     return []
 
 
-def _definition_order(entities: Sequence[Entity]) -> List[Entity]:
+def _definition_order(entities: Sequence[Type]) -> List[Type]:
     """ENTITIES in definition order, moved only where C needs a type
     defined before a struct that holds it by value."""
     present = {id(e) for e in entities}
     done: Dict[int, bool] = {}
-    result: List[Entity] = []
+    result: List[Type] = []
 
-    def place(entity: Entity) -> None:
+    def place(entity: Type) -> None:
         if id(entity) in done:
             return
         done[id(entity)] = True
@@ -320,36 +323,97 @@ def _definition_order(entities: Sequence[Entity]) -> List[Entity]:
     return result
 
 
+# A type with a C struct or typedef of its own.
+Compound = Union[ObjectType, AlternateType, ArrayType]
+
+
+class ModuleEntities:
+    """The entities of one module, sorted by what its C files do with
+    them, each list in definition order."""
+    __slots__ = ('module', 'enums', 'compound', 'visited', 'commands',
+                 'events', 'weight')
+
+    def __init__(self, module: Module) -> None:
+        self.module = module
+        self.enums: List[EnumType] = []
+        # Inline structs are not among them: their parents hold them.
+        self.compound: List[Compound] = []
+        self.visited: List[Type] = []       # enums and compound types
+        self.commands: List[Command] = []   # those generated ('gen')
+        self.events: List[Event] = []
+        # About how long the module's files take to render, in members.
+        self.weight = 0
+
+
+class SchemaEntities(SchemaVisitor):
+    """Every module's entities (MODULES, in output order), sorted in
+    one walk of SCHEMA."""
+
+    def __init__(self, schema: QAPISchema) -> None:
+        self.modules: List[ModuleEntities] = []
+        schema.visit(self)
+
+    def visit_module(self, module: Module) -> None:
+        self.modules.append(ModuleEntities(module))
+
+    def visit_builtin_type(self, entity: BuiltinType) -> None:
+        self.modules[-1].weight += 1
+
+    def visit_enum_type(self, entity: EnumType) -> None:
+        current = self.modules[-1]
+        current.enums.append(entity)
+        current.visited.append(entity)
+        current.weight += 1 + len(entity.members)
+
+    def visit_array_type(self, entity: ArrayType) -> None:
+        self._compound(entity, 1)
+
+    def visit_object_type(self, entity: ObjectType) -> None:
+        weight = 1 + len(entity.members)
+        if entity.name == 'q_empty' or entity.is_inline():
+            self.modules[-1].weight += weight
+        else:
+            self._compound(entity, weight)
+
+    def visit_alternate_type(self, entity: AlternateType) -> None:
+        self._compound(entity, 1)
+
+    def _compound(self, entity: Compound, weight: int) -> None:
+        current = self.modules[-1]
+        current.compound.append(entity)
+        current.visited.append(entity)
+        current.weight += weight
+
+    def visit_command(self, entity: Command) -> None:
+        current = self.modules[-1]
+        if entity.gen:
+            current.commands.append(entity)
+        current.weight += 1
+
+    def visit_event(self, entity: Event) -> None:
+        current = self.modules[-1]
+        current.events.append(entity)
+        current.weight += 1
+
+
 class ModuleView:
     """What the per-module templates get for one module."""
 
-    def __init__(self, module: Module, prefix: str, views: Views):
-        self.module = module
+    def __init__(self, entities: ModuleEntities, prefix: str, views: Views):
+        self.module = entities.module
         self.prefix = prefix
-        entities = [e for e in module.entities
-                    if not isinstance(e, BuiltinType)]
-        self.enums = views.types([e for e in entities
-                                  if isinstance(e, EnumType)])
-        # Inline structs have no C type: their parents hold them.
-        compound = [e for e in entities
-                    if isinstance(e, (ObjectType, AlternateType, ArrayType))
-                    and e.name != 'q_empty'
-                    and not (isinstance(e, ObjectType) and e.is_inline())]
+        self.enums = views.types(entities.enums)
+        compound = entities.compound
         self.structs = views.types(_definition_order(compound))
         self.typedefs = views.types(compound)
         self.freeable = views.types(
             [e for e in compound
              if isinstance(e, ArrayType) or not e.is_implicit()])
-        in_compound = {id(e) for e in compound}
-        self.visited = views.types(
-            [e for e in entities
-             if isinstance(e, EnumType) or id(e) in in_compound])
-        commands = [e for e in entities if isinstance(e, Command) and e.gen]
-        self.commands = views.callables(commands)
-        self.events = views.callables([e for e in entities
-                                       if isinstance(e, Event)])
+        self.visited = views.types(entities.visited)
+        self.commands = views.callables(entities.commands)
+        self.events = views.callables(entities.events)
         outputs: Dict[str, Type] = {}
-        for cmd in commands:
+        for cmd in entities.commands:
             if cmd.ret_type is not None:
                 outputs.setdefault(ctypes.type_name(cmd.ret_type),
                                    cmd.ret_type)
