@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the C backends' machinery (qapi.gen): rendering in two
+"""Tests of the C backends' machinery (qapi.gen): rendering in several
 processes gives the same files as in one, and fails cleanly; the
 'signature' filter; the cache of compiled templates.
 
     PYTHONPATH=scripts python3 -m unittest -v tests/python/test_gen.py
 """
 
+import gc
 import os
 import stat
 import sys
@@ -22,6 +23,7 @@ if os.path.normpath(_SCRIPTS) not in map(os.path.normpath, sys.path):
 
 import qapi.gen as gen  # noqa: E402
 from qapi.gen import environment, render  # noqa: E402
+from qapi.main import main  # noqa: E402
 from qapi.schema import QAPISchema  # noqa: E402
 
 _KITCHEN_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -46,7 +48,8 @@ def _no_child_left() -> bool:
 
 @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork')
 class ParallelTest(unittest.TestCase):
-    """generate(jobs=2): a forked child renders part of the files."""
+    """generate(jobs=N): a pool of N - 1 forked workers renders part of
+    the files; the same files, and any failure fails the whole run."""
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -62,17 +65,36 @@ class ParallelTest(unittest.TestCase):
             with self.subTest(**options):
                 one = self.files(1, **options)
                 self.assertEqual(self.files(2, **options), one)
+                self.assertEqual(self.files(3, **options), one)
                 self.assertTrue(any(path.endswith('qapi-introspect.c')
                                     for path in one))
         self.assertTrue(_no_child_left())
 
-    def test_child_fails(self) -> None:
-        # The child renders the schema-wide files.
+    def test_without_fork(self) -> None:
+        one = self.files(1)
+        with mock.patch.object(render, '_fork_context', return_value=None):
+            self.assertEqual(self.files(2), one)
+
+    def test_worker_fails(self) -> None:
+        # The first worker renders the schema-wide files.
         with mock.patch.object(render._Generator, 'render_schema_wide',
                                side_effect=ValueError('broken template')):
             with self.assertRaises(RuntimeError) as caught:
                 self.files(2)
-        self.assertIn('ValueError: broken template', str(caught.exception))
+        message = str(caught.exception)
+        self.assertIn('Traceback (most recent call last)', message)
+        self.assertIn('render_schema_wide', message)
+        self.assertIn('ValueError: broken template', message)
+        self.assertTrue(_no_child_left())
+
+    def test_worker_dies(self) -> None:
+        def die(self: render._Generator) -> None:
+            os._exit(3)
+
+        with mock.patch.object(render._Generator, 'render_schema_wide',
+                               die):
+            with self.assertRaises(RuntimeError):
+                self.files(2)
         self.assertTrue(_no_child_left())
 
     def test_parent_fails(self) -> None:
@@ -91,6 +113,19 @@ class ParallelTest(unittest.TestCase):
             with self.assertRaises(KeyError):
                 self.files(2)
         self.assertTrue(calls)
+        self.assertTrue(_no_child_left())
+
+    def test_nothing_written(self) -> None:
+        # qapi-gen.py as run on a schema large enough for two processes.
+        self.addCleanup(gc.enable)          # (main() disables it)
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(render, 'PARALLEL_MIN_ENTITIES', 0), \
+                mock.patch.object(render, '_cpus', return_value=2), \
+                mock.patch.object(render._Generator, 'render_schema_wide',
+                                  side_effect=ValueError('broken')):
+            with self.assertRaises(RuntimeError):
+                main(['-o', out, _KITCHEN_SINK])
+            self.assertEqual(os.listdir(out), [])
         self.assertTrue(_no_child_left())
 
 

@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Rendering: the files of each module and the schema-wide files, from
 the templates and the views, in one process or, for a large schema, in
-two."""
+two: this one and a forked worker of a process pool."""
 
+import concurrent.futures
+import multiprocessing
+import multiprocessing.context
 import os
-import pickle
+import sys
 import traceback
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..common import c_name
 from ..schema import QAPISchema
@@ -120,77 +123,107 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
+def _fork_context() -> Optional[multiprocessing.context.BaseContext]:
+    """The fork start method, or None where there is none.  Workers
+    must be forked: they take the model from this process's memory.
+    (Pickling the model of a large schema to start them would cost more
+    than they save, and it does not even pickle: too deep.)"""
+    if 'fork' not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context('fork')
+
+
 def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
              mask: bool = False, jobs: Optional[int] = None) -> OutputFiles:
     """Render every file for SCHEMA (docs/spec/qapi-language.md §12.2).
 
     JOBS is how many processes render: by default 2 for a large schema
-    when this process may run on two CPUs or more, else 1.  The files
-    are the same either way."""
+    when this process may run on two CPUs or more, else 1; always 1
+    where processes cannot be forked.  The files are the same either
+    way."""
     gen = _Generator(schema, prefix, builtins, mask)
-    modules = gen.modules
+    context = _fork_context()
     if jobs is None:
         jobs = 2 if (len(schema.entities) >= PARALLEL_MIN_ENTITIES
-                     and _cpus() >= 2 and hasattr(os, 'fork')) else 1
-    if jobs < 2:
-        for module in modules:
+                     and _cpus() >= 2) else 1
+    if jobs < 2 or context is None:
+        for module in gen.modules:
             gen.render_module(module)
         gen.render_schema_wide()
-        return gen.files
-    # The child renders the schema-wide files, and modules until both
-    # processes have about the same work; heaviest modules placed first.
-    parent_load = 0.0
-    child_load = sum(m.weight for m in modules) * SCHEMA_WIDE_WEIGHT
-    in_parent: List[ModuleEntities] = []
-    in_child: List[ModuleEntities] = []
-    for module in sorted(modules, key=lambda m: -m.weight):
-        if parent_load <= child_load:
-            in_parent.append(module)
-            parent_load += module.weight
-        else:
-            in_child.append(module)
-            child_load += module.weight
-    _render_forked(gen, in_parent, in_child)
+    else:
+        _render_in_pool(gen, context, _split(gen.modules, jobs))
     return gen.files
 
 
-def _render_forked(gen: _Generator, in_parent: List[ModuleEntities],
-                   in_child: List[ModuleEntities]) -> None:
-    """Render IN_PARENT here while a forked child renders IN_CHILD and
-    the schema-wide files, then add the child's files to GEN.FILES.  An
-    exception in either process is raised here, once both are done."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        # The child: never returns into the caller's code.
-        status = 1
-        try:
-            os.close(read_fd)
-            try:
-                for module in in_child:
-                    gen.render_module(module)
-                gen.render_schema_wide()
-                payload = pickle.dumps((True, gen.files.files), protocol=4)
-                status = 0
-            except BaseException:       # noqa: B902 (sent to the parent)
-                payload = pickle.dumps((False, traceback.format_exc()))
-            with os.fdopen(write_fd, 'wb') as out:
-                out.write(payload)
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    try:
-        for module in in_parent:
+def _split(modules: List[ModuleEntities],
+           parts: int) -> List[List[ModuleEntities]]:
+    """MODULES in PARTS parts of about the same work, the schema-wide
+    files counted in the second: each module, heaviest first, goes to
+    the part with the least work so far (the first of those)."""
+    loads = [0.0] * parts
+    loads[1] = sum(m.weight for m in modules) * SCHEMA_WIDE_WEIGHT
+    result: List[List[ModuleEntities]] = [[] for _ in range(parts)]
+    for module in sorted(modules, key=lambda m: -m.weight):
+        lightest = loads.index(min(loads))
+        result[lightest].append(module)
+        loads[lightest] += module.weight
+    return result
+
+
+def _render_in_pool(gen: _Generator,
+                    context: multiprocessing.context.BaseContext,
+                    parts: List[List[ModuleEntities]]) -> None:
+    """Render PARTS[0] here while a pool of forked workers renders the
+    other parts, the second with the schema-wide files, then add their
+    files to GEN.FILES.  When any process fails, its exception (a
+    worker's as a RuntimeError with the worker's traceback) is raised
+    here once every worker is done, and the pool is gone."""
+    index = {id(module): i for i, module in enumerate(gen.modules)}
+    # A forked worker would flush, at exit, what it inherited unflushed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=len(parts) - 1, mp_context=context,
+            initializer=_start_worker, initargs=(gen,)) as pool:
+        futures = [pool.submit(_render_in_worker,
+                               [index[id(module)] for module in part],
+                               number == 1)
+                   for number, part in enumerate(parts) if number > 0]
+        for module in parts[0]:
             gen.render_module(module)
-    finally:
-        with os.fdopen(read_fd, 'rb') as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-    if not data:
-        raise RuntimeError('the process rendering the other files died')
-    ok, result = pickle.loads(data)
-    if not ok:
-        raise RuntimeError('rendering failed in the process rendering the '
-                           'other files:\n' + result)
-    for path, text in result.items():
-        gen.files.add(path, text)
+        results = [future.result() for future in futures]
+    for files, error in results:
+        if error:
+            raise RuntimeError('rendering failed in a worker process:\n'
+                               + error)
+        for path, text in files.items():
+            gen.files.add(path, text)
+
+
+# In a worker process: the generator it renders with, forked from the
+# parent's by _render_in_pool().
+_worker_gen: Optional[_Generator] = None
+
+
+def _start_worker(gen: _Generator) -> None:
+    """The pool's initializer: GEN, with no files yet, renders here."""
+    global _worker_gen
+    _worker_gen = gen
+    gen.files = OutputFiles()
+
+
+def _render_in_worker(modules: List[int],
+                      schema_wide: bool) -> Tuple[Dict[str, str], str]:
+    """In a worker process: render the modules at indexes MODULES of
+    GEN.MODULES, and the schema-wide files if SCHEMA_WIDE.  The files
+    and '', or no files and the traceback of what failed."""
+    gen = _worker_gen
+    assert gen is not None
+    try:
+        for number in modules:
+            gen.render_module(gen.modules[number])
+        if schema_wide:
+            gen.render_schema_wide()
+    except BaseException:       # noqa: B902 (sent to the parent)
+        return {}, traceback.format_exc()
+    return gen.files.files, ''
