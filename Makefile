@@ -29,7 +29,7 @@ ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 
 # Debian packages the build, the tests and the tools need.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
-        python3-jinja2 qemu-utils
+        python3-jinja2 python3-mypy qemu-utils
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.

@@ -27,7 +27,11 @@ class _Environment(jinja2.Environment):
 
     def __init__(self, **options: Any):
         super().__init__(**options)
-        self.getattr = getattr      # type: ignore[method-assign]
+        # The built-in itself, not a method calling it: compiled
+        # templates call environment.getattr() for every 'x.y'.
+        # Jinja2's stubs declare a method there, which mypy does not let
+        # an instance attribute replace ('method-assign' from mypy 1.1).
+        self.getattr = getattr  # type: ignore[assignment,method-assign]
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):

@@ -84,8 +84,8 @@ class Introspection(SchemaVisitor):
     def use(self, entity: Optional[Type]) -> str:
         """The introspection name of ENTITY, listing it if new."""
         if entity is None:
-            entity = self.schema.lookup_entity('q_empty')  # type: ignore
-            assert isinstance(entity, Type)
+            entity = self.schema.lookup_type('q_empty')
+            assert entity is not None
         if isinstance(entity, BuiltinType) and entity.json_type == 'int':
             entity = self.schema.lookup_type('int')
             assert entity is not None
@@ -214,10 +214,9 @@ class _Renderer:
 
     def node(self, node: Node, depth: int, head: str, tail: str) -> None:
         """NODE at nesting DEPTH, in its condition, after its comment."""
-        if type(node) is not Annotated:
-            self.value(node, depth, head, tail)     # type: ignore[arg-type]
+        if not isinstance(node, Annotated):
+            self.value(node, depth, head, tail)
             return
-        assert isinstance(node, Annotated)
         lines = self.lines
         start = len(lines)
         if node.comment:
@@ -230,35 +229,7 @@ class _Renderer:
 
     def value(self, value: Lit, depth: int, head: str, tail: str) -> None:
         lines = self.lines
-        kind = type(value)
-        if kind is str:
-            lines.append(head + 'QLIT_QSTR(' + _c_string(value)  # type: ignore
-                         + ')' + tail)
-        elif kind is Ref:
-            name = value.name                           # type: ignore
-            if self.names:
-                name = self.display(name)
-            lines.append(head + 'QLIT_QSTR(' + _c_string(name) + ')' + tail)
-        elif kind is bool:
-            lines.append(head + ('QLIT_QBOOL(true)' if value
-                                 else 'QLIT_QBOOL(false)') + tail)
-        elif value is None:
-            lines.append(head + 'QLIT_QNULL' + tail)
-        elif kind is list:
-            pad = '    ' * (depth + 1)
-            lines.append(head + 'QLIT_QLIST(((const QLitObject[]) {')
-            for item in value:                          # type: ignore
-                item_kind = type(item)
-                if item_kind is str:                    # (the common cases)
-                    lines.append(pad + 'QLIT_QSTR(' + _c_string(item) + '),')
-                elif item_kind is dict:
-                    self.value(item, depth + 1, pad, ',')
-                else:
-                    self.node(item, depth + 1, pad, ',')
-            lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
-            lines.append('    ' * depth + '}))' + tail)
-        else:
-            assert isinstance(value, dict)
+        if type(value) is dict:             # (the most frequent first)
             heads = self.key_heads.get(depth)
             if heads is None:
                 heads = self.key_heads[depth] = {}
@@ -269,20 +240,42 @@ class _Renderer:
                 if key_head is None:
                     key_head = heads[key] = \
                         pad + '{ ' + _c_string(key) + ', '
-                item_kind = type(item)
-                if item_kind is str:                    # (the common cases)
+                if type(item) is str:
                     lines.append(key_head + 'QLIT_QSTR(' + _c_string(item)
                                  + ') },')
-                elif item_kind is Ref and not self.names:
+                elif type(item) is Ref and not self.names:
                     lines.append(key_head + 'QLIT_QSTR('
-                                 + _c_string(item.name)  # type: ignore
-                                 + ') },')
+                                 + _c_string(item.name) + ') },')
                 elif item is None:
                     lines.append(key_head + 'QLIT_QNULL },')
                 else:
                     self.node(item, depth + 1, key_head, ' },')
             lines.append(pad + '{ .key = NULL },')
             lines.append('    ' * depth + '}))' + tail)
+        elif type(value) is list:
+            pad = '    ' * (depth + 1)
+            lines.append(head + 'QLIT_QLIST(((const QLitObject[]) {')
+            for item in value:
+                if type(item) is str:
+                    lines.append(pad + 'QLIT_QSTR(' + _c_string(item) + '),')
+                elif type(item) is dict:
+                    self.value(item, depth + 1, pad, ',')
+                else:
+                    self.node(item, depth + 1, pad, ',')
+            lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
+            lines.append('    ' * depth + '}))' + tail)
+        elif type(value) is str:
+            lines.append(head + 'QLIT_QSTR(' + _c_string(value) + ')' + tail)
+        elif type(value) is Ref:
+            name = value.name
+            if self.names:
+                name = self.display(name)
+            lines.append(head + 'QLIT_QSTR(' + _c_string(name) + ')' + tail)
+        elif value is None:
+            lines.append(head + 'QLIT_QNULL' + tail)
+        else:                               # a bool
+            lines.append(head + ('QLIT_QBOOL(true)' if value
+                                 else 'QLIT_QBOOL(false)') + tail)
 
 
 def render(intro: Introspection) -> str:
