@@ -72,7 +72,7 @@ class ParallelTest(unittest.TestCase):
 
     def test_without_fork(self) -> None:
         one = self.files(1)
-        with mock.patch.object(render, '_fork_context', return_value=None):
+        with mock.patch.object(render, '_can_fork', return_value=False):
             self.assertEqual(self.files(2), one)
 
     def test_worker_fails(self) -> None:

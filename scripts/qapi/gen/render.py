@@ -3,9 +3,6 @@
 the templates and the views, in one process or, for a large schema, in
 two: this one and a forked worker of a process pool."""
 
-import concurrent.futures
-import multiprocessing
-import multiprocessing.context
 import os
 import sys
 import traceback
@@ -112,8 +109,12 @@ class _Generator:
 PARALLEL_MIN_ENTITIES = 1000
 
 # The cost of the schema-wide files (the introspection literal, mostly)
-# as a share of the cost of all modules' files, by their weight.
-SCHEMA_WIDE_WEIGHT = 0.45
+# as a share of the cost of all modules' files, by their weight.  It
+# counts against the worker's part, whose files also cost sending back
+# (its results reach this process while it may still render, competing
+# for the GIL): so this process gets more than half of the modules.
+# Fastest on bench/gen-bench's schemas at 1x and 4x between 0.6 and 0.75.
+SCHEMA_WIDE_WEIGHT = 0.65
 
 
 def _cpus() -> int:
@@ -123,14 +124,16 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _fork_context() -> Optional[multiprocessing.context.BaseContext]:
-    """The fork start method, or None where there is none.  Workers
-    must be forked: they take the model from this process's memory.
-    (Pickling the model of a large schema to start them would cost more
-    than they save, and it does not even pickle: too deep.)"""
-    if 'fork' not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context('fork')
+def _can_fork() -> bool:
+    """Whether there is the fork start method.  Workers must be forked:
+    they take the model from this process's memory.  (Pickling the model
+    of a large schema to start them would cost more than they save, and
+    it does not even pickle: too deep.)"""
+    # multiprocessing and concurrent.futures are imported only for a
+    # pool: importing them takes about 25 ms, a sixth of the whole run
+    # on the kitchen-sink schema.
+    import multiprocessing
+    return 'fork' in multiprocessing.get_all_start_methods()
 
 
 def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
@@ -142,16 +145,15 @@ def generate(schema: QAPISchema, prefix: str = '', builtins: bool = False,
     where processes cannot be forked.  The files are the same either
     way."""
     gen = _Generator(schema, prefix, builtins, mask)
-    context = _fork_context()
     if jobs is None:
         jobs = 2 if (len(schema.entities) >= PARALLEL_MIN_ENTITIES
                      and _cpus() >= 2) else 1
-    if jobs < 2 or context is None:
+    if jobs >= 2 and _can_fork():
+        _render_in_pool(gen, _split(gen.modules, jobs))
+    else:
         for module in gen.modules:
             gen.render_module(module)
         gen.render_schema_wide()
-    else:
-        _render_in_pool(gen, context, _split(gen.modules, jobs))
     return gen.files
 
 
@@ -171,19 +173,21 @@ def _split(modules: List[ModuleEntities],
 
 
 def _render_in_pool(gen: _Generator,
-                    context: multiprocessing.context.BaseContext,
                     parts: List[List[ModuleEntities]]) -> None:
     """Render PARTS[0] here while a pool of forked workers renders the
     other parts, the second with the schema-wide files, then add their
     files to GEN.FILES.  When any process fails, its exception (a
     worker's as a RuntimeError with the worker's traceback) is raised
     here once every worker is done, and the pool is gone."""
+    import concurrent.futures
+    import multiprocessing
     index = {id(module): i for i, module in enumerate(gen.modules)}
     # A forked worker would flush, at exit, what it inherited unflushed.
     sys.stdout.flush()
     sys.stderr.flush()
     with concurrent.futures.ProcessPoolExecutor(
-            max_workers=len(parts) - 1, mp_context=context,
+            max_workers=len(parts) - 1,
+            mp_context=multiprocessing.get_context('fork'),
             initializer=_start_worker, initargs=(gen,)) as pool:
         futures = [pool.submit(_render_in_worker,
                                [index[id(module)] for module in part],
