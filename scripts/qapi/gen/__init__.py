@@ -7,9 +7,12 @@ once everything rendered.
 
   environment.py  the Jinja2 environment: templates, filters, the cache
                   of compiled templates
-  views.py        what the templates print of each entity
+  views.py        what the templates print of each entity; the walk of
+                  the schema (a SchemaVisitor) that sorts each module's
+                  entities for its files
   render.py       the files of each module and the schema-wide ones;
-                  generate(), in one process or several
+                  generate(), in one process or, for a large schema,
+                  with a pool of forked workers
   ctypes.py       how entities look in C: type names, visit functions,
                   file names, #if wrapping
   callables.py    the C parameters of commands and events
