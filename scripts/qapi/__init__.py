@@ -11,5 +11,6 @@ The package is layered; each layer only uses the ones before it:
   check.py   shape checks on raw expressions
   schema.py  the typed model: entities that resolve and check themselves
   dump.py    the --dump-model backend
+  gen/       the C backends (gen/__init__.py lists its modules)
   main.py    the command line
 """

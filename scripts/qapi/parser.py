@@ -505,8 +505,8 @@ class _FileParser:
                     lex.tok_pos = end - 1
                     lex.tok_line = lex.line
                     assert type(top) is dict
-                    return top      # type: ignore[return-value]
-                item: Value = top   # type: ignore[assignment]
+                    return top
+                item: Value = top
                 expect = value      # TOP is the value its parent awaited
             elif kind == 2:
                 item = match[2]
@@ -525,10 +525,10 @@ class _FileParser:
             if expect > value_or_end:
                 return None
             parent = stack[-1]
-            if type(parent) is dict:
-                parent[keys.pop()] = item   # type: ignore[call-overload]
+            if isinstance(parent, dict):
+                parent[keys.pop()] = item
             else:
-                parent.append(item)         # type: ignore[union-attr]
+                parent.append(item)
             expect = after
         return None
 

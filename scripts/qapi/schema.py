@@ -6,11 +6,12 @@ QAPISchema builds one entity per definition, plus the predefined and
 implicit ones, then checks every entity in definition order.  Entities
 check themselves; an entity first completes the checks of what it is
 built from (base, branch types, argument type).  Backends walk the
-result through SchemaVisitor and never see a raw expression.
+result through SchemaVisitor (QAPISchema.visit() for the whole schema,
+ENTITY.visit() for one entity) and never see a raw expression.
 """
 
 import os
-from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
                     Tuple, Union)
 
 from .check import SPECIAL_FEATURES, check_shapes, is_inline_struct
@@ -747,7 +748,8 @@ class Event(_Callable):
 
 
 class SchemaVisitor:
-    """What a backend implements; QAPISchema.visit() calls these."""
+    """What a backend implements; QAPISchema.visit() calls these for
+    every module and entity, ENTITY.visit() the one for ENTITY."""
 
     def visit_begin(self, schema: 'QAPISchema') -> None:
         pass
@@ -800,6 +802,34 @@ BUILTINS = (
 )
 QTYPE_VALUES = ('none', 'qnull', 'qnum', 'qstring', 'qdict', 'qlist',
                 'qbool')
+
+
+# Members of raw expressions, which check.py has shape-checked: these
+# say which shape a member has.
+
+def _str(obj: Dict[str, Value], key: str) -> str:
+    value = obj[key]
+    assert isinstance(value, str)
+    return value
+
+
+def _optional_str(obj: Dict[str, Value], key: str) -> Optional[str]:
+    value = obj.get(key)
+    assert value is None or isinstance(value, str)
+    return value
+
+
+def _dict(obj: Dict[str, Value], key: str) -> Dict[str, Value]:
+    value = obj[key]
+    assert isinstance(value, dict)
+    return value
+
+
+def _list(obj: Dict[str, Value], key: str) -> List[Any]:
+    """OBJ[KEY], or [] when absent."""
+    value = obj.get(key, [])
+    assert isinstance(value, list)
+    return value
 
 
 class QAPISchema:
@@ -977,7 +1007,7 @@ class QAPISchema:
     def _features(obj: Dict[str, Value],
                   info: QAPISourceInfo) -> List[Feature]:
         result = []
-        for feat in obj.get('features', []):       # type: ignore
+        for feat in _list(obj, 'features'):
             if isinstance(feat, dict):
                 result.append(Feature(feat['name'], info,
                                       QAPISchema._ifcond(feat)))
@@ -1041,38 +1071,35 @@ class QAPISchema:
     def _define_enum(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
         values = []
-        for value in expr['data']:      # type: ignore
+        for value in _list(expr, 'data'):
             if isinstance(value, dict):
                 values.append(EnumMember(value['name'], info,
                                          self._ifcond(value),
                                          self._features(value, info)))
             else:
                 values.append(EnumMember(value, info, IfCond()))
-        entity = EnumType(expr['enum'], info, top.doc,  # type: ignore
+        entity = EnumType(_str(expr, 'enum'), info, top.doc,
                           self._ifcond(expr), self._features(expr, info),
-                          values, expr.get('prefix'))   # type: ignore
+                          values, _optional_str(expr, 'prefix'))
         self._add(entity, self._module_of(info))
         return entity
 
     def _define_struct(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
-        name = expr['struct'] if 'struct' in expr else expr['type']
-        assert isinstance(name, str)
-        members = self._members(expr['data'], info,   # type: ignore
+        name = _str(expr, 'struct' if 'struct' in expr else 'type')
+        members = self._members(_dict(expr, 'data'), info,
                                 name, self._ifcond(expr))
         entity = ObjectType(name, info, top.doc, self._ifcond(expr),
                             self._features(expr, info),
-                            expr.get('base'), members)  # type: ignore
+                            _optional_str(expr, 'base'), members)
         self._add(entity, self._module_of(info))
         return entity
 
     def _define_union(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
-        name = expr['union']
-        assert isinstance(name, str)
+        name = _str(expr, 'union')
         ifcond = self._ifcond(expr)
-        data = expr['data']
-        assert isinstance(data, dict)
+        data = _dict(expr, 'data')
         variants = []
         implicit = []
         simple = 'discriminator' not in expr
@@ -1112,7 +1139,7 @@ class QAPISchema:
                 assert isinstance(raw_base, str)
                 base = raw_base
                 base_members = []
-            tag = expr['discriminator']         # type: ignore
+            tag = _str(expr, 'discriminator')
         entity = UnionType(name, info, top.doc, ifcond,
                            self._features(expr, info), base, tag, variants,
                            simple, base.startswith('q_obj_'))
@@ -1129,13 +1156,13 @@ class QAPISchema:
     def _define_alternate(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
         variants = []
-        for branch, value in expr['data'].items():     # type: ignore
+        for branch, value in _dict(expr, 'data').items():
             vcond = self._ifcond(value) if isinstance(value, dict) \
                 else IfCond()
             ref = value['type'] if isinstance(value, dict) else value
             variants.append(Variant(branch, info, self._typeref(ref, info),
                                     vcond))
-        entity = AlternateType(expr['alternate'], info,  # type: ignore
+        entity = AlternateType(_str(expr, 'alternate'), info,
                                top.doc, self._ifcond(expr),
                                self._features(expr, info), variants)
         self._add(entity, self._module_of(info))
@@ -1150,12 +1177,12 @@ class QAPISchema:
             arg_name = 'q_obj_%s-arg' % name
             return arg_name, self._members(data, top.info, arg_name,
                                            self._ifcond(top.expr))
-        return data, None                               # type: ignore
+        assert data is None or isinstance(data, str)
+        return data, None
 
     def _define_command(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
-        name = expr['command']
-        assert isinstance(name, str)
+        name = _str(expr, 'command')
         # --compat 2012: a command with 'gen': 'no' is not type-checked;
         # its types may not exist (§11/7).  The model keeps its name only.
         unchecked = self.compat and 'gen' in expr
@@ -1186,8 +1213,7 @@ class QAPISchema:
 
     def _define_event(self, top: TopExpr) -> Entity:
         expr, info = top.expr, top.info
-        name = expr['event']
-        assert isinstance(name, str)
+        name = _str(expr, 'event')
         arg_name, arg_members = self._args(top, name)
         ifcond = self._ifcond(expr)
         entity = Event(name, info, top.doc, ifcond,

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-"""Tests of the C backends' machinery (qapi.gen): rendering in two
+"""Tests of the C backends' machinery (qapi.gen): rendering in several
 processes gives the same files as in one, and fails cleanly; the
 'signature' filter; the cache of compiled templates.
 
     PYTHONPATH=scripts python3 -m unittest -v tests/python/test_gen.py
 """
 
+import gc
 import os
 import stat
 import sys
@@ -21,6 +22,8 @@ if os.path.normpath(_SCRIPTS) not in map(os.path.normpath, sys.path):
     sys.path.insert(0, os.path.normpath(_SCRIPTS))
 
 import qapi.gen as gen  # noqa: E402
+from qapi.gen import environment, render  # noqa: E402
+from qapi.main import main  # noqa: E402
 from qapi.schema import QAPISchema  # noqa: E402
 
 _KITCHEN_SINK = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -45,7 +48,8 @@ def _no_child_left() -> bool:
 
 @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork')
 class ParallelTest(unittest.TestCase):
-    """generate(jobs=2): a forked child renders part of the files."""
+    """generate(jobs=N): a pool of N - 1 forked workers renders part of
+    the files; the same files, and any failure fails the whole run."""
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -61,35 +65,67 @@ class ParallelTest(unittest.TestCase):
             with self.subTest(**options):
                 one = self.files(1, **options)
                 self.assertEqual(self.files(2, **options), one)
+                self.assertEqual(self.files(3, **options), one)
                 self.assertTrue(any(path.endswith('qapi-introspect.c')
                                     for path in one))
         self.assertTrue(_no_child_left())
 
-    def test_child_fails(self) -> None:
-        # The child renders the schema-wide files.
-        with mock.patch.object(gen._Generator, 'render_schema_wide',
+    def test_without_fork(self) -> None:
+        one = self.files(1)
+        with mock.patch.object(render, '_can_fork', return_value=False):
+            self.assertEqual(self.files(2), one)
+
+    def test_worker_fails(self) -> None:
+        # The first worker renders the schema-wide files.
+        with mock.patch.object(render._Generator, 'render_schema_wide',
                                side_effect=ValueError('broken template')):
             with self.assertRaises(RuntimeError) as caught:
                 self.files(2)
-        self.assertIn('ValueError: broken template', str(caught.exception))
+        message = str(caught.exception)
+        self.assertIn('Traceback (most recent call last)', message)
+        self.assertIn('render_schema_wide', message)
+        self.assertIn('ValueError: broken template', message)
+        self.assertTrue(_no_child_left())
+
+    def test_worker_dies(self) -> None:
+        def die(self: render._Generator) -> None:
+            os._exit(3)
+
+        with mock.patch.object(render._Generator, 'render_schema_wide',
+                               die):
+            with self.assertRaises(RuntimeError):
+                self.files(2)
         self.assertTrue(_no_child_left())
 
     def test_parent_fails(self) -> None:
         calls = []
-        real = gen._Generator.render_module
+        real = render._Generator.render_module
 
-        def render_module(self: gen._Generator, module: object) -> None:
+        def render_module(self: render._Generator, module: object) -> None:
             if os.getpid() == parent:
                 calls.append(module)
                 raise KeyError('parent')
             real(self, module)              # type: ignore[arg-type]
 
         parent = os.getpid()
-        with mock.patch.object(gen._Generator, 'render_module',
+        with mock.patch.object(render._Generator, 'render_module',
                                render_module):
             with self.assertRaises(KeyError):
                 self.files(2)
         self.assertTrue(calls)
+        self.assertTrue(_no_child_left())
+
+    def test_nothing_written(self) -> None:
+        # qapi-gen.py as run on a schema large enough for two processes.
+        self.addCleanup(gc.enable)          # (main() disables it)
+        with tempfile.TemporaryDirectory() as out, \
+                mock.patch.object(render, 'PARALLEL_MIN_ENTITIES', 0), \
+                mock.patch.object(render, '_cpus', return_value=2), \
+                mock.patch.object(render._Generator, 'render_schema_wide',
+                                  side_effect=ValueError('broken')):
+            with self.assertRaises(RuntimeError):
+                main(['-o', out, _KITCHEN_SINK])
+            self.assertEqual(os.listdir(out), [])
         self.assertTrue(_no_child_left())
 
 
@@ -149,7 +185,7 @@ class SignatureTest(unittest.TestCase):
 
     def test_short_line_kept(self) -> None:
         text = 'bool f(int a, int b);\n'
-        self.assertIs(gen.signature_lines(text), text)
+        self.assertIs(environment.signature_lines(text), text)
 
     def test_wrapped(self) -> None:
         params = ['Visitor *v', 'const char *name',
@@ -157,8 +193,9 @@ class SignatureTest(unittest.TestCase):
         head = 'bool visit_type_SomeRatherLongTypeNameForTesting'
         line = head + '(' + ', '.join(params) + ')'
         self.assertGreater(len(line), 80)
-        wrapped = gen.signature_lines(line + '\nint x;\n')
-        self.assertEqual(wrapped, gen.signature(head, params) + '\nint x;\n')
+        wrapped = environment.signature_lines(line + '\nint x;\n')
+        self.assertEqual(wrapped,
+                         environment.signature(head, params) + '\nint x;\n')
         self.assertTrue(all(len(part) <= 80
                             for part in wrapped.split('\n')))
 
@@ -168,8 +205,8 @@ class SignatureTest(unittest.TestCase):
                   'QCO_ALLOW_OOB | QCO_ALLOW_PRECONFIG', '0']
         head = '    qmp_register_command'
         line = head + '(' + ', '.join(params) + ');'
-        self.assertEqual(gen.signature_lines(line),
-                         gen.signature(head, params, ';'))
+        self.assertEqual(environment.signature_lines(line),
+                         environment.signature(head, params, ';'))
 
 
 class CacheTest(unittest.TestCase):
@@ -224,13 +261,13 @@ class CacheTest(unittest.TestCase):
             with open(blocked, 'w', encoding='utf-8'):
                 pass
             for where in ('relative/dir', blocked,
-                          os.path.join(gen.TEMPLATES, 'cache')):
+                          os.path.join(environment.TEMPLATES, 'cache')):
                 with self.subTest(where=where), _cache_home(where):
-                    self.assertIsNone(gen._bytecode_cache())
+                    self.assertIsNone(environment._bytecode_cache())
                     self.assertEqual(
                         gen.generate(self.schema, jobs=1).files,
                         self.expected)
-        self.assertFalse(os.path.exists(os.path.join(gen.TEMPLATES,
+        self.assertFalse(os.path.exists(os.path.join(environment.TEMPLATES,
                                                      'cache')))
 
 

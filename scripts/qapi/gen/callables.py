@@ -2,12 +2,10 @@
 """What the commands and events backends need to know of a command or
 event: its C parameters and how the generated code passes them."""
 
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
-from ..schema import Command, Event, ObjectMember, ObjectType
+from ..schema import Command, Event, ObjectMember
 from . import ctypes
-
-_Callable = object  # Command or Event
 
 
 def arg_members(entity: 'Command | Event') -> List[ObjectMember]:
@@ -59,6 +57,3 @@ def field_inits(entity: 'Command | Event') -> List[Tuple[str, str]]:
         result.append((name, cast + name))
     return result
 
-
-def arg_type(entity: 'Command | Event') -> Optional[ObjectType]:
-    return entity.arg_type

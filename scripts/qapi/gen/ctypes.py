@@ -98,8 +98,6 @@ def include_path(from_file: str, to_file: str) -> str:
     return os.path.relpath(to_file, os.path.dirname(from_file) or '.')
 
 
-
-
 def wrap(text: str, ifcond: IfCond) -> str:
     """TEXT inside #if ... #endif when IFCOND is present: the one place
     where conditions become preprocessor lines (docs/spec/qapi-language.md

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from . import ctypes
 from ..schema import (AlternateType, ArrayType, BuiltinType, Command,
                       Entity, EnumType, Event, Feature, IfCond, ObjectType,
-                      QAPISchema, Type, UnionType)
+                      QAPISchema, SchemaVisitor, Type, UnionType)
 
 # A literal: a string, a bool, None (JSON null), a type name (Ref,
 # numbered under -m), a list of nodes or a dict (key order kept) of
@@ -43,8 +43,14 @@ def _under(value: Lit, ifcond: IfCond) -> Node:
     return Annotated(value, ifcond)
 
 
-class Introspection:
-    """Collects the entries in the order of §13.6/2."""
+def _features(features: List[Feature]) -> List[Node]:
+    return [_under(feat.name, feat.ifcond) for feat in features]
+
+
+class Introspection(SchemaVisitor):
+    """Collects the entries in the order of §13.6/2: a walk of the
+    schema lists the commands and events, then each type they use, in
+    the order of first use, lists itself through _TypeEntries."""
 
     def __init__(self, schema: QAPISchema, mask: bool):
         self.schema = schema
@@ -54,17 +60,13 @@ class Introspection:
         self.used: Dict[str, Type] = {}
         self.queue: List[Type] = []
         self.names: Dict[str, str] = {}
-        for entity in schema.in_output_order():
-            if isinstance(entity, Command):
-                if not entity.unchecked:    # (its types are unknown)
-                    self._command(entity)
-            elif isinstance(entity, Event):
-                self._event(entity)
+        schema.visit(self)
+        types = _TypeEntries(self)
         done = 0
         while done < len(self.queue):
             entity = self.queue[done]
             done += 1
-            self._type(entity)
+            entity.visit(types)
         if mask:
             self._assign_numbers()
 
@@ -82,8 +84,8 @@ class Introspection:
     def use(self, entity: Optional[Type]) -> str:
         """The introspection name of ENTITY, listing it if new."""
         if entity is None:
-            entity = self.schema.lookup_entity('q_empty')  # type: ignore
-            assert isinstance(entity, Type)
+            entity = self.schema.lookup_type('q_empty')
+            assert entity is not None
         if isinstance(entity, BuiltinType) and entity.json_type == 'int':
             entity = self.schema.lookup_type('int')
             assert entity is not None
@@ -100,80 +102,92 @@ class Introspection:
 
     # Entries
 
-    @staticmethod
-    def _features(features: List[Feature]) -> List[Node]:
-        return [_under(feat.name, feat.ifcond) for feat in features]
-
-    def _entry(self, entity: Entity, name: str, meta: str,
-               fields: Dict[str, Node], features: List[Feature],
-               ifcond: IfCond) -> None:
+    def entry(self, entity: Entity, name: str, meta: str,
+              fields: Dict[str, Node], features: List[Feature],
+              ifcond: IfCond) -> None:
         obj: Dict[str, Node] = {'name': Ref(name), 'meta-type': meta}
         obj.update(fields)
         if features:
-            obj['features'] = self._features(features)
+            obj['features'] = _features(features)
         self.entries.append((entity, obj, ifcond))
 
-    def _command(self, cmd: Command) -> None:
-        fields: Dict[str, Node] = {'arg-type': Ref(self.use(cmd.arg_type)),
-                                   'ret-type': Ref(self.use(cmd.ret_type))}
-        if cmd.allow_oob:
+    def visit_command(self, entity: Command) -> None:
+        if entity.unchecked:                # (its types are unknown)
+            return
+        fields: Dict[str, Node] = {
+            'arg-type': Ref(self.use(entity.arg_type)),
+            'ret-type': Ref(self.use(entity.ret_type))}
+        if entity.allow_oob:
             fields['allow-oob'] = True
-        self._entry(cmd, cmd.name, 'command', fields, cmd.features,
-                    cmd.ifcond)
+        self.entry(entity, entity.name, 'command', fields, entity.features,
+                   entity.ifcond)
 
-    def _event(self, event: Event) -> None:
-        self._entry(event, event.name, 'event',
-                    {'arg-type': Ref(self.use(event.arg_type))},
-                    event.features, event.ifcond)
+    def visit_event(self, entity: Event) -> None:
+        self.entry(entity, entity.name, 'event',
+                   {'arg-type': Ref(self.use(entity.arg_type))},
+                   entity.features, entity.ifcond)
 
-    def _type(self, entity: Type) -> None:
-        name = self.use(entity)
-        if isinstance(entity, BuiltinType):
-            self._entry(entity, name, 'builtin',
-                        {'json-type': entity.json_type}, [], IfCond())
-        elif isinstance(entity, EnumType):
-            members: List[Node] = []
-            for value in entity.members:
-                member: Dict[str, Node] = {'name': value.name}
-                if value.features:
-                    member['features'] = self._features(value.features)
-                members.append(_under(member, value.ifcond))
-            values = [_under(value.name, value.ifcond)
-                      for value in entity.members]
-            # (a list of plain names, for clients older than 'members')
-            self._entry(entity, name, 'enum',
-                        {'members': members, 'values': values},
-                        entity.features, entity.ifcond)
-        elif isinstance(entity, ArrayType):
-            assert entity.element_type is not None
-            self._entry(entity, name, 'array', {
-                'element-type': Ref(self.use(entity.element_type))},
-                [], entity.ifcond)
-        elif isinstance(entity, ObjectType):
-            members = []
-            for obj_member in entity.members:
-                member = {'name': obj_member.name,
-                          'type': Ref(self.use(obj_member.type))}
-                if obj_member.optional:
-                    member['default'] = None
-                if obj_member.features:
-                    member['features'] = self._features(obj_member.features)
-                members.append(_under(member, obj_member.ifcond))
-            fields: Dict[str, Node] = {'members': members}
-            if isinstance(entity, UnionType):
-                assert entity.tag_member is not None
-                fields['tag'] = entity.tag_member.name
-                fields['variants'] = [
-                    _under({'case': v.name, 'type': Ref(self.use(v.type))},
-                           v.ifcond)
-                    for v in entity.variants]
-            self._entry(entity, name, 'object', fields, entity.features,
-                        entity.ifcond)
-        else:
-            assert isinstance(entity, AlternateType)
-            self._entry(entity, name, 'alternate', {'members': [
-                _under({'type': Ref(self.use(v.type))}, v.ifcond)
-                for v in entity.variants]}, entity.features, entity.ifcond)
+
+class _TypeEntries(SchemaVisitor):
+    """ENTITY.visit(self) adds the entry of the type ENTITY to INTRO."""
+
+    def __init__(self, intro: Introspection):
+        self.intro = intro
+
+    def visit_builtin_type(self, entity: BuiltinType) -> None:
+        self.intro.entry(entity, self.intro.use(entity), 'builtin',
+                         {'json-type': entity.json_type}, [], IfCond())
+
+    def visit_enum_type(self, entity: EnumType) -> None:
+        members: List[Node] = []
+        for value in entity.members:
+            member: Dict[str, Node] = {'name': value.name}
+            if value.features:
+                member['features'] = _features(value.features)
+            members.append(_under(member, value.ifcond))
+        values = [_under(value.name, value.ifcond)
+                  for value in entity.members]
+        # (a list of plain names, for clients older than 'members')
+        self.intro.entry(entity, self.intro.use(entity), 'enum',
+                         {'members': members, 'values': values},
+                         entity.features, entity.ifcond)
+
+    def visit_array_type(self, entity: ArrayType) -> None:
+        intro = self.intro
+        assert entity.element_type is not None
+        intro.entry(entity, intro.use(entity), 'array', {
+            'element-type': Ref(intro.use(entity.element_type))},
+            [], entity.ifcond)
+
+    def visit_object_type(self, entity: ObjectType) -> None:
+        intro = self.intro
+        name = intro.use(entity)
+        members: List[Node] = []
+        for obj_member in entity.members:
+            member: Dict[str, Node] = {
+                'name': obj_member.name,
+                'type': Ref(intro.use(obj_member.type))}
+            if obj_member.optional:
+                member['default'] = None
+            if obj_member.features:
+                member['features'] = _features(obj_member.features)
+            members.append(_under(member, obj_member.ifcond))
+        fields: Dict[str, Node] = {'members': members}
+        if isinstance(entity, UnionType):
+            assert entity.tag_member is not None
+            fields['tag'] = entity.tag_member.name
+            fields['variants'] = [
+                _under({'case': v.name, 'type': Ref(intro.use(v.type))},
+                       v.ifcond)
+                for v in entity.variants]
+        intro.entry(entity, name, 'object', fields, entity.features,
+                    entity.ifcond)
+
+    def visit_alternate_type(self, entity: AlternateType) -> None:
+        intro = self.intro
+        intro.entry(entity, intro.use(entity), 'alternate', {'members': [
+            _under({'type': Ref(intro.use(v.type))}, v.ifcond)
+            for v in entity.variants]}, entity.features, entity.ifcond)
 
 
 def _c_string(text: str) -> str:
@@ -200,10 +214,9 @@ class _Renderer:
 
     def node(self, node: Node, depth: int, head: str, tail: str) -> None:
         """NODE at nesting DEPTH, in its condition, after its comment."""
-        if type(node) is not Annotated:
-            self.value(node, depth, head, tail)     # type: ignore[arg-type]
+        if not isinstance(node, Annotated):
+            self.value(node, depth, head, tail)
             return
-        assert isinstance(node, Annotated)
         lines = self.lines
         start = len(lines)
         if node.comment:
@@ -216,35 +229,7 @@ class _Renderer:
 
     def value(self, value: Lit, depth: int, head: str, tail: str) -> None:
         lines = self.lines
-        kind = type(value)
-        if kind is str:
-            lines.append(head + 'QLIT_QSTR(' + _c_string(value)  # type: ignore
-                         + ')' + tail)
-        elif kind is Ref:
-            name = value.name                           # type: ignore
-            if self.names:
-                name = self.display(name)
-            lines.append(head + 'QLIT_QSTR(' + _c_string(name) + ')' + tail)
-        elif kind is bool:
-            lines.append(head + ('QLIT_QBOOL(true)' if value
-                                 else 'QLIT_QBOOL(false)') + tail)
-        elif value is None:
-            lines.append(head + 'QLIT_QNULL' + tail)
-        elif kind is list:
-            pad = '    ' * (depth + 1)
-            lines.append(head + 'QLIT_QLIST(((const QLitObject[]) {')
-            for item in value:                          # type: ignore
-                item_kind = type(item)
-                if item_kind is str:                    # (the common cases)
-                    lines.append(pad + 'QLIT_QSTR(' + _c_string(item) + '),')
-                elif item_kind is dict:
-                    self.value(item, depth + 1, pad, ',')
-                else:
-                    self.node(item, depth + 1, pad, ',')
-            lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
-            lines.append('    ' * depth + '}))' + tail)
-        else:
-            assert isinstance(value, dict)
+        if type(value) is dict:             # (the most frequent first)
             heads = self.key_heads.get(depth)
             if heads is None:
                 heads = self.key_heads[depth] = {}
@@ -255,20 +240,42 @@ class _Renderer:
                 if key_head is None:
                     key_head = heads[key] = \
                         pad + '{ ' + _c_string(key) + ', '
-                item_kind = type(item)
-                if item_kind is str:                    # (the common cases)
+                if type(item) is str:
                     lines.append(key_head + 'QLIT_QSTR(' + _c_string(item)
                                  + ') },')
-                elif item_kind is Ref and not self.names:
+                elif type(item) is Ref and not self.names:
                     lines.append(key_head + 'QLIT_QSTR('
-                                 + _c_string(item.name)  # type: ignore
-                                 + ') },')
+                                 + _c_string(item.name) + ') },')
                 elif item is None:
                     lines.append(key_head + 'QLIT_QNULL },')
                 else:
                     self.node(item, depth + 1, key_head, ' },')
             lines.append(pad + '{ .key = NULL },')
             lines.append('    ' * depth + '}))' + tail)
+        elif type(value) is list:
+            pad = '    ' * (depth + 1)
+            lines.append(head + 'QLIT_QLIST(((const QLitObject[]) {')
+            for item in value:
+                if type(item) is str:
+                    lines.append(pad + 'QLIT_QSTR(' + _c_string(item) + '),')
+                elif type(item) is dict:
+                    self.value(item, depth + 1, pad, ',')
+                else:
+                    self.node(item, depth + 1, pad, ',')
+            lines.append(pad + '{ .type = QLIT_TYPE_NONE },')
+            lines.append('    ' * depth + '}))' + tail)
+        elif type(value) is str:
+            lines.append(head + 'QLIT_QSTR(' + _c_string(value) + ')' + tail)
+        elif type(value) is Ref:
+            name = value.name
+            if self.names:
+                name = self.display(name)
+            lines.append(head + 'QLIT_QSTR(' + _c_string(name) + ')' + tail)
+        elif value is None:
+            lines.append(head + 'QLIT_QNULL' + tail)
+        else:                               # a bool
+            lines.append(head + ('QLIT_QBOOL(true)' if value
+                                 else 'QLIT_QBOOL(false)') + tail)
 
 
 def render(intro: Introspection) -> str:
