@@ -204,29 +204,21 @@ static void rename_types(json_object *obj, GHashTable *renames, GPtrArray *keep)
  * schema uses for something else is listed as NAME-qapikit-control, so
  * that every reference still names what it means.
  */
-anyList *qmp_query_qmp_schema(GError **errp)
+static json_object *schema_reply(const QmpMonitor *mon,
+                                 const QapiCompatPolicy *policy)
 {
-    QmpSession *s = builtin_session("query-qmp-schema", errp);
-    const QapiCompatPolicy *policy = qmp_command_policy();
     g_autoptr(GHashTable) entries = NULL;
     g_autoptr(GHashTable) renames = NULL;
     g_autoptr(GPtrArray) keep = NULL;
     json_object *schema, *builtins;
-    anyList *head = NULL, **tail = &head;
 
-    if (!s) {
-        return NULL;
-    }
-    schema = s->mon->schema ? qapi_introspect_schema(s->mon->schema, policy)
-                            : json_object_new_array();
+    schema = mon->schema ? qapi_introspect_schema(mon->schema, policy)
+                         : json_object_new_array();
     builtins = qapi_introspect_schema(&qapikit_control_qmp_schema_qlit, policy);
     entries = entries_by_name(schema);
-    renames = g_hash_table_new(g_str_hash, g_str_equal);
+    /* Keys copied: renaming an entry frees the name it had. */
+    renames = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     keep = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; i < json_object_array_length(schema); i++) {
-        QAPI_LIST_APPEND(tail,
-                         json_object_get(json_object_array_get_idx(schema, i)));
-    }
     for (size_t i = 0; i < json_object_array_length(builtins); i++) {
         json_object *entry = json_object_array_get_idx(builtins, i);
         const char *name =
@@ -240,7 +232,7 @@ anyList *qmp_query_qmp_schema(GError **errp)
             char *to = g_strdup_printf("%s-qapikit-control", name);
 
             g_ptr_array_add(keep, to);
-            g_hash_table_insert(renames, (char *)name, to);
+            g_hash_table_insert(renames, g_strdup(name), to);
         }
     }
     for (size_t i = 0; i < json_object_array_length(builtins); i++) {
@@ -254,10 +246,43 @@ anyList *qmp_query_qmp_schema(GError **errp)
         }
         entry = json_object_get(entry);
         rename_types(entry, renames, keep);
-        QAPI_LIST_APPEND(tail, entry);
+        json_object_array_add(schema, entry);
     }
     json_object_put(builtins);
-    json_object_put(schema);
+    return schema;
+}
+
+void monitor_forget_schema_reply(QmpMonitor *mon)
+{
+    g_clear_pointer(&mon->schema_reply, json_object_put);
+}
+
+anyList *qmp_query_qmp_schema(GError **errp)
+{
+    QmpSession *s = builtin_session("query-qmp-schema", errp);
+    const QapiCompatPolicy *policy = qmp_command_policy();
+    anyList *head = NULL, **tail = &head;
+    QmpMonitor *mon;
+
+    if (!s) {
+        return NULL;
+    }
+    mon = s->mon;
+    if (!policy) {
+        policy = qapi_compat_policy_get();
+    }
+    /* The same schema and policy give the same reply: made once. */
+    if (!mon->schema_reply
+        || memcmp(&mon->schema_reply_policy, policy, sizeof(*policy))) {
+        monitor_forget_schema_reply(mon);
+        mon->schema_reply = schema_reply(mon, policy);
+        mon->schema_reply_policy = *policy;
+    }
+    for (size_t i = 0; i < json_object_array_length(mon->schema_reply); i++) {
+        QAPI_LIST_APPEND(
+            tail,
+            json_object_get(json_object_array_get_idx(mon->schema_reply, i)));
+    }
     return head;
 }
 

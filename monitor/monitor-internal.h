@@ -118,6 +118,12 @@ struct QmpMonitor {
     char *package;
     bool offer_oob;
     const QLitObject *schema;
+    /*
+     * query-qmp-schema's reply, kept for the next one while SCHEMA and the
+     * policy it was made under (SCHEMA_REPLY_POLICY) stay the same.
+     */
+    json_object *schema_reply;
+    QapiCompatPolicy schema_reply_policy;
     JsonReaderLimits limits;
     size_t max_queued;
     size_t pause_bytes;
@@ -154,6 +160,9 @@ bool monitor_session_check(const char *name, void *opaque, GError **errp);
 
 /* Register the built-in commands into MON's command list. */
 void monitor_register_builtins(QmpMonitor *mon);
+
+/* Forget MON's cached query-qmp-schema reply (its schema changed). */
+void monitor_forget_schema_reply(QmpMonitor *mon);
 
 /* Free a QueuedItem (a GDestroyNotify). */
 void queued_item_free(gpointer data);

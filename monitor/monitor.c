@@ -83,6 +83,7 @@ void qmp_monitor_free(QmpMonitor *mon)
     if (!mon) {
         return;
     }
+    monitor_forget_schema_reply(mon);
     G_LOCK(live_monitors);
     live_monitors = g_list_remove(live_monitors, mon);
     G_UNLOCK(live_monitors);
@@ -130,6 +131,7 @@ void qmp_monitor_set_schema(QmpMonitor *mon, const QLitObject *schema)
 {
     g_return_if_fail(mon != NULL);
     mon->schema = schema;
+    monitor_forget_schema_reply(mon);
 }
 
 void qmp_monitor_set_oob(QmpMonitor *mon, bool offer)
