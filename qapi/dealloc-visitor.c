@@ -77,23 +77,27 @@ static bool dealloc_type_null(Visitor *v, const char *name, QapiNull **obj,
 
 static void dealloc_free(Visitor *v)
 {
-    g_free(v);
+    (void)v; /* the one shared instance */
 }
+
+/*
+ * The dealloc visitor keeps no state, so one instance serves every
+ * caller, on every thread: freeing a value costs no allocation of its
+ * own.  Nothing writes to it (visit_set_policy() leaves it alone).
+ */
+static Visitor dealloc_visitor = {
+    .kind = VISITOR_DEALLOC,
+    .next_list = dealloc_next_list,
+    .end_struct = dealloc_end_struct,
+    .end_list = dealloc_end_list,
+    .end_alternate = dealloc_end_alternate,
+    .type_str = dealloc_type_str,
+    .type_any = dealloc_type_any,
+    .type_null = dealloc_type_null,
+    .free = dealloc_free,
+};
 
 Visitor *qapi_dealloc_visitor_new(void)
 {
-    Visitor *v = g_new0(Visitor, 1);
-
-    *v = (Visitor){
-        .kind = VISITOR_DEALLOC,
-        .next_list = dealloc_next_list,
-        .end_struct = dealloc_end_struct,
-        .end_list = dealloc_end_list,
-        .end_alternate = dealloc_end_alternate,
-        .type_str = dealloc_type_str,
-        .type_any = dealloc_type_any,
-        .type_null = dealloc_type_null,
-        .free = dealloc_free,
-    };
-    return v;
+    return &dealloc_visitor;
 }

@@ -67,5 +67,8 @@ bool qapi_compat_policy_refuses(unsigned special_features)
 
 void visit_set_policy(Visitor *v, const QapiCompatPolicy *policy)
 {
-    v->policy = policy;
+    /* The dealloc visitor applies no policy, and is shared. */
+    if (v->kind != VISITOR_DEALLOC) {
+        v->policy = policy;
+    }
 }
