@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The monitor's output writer (monitor/json-writer.c): json-c's text made
- * 7-bit ASCII (docs/spec/qmp-protocol.md §1/6-8), every escape and every kind
- * of malformed UTF-8.
+ * The monitor's output writer (monitor/json-writer.c): 7-bit ASCII JSON
+ * (docs/spec/qmp-protocol.md §1/6-8), every escape and every kind of
+ * malformed UTF-8, integers at their limits, and the same text as json-c's
+ * own serialiser wherever that one is already ASCII.
  */
 #include "json-writer.h"
 
+#include <stdint.h>
 #include <string.h>
 
+/* TEXT (LEN bytes) as a string literal is "EXPECTED", all ASCII. */
 static void check_ascii(const char *input, size_t len, const char *expected)
 {
     g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *quoted = g_strdup_printf("\"%s\"", expected);
 
-    qmp_append_ascii(out, input, len);
-    g_assert_cmpstr(out->str, ==, expected);
+    qmp_append_string(out, input, len);
+    g_assert_cmpstr(out->str, ==, quoted);
     for (size_t i = 0; i < out->len; i++) {
         g_assert_cmpint((unsigned char)out->str[i], <, 0x80);
     }
@@ -24,8 +28,16 @@ static void check_ascii(const char *input, size_t len, const char *expected)
 static void test_ascii_passes(void)
 {
     CHECK("", "");
-    CHECK("{\"a\":[1,2.5,true,null]}", "{\"a\":[1,2.5,true,null]}");
+    CHECK("a b/c~{}[]:,'", "a b/c~{}[]:,'");
     CHECK("\x7f", "\x7f");
+}
+
+static void test_escapes(void)
+{
+    CHECK("\"\\", "\\\"\\\\");
+    CHECK("\b\f\n\r\t", "\\b\\f\\n\\r\\t");
+    CHECK("\x01\x1f", "\\u0001\\u001f");
+    check_ascii("a\0b", 3, "a\\u0000b");
 }
 
 static void test_well_formed(void)
@@ -73,6 +85,82 @@ static void test_malformed(void)
     CHECK("\xc3\xc3\xa9", "\\ufffd\\u00e9");
 }
 
+/*
+ * Strings are scanned for escapes in runs: a non-ASCII character at every
+ * offset from 0 to 24, with ASCII of every length after it.
+ */
+static void test_every_offset(void)
+{
+    for (size_t before = 0; before <= 24; before++) {
+        for (size_t after = 0; after <= 17; after++) {
+            g_autoptr(GString) input = g_string_new(NULL);
+            g_autoptr(GString) expected = g_string_new(NULL);
+
+            for (size_t i = 0; i < before; i++) {
+                g_string_append_c(input, (char)('a' + i % 26));
+            }
+            g_string_append(expected, input->str);
+            g_string_append(input, "\xe2\x82\xac");
+            g_string_append(expected, "\\u20ac");
+            for (size_t i = 0; i < after; i++) {
+                g_string_append_c(input, (char)('A' + i % 26));
+                g_string_append_c(expected, (char)('A' + i % 26));
+            }
+            check_ascii(input->str, input->len, expected->str);
+        }
+    }
+}
+
+static void check_message(json_object *msg, const char *expected)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree char *line = g_strconcat(expected, "\r\n", NULL);
+
+    qmp_append_message(out, msg);
+    g_assert_cmpstr(out->str, ==, line);
+    json_object_put(msg);
+}
+
+static void test_integers(void)
+{
+    check_message(json_object_new_int64(0), "0");
+    check_message(json_object_new_int64(-1), "-1");
+    check_message(json_object_new_int64(INT64_MAX), "9223372036854775807");
+    check_message(json_object_new_int64(INT64_MIN), "-9223372036854775808");
+    check_message(json_object_new_uint64((uint64_t)INT64_MAX + 1),
+                  "9223372036854775808");
+    check_message(json_object_new_uint64(UINT64_MAX), "18446744073709551615");
+}
+
+/*
+ * Wherever json-c's own text is ASCII, ours is the same: every kind of
+ * value, nested, with empty containers and a double with its source text.
+ */
+static void test_same_as_json_c(void)
+{
+    static const char *const texts[] = {
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "[[],{},[{}],{\"\":[]}]",
+        "{\"return\":{\"qemu\":{\"major\":9,\"minor\":-2,\"micro\":0},"
+        "\"package\":\"a\\\"b\\\\c/d\\n\"},\"id\":[1,\"x\",null,false]}",
+        "{\"timestamp\":{\"seconds\":1700000000,\"microseconds\":999999},"
+        "\"event\":\"X\",\"data\":{\"d\":2.5,\"e\":1e300,\"f\":-0.0}}",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+        enum json_tokener_error err;
+        json_object *msg = json_tokener_parse_verbose(texts[i], &err);
+        g_autofree char *expected = g_strdup(json_object_to_json_string_ext(
+            msg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+
+        g_assert_cmpint(err, ==, json_tokener_success);
+        check_message(msg, expected);
+    }
+}
+
 static void test_message(void)
 {
     g_autoptr(GString) out = g_string_new(NULL);
@@ -98,6 +186,10 @@ int main(int argc, char **argv)
     g_test_add_func("/json-writer/ascii-passes", test_ascii_passes);
     g_test_add_func("/json-writer/well-formed", test_well_formed);
     g_test_add_func("/json-writer/malformed", test_malformed);
+    g_test_add_func("/json-writer/escapes", test_escapes);
+    g_test_add_func("/json-writer/every-offset", test_every_offset);
+    g_test_add_func("/json-writer/integers", test_integers);
+    g_test_add_func("/json-writer/same-as-json-c", test_same_as_json_c);
     g_test_add_func("/json-writer/message", test_message);
     return g_test_run();
 }
