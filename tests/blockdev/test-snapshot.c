@@ -723,7 +723,10 @@ static void test_state_restart(void)
     g_assert_cmpstr(tops, ==, tops_again);
     block_registry_free(again);
 
-    /* The drive changed: that state entry is dropped. */
+    /*
+     * The drive changed: refused, naming the device and both files, and
+     * nothing changed (starting on the drive's file would fork the disk).
+     */
     {
         Qcow2CreateOptions opts = { .size = TEST_DISK_SIZE };
         bool created = false;
@@ -737,13 +740,15 @@ static void test_state_restart(void)
         block_registry_add_drive(again, "disk1", other, NULL, false, &err));
     g_assert_nonnull(
         block_registry_add_drive(again, "disk0", base0, NULL, false, &err));
-    g_assert_true(block_registry_load_state(again, state_dir, &err));
-    g_assert_no_error(err);
+    g_assert_false(block_registry_load_state(again, state_dir, &err));
+    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_nonnull(strstr(err->message, "disk1: the image"));
+    g_assert_nonnull(strstr(err->message, "is not over the drive's file"));
+    g_assert_nonnull(strstr(err->message, other));
+    g_clear_error(&err);
+    g_assert_null(block_registry_state_dir(again));
     g_assert_cmpuint(block_node_backing_depth(
                          block_device_top(block_registry_find(again, "disk0"))),
-                     ==, 2);
-    g_assert_cmpuint(block_node_backing_depth(
-                         block_device_top(block_registry_find(again, "disk1"))),
                      ==, 0);
     block_registry_free(again);
     test_disks_cleanup(&t);

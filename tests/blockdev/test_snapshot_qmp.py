@@ -292,6 +292,10 @@ class WriteAfterSnapshotTest(BlockdTestCase):
         self.assertEqual([sha256(path) for _, path, _ in drives], before)
 
 
+# What a state directory holds (docs/snapshots.md).
+STATE_FILES = ["blockd-journal", "blockd-state.json", "blockd-state.lock"]
+
+
 class StateTest(BlockdTestCase):
 
     def test_restart_reopens_chains(self) -> None:
@@ -329,8 +333,7 @@ class StateTest(BlockdTestCase):
         daemon.proc.kill()
         daemon.stop()
         self.daemons.remove(daemon)
-        self.assertEqual(sorted(os.listdir(state)),
-                         ["blockd-state.json", "blockd-state.lock"])
+        self.assertEqual(sorted(os.listdir(state)), STATE_FILES)
         again = self.start(drives, state=state)
         self.assertEqual(self.tops(again.client()), {"disk0": (s1, 1)})
 
@@ -348,8 +351,10 @@ class StateTest(BlockdTestCase):
             {"type": "abort", "data": {}}])
         self.assertEqual(reply["error"]["class"], "GenericError")
         self.assertEqual(sha256(state_file), before)
-        self.assertEqual(sorted(os.listdir(state)),
-                         ["blockd-state.json", "blockd-state.lock"])
+        self.assertEqual(sorted(os.listdir(state)), STATE_FILES)
+        # The undone group's journal records are gone with its files.
+        self.assertEqual(os.path.getsize(os.path.join(state,
+                                                      "blockd-journal")), 0)
 
 
 def main() -> None:

@@ -220,6 +220,15 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
                   bool *created, GError **errp);
 
 /*
+ * The same image written into FD, an empty file open for writing (for
+ * instance an unnamed one from O_TMPFILE, linked into place by the
+ * caller once it is complete).  FILENAME names it in errors only.  FD
+ * stays open, the caller's.
+ */
+bool qcow2_create_fd(int fd, const char *filename,
+                     const Qcow2CreateOptions *opts, GError **errp);
+
+/*
  * fsync the directory that holds FILENAME, so that a name created in it
  * is durable.
  */
