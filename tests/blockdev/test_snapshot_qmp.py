@@ -16,13 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
-import unittest
 from typing import Any
 
+from blockd_harness import main as harness_main  # noqa: E402
 from blockd_harness import (DISK_SIZE, BlockdTestCase, QmpClient,
                             dir_digest, have_qemu_img, qemu_img, sha256)
 
-SKIP_EXIT_STATUS = 77
 
 
 class GroupSnapshotTest(BlockdTestCase):
@@ -357,14 +356,5 @@ class StateTest(BlockdTestCase):
                                                       "blockd-journal")), 0)
 
 
-def main() -> None:
-    result = unittest.main(exit=False, verbosity=2).result
-    if not result.wasSuccessful():
-        sys.exit(1)
-    if result.testsRun and len(result.skipped) == result.testsRun:
-        sys.exit(SKIP_EXIT_STATUS)
-    sys.exit(0)
-
-
 if __name__ == "__main__":
-    main()
+    harness_main()
