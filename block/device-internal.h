@@ -81,20 +81,22 @@ typedef struct BlockJournalFile {
 int block_journal_open(const char *dir, GError **errp);
 
 /*
- * Before group GROUP creates anything: replace the journal's content
- * with the PATHS[0..N) it is about to create, durably.
+ * Before group GROUP creates files at their names: replace the journal's
+ * content with those PATHS[0..N), durably.
  */
 bool block_journal_intent(int fd, uint64_t group, char *const *paths, size_t n,
                           GError **errp);
 
 /*
- * After FILES[0..N) were created (O_EXCL, or unnamed with O_TMPFILE and
- * not linked yet) and before any of them is used: record their device
- * and inode, durably.
+ * After FILES[0..N) of group GROUP were created (unnamed with O_TMPFILE
+ * and not linked yet, or at their names after block_journal_intent())
+ * and before any of them is named or used: record their device and
+ * inode, durably; REPLACE: instead of what the journal holds (the
+ * group's first line).
  */
 bool block_journal_created(int fd, uint64_t group,
                            const BlockJournalFile *files, size_t n,
-                           GError **errp);
+                           bool replace, GError **errp);
 
 /* Empty the journal, durably (a group undone). */
 bool block_journal_clear(int fd, GError **errp);

@@ -89,7 +89,8 @@ static json_object *new_record(uint64_t group)
     return line;
 }
 
-bool block_journal_clear(int fd, GError **errp)
+/* Empty the journal; not durable by itself (the next sync makes it so). */
+static bool truncate_journal(int fd, GError **errp)
 {
     int ret;
 
@@ -98,6 +99,14 @@ bool block_journal_clear(int fd, GError **errp)
     } while (ret < 0 && errno == EINTR);
     if (ret < 0) {
         set_journal_error(errp, "truncate", errno);
+        return false;
+    }
+    return true;
+}
+
+bool block_journal_clear(int fd, GError **errp)
+{
+    if (!truncate_journal(fd, errp)) {
         return false;
     }
     if (!sync_fd(fd)) {
@@ -118,14 +127,14 @@ bool block_journal_intent(int fd, uint64_t group, char *const *paths, size_t n,
         json_object_array_add(list, json_object_new_string(paths[i]));
     }
     json_object_object_add(line, "intent", list);
-    ok = block_journal_clear(fd, errp) && append_line(fd, line, errp);
+    ok = truncate_journal(fd, errp) && append_line(fd, line, errp);
     json_object_put(line);
     return ok;
 }
 
 bool block_journal_created(int fd, uint64_t group,
                            const BlockJournalFile *files, size_t n,
-                           GError **errp)
+                           bool replace, GError **errp)
 {
     json_object *line = new_record(group);
     json_object *list = json_object_new_array();
@@ -143,7 +152,8 @@ bool block_journal_created(int fd, uint64_t group,
         json_object_array_add(list, file);
     }
     json_object_object_add(line, "created", list);
-    ok = append_line(fd, line, errp);
+    ok =
+        (!replace || truncate_journal(fd, errp)) && append_line(fd, line, errp);
     json_object_put(line);
     return ok;
 }

@@ -353,72 +353,105 @@ static bool check_existing(const Prepared *p, BlockNode *old_top, GError **errp)
 }
 
 /*
- * Phase 1, step 2 runs as one job per entry on a pool of threads, so
- * that the slow part, waiting for the disk, overlaps: flush the old top,
- * then create, fdatasync and open the overlay.  Each node and each file
- * is used by one thread only, while the caller waits.  Then, in this
- * thread and in order, each overlay is checked (mode 'existing') and put
- * over its old top.  An entry whose step fails skips its next ones; the
- * error reported is that of the first failing entry in request order, as
- * if the entries were prepared one after the other.  The test hook is
- * asked in this thread only, before the jobs run.
+ * Phase 1, step 2.  Each absolute-paths entry gets its overlay file
+ * first, in this thread: unnamed (O_TMPFILE) where the file system
+ * allows, so its device and inode are known before any content and a
+ * crash leaves nothing; else at its name (O_EXCL), announced in the
+ * journal before.  Then the slow part runs as jobs on a pool of threads,
+ * so that the waits for the disk overlap: per entry, flush the old top,
+ * then write and fdatasync the overlay (or open the existing one); and,
+ * with a journal, one more job records the unnamed overlays' device and
+ * inode, durably, while their contents are written.  Each node and each
+ * file is used by one thread only, while the caller waits.  Then, in this
+ * thread and in order, each overlay is named, opened, checked (mode
+ * 'existing') and put over its old top.  An entry whose step fails skips
+ * its next ones; the error reported is that of the first failing entry
+ * in request order, as if the entries were prepared one after the other.
+ * The test hook is asked in this thread only, before the jobs run.
  */
 #define PREPARE_THREADS 64
 
+/* The journal's record of a group's unnamed overlays (a job of its own). */
+typedef struct RecordJob {
+    int fd;
+    uint64_t group;
+    GArray *files; /* BlockJournalFile, borrowed paths */
+    bool replace;  /* the journal holds no line of this group yet */
+    GError *err;
+} RecordJob;
+
 typedef struct PrepareJob {
-    Prepared *p;
-    bool flush;        /* the old top is writable: flush it */
-    bool fault_flush;  /* test hook: fail the flush */
-    bool fault_create; /* test hook: fail after creating */
-    bool fault_open;   /* test hook: fail instead of opening */
+    Prepared *p; /* NULL: the job is RECORD */
+    RecordJob *record;
+    bool flush;         /* the old top is writable: flush it */
+    bool fault_flush;   /* test hook: fail the flush */
+    bool fault_create;  /* test hook: fail after creating */
+    bool fault_open;    /* test hook: fail instead of opening */
+    GError *create_err; /* making the overlay's file failed */
     Qcow2CreateOptions opts;
 } PrepareJob;
 
 /*
- * Create the overlay of P: unnamed in its directory (O_TMPFILE) where
- * the file system allows, so that a crash before it is linked leaves
- * nothing; else at its name at once (O_EXCL).
+ * Make the file of P's overlay unnamed in its directory (O_TMPFILE).
+ * Returns the descriptor, or -1: with *ERRP set, or with *NAMED when the
+ * file system has no O_TMPFILE (or NO_TMPFILE says to act so), for the
+ * job to create it at its name.
  */
-static bool create_overlay(Prepared *p, const Qcow2CreateOptions *opts,
-                           GError **errp)
+static int make_overlay_file(Prepared *p, bool no_tmpfile, bool *named,
+                             GError **errp)
 {
-    const char *file = p->entry->snapshot_file;
     g_autofree char *dir = g_path_get_dirname(p->path);
     struct stat st;
     int fd;
 
+    *named = no_tmpfile;
+    if (no_tmpfile) {
+        return -1;
+    }
     do {
         fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-        do {
-            fd = open(p->path,
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0644);
-        } while (fd < 0 && errno == EINTR);
-        p->created = fd >= 0; /* named: undo unlinks it */
-    } else {
-        p->tmp_fd = fd;
+        *named = true;
+        return -1;
     }
     if (fd < 0) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "Could not create '%s': %s", file, g_strerror(errno));
-        return false;
+                    "Could not create '%s': %s", p->entry->snapshot_file,
+                    g_strerror(errno));
+        return -1;
     }
+    if (fstat(fd, &st) == 0) {
+        p->new_dev = st.st_dev;
+        p->new_ino = st.st_ino;
+    }
+    p->made = true;
+    return fd;
+}
+
+/* Create P's overlay at its name (no O_TMPFILE), after the intent. */
+static int make_named_overlay_file(Prepared *p, GError **errp)
+{
+    struct stat st;
+    int fd;
+
+    do {
+        fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not create '%s': %s", p->entry->snapshot_file,
+                    g_strerror(errno));
+        return -1;
+    }
+    p->created = true; /* undo unlinks it */
     p->made = true;
     if (fstat(fd, &st) == 0) {
         p->new_dev = st.st_dev;
         p->new_ino = st.st_ino;
     }
-    if (!qcow2_create_fd(fd, file, opts, errp)) {
-        return false;
-    }
-    if (p->created && close(fd) < 0) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "Could not close '%s': %s", file, g_strerror(errno));
-        return false;
-    }
-    return true;
+    return fd;
 }
 
 /* Give the unnamed overlay of P its name; it never replaces a file. */
@@ -468,16 +501,15 @@ static void set_fault(GError **errp, Prepared *p, const char *step)
 
 /*
  * One entry's slow part, in a pool thread: flush the old top, then
- * create the new overlay (absolute-paths) or open the existing one.
+ * write the new overlay (absolute-paths) or open the existing one.
  */
-static void prepare_job_run(gpointer data, gpointer user_data)
+static void prepare_entry_job(PrepareJob *job)
 {
-    PrepareJob *job = data;
     Prepared *p = job->p;
     const char *id = p->dev->id;
     GError *err = NULL;
+    int fd;
 
-    (void)user_data;
     if (job->fault_flush) {
         g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: flushing '%s' failed (injected fault)", id,
@@ -488,19 +520,44 @@ static void prepare_job_run(gpointer data, gpointer user_data)
         g_prefix_error(&p->err, "%s: ", id);
         return;
     }
-    if (p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
-        if (!create_overlay(p, &job->opts, &err)) {
-            set_open_failed(&p->err, id, err);
-        } else if (job->fault_create) {
-            set_fault(&p->err, p, "writing");
+    if (p->entry->mode != BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+        if (job->fault_open) {
+            set_fault(&p->err, p, "opening");
+        } else {
+            open_overlay(p, &p->err);
         }
-        return; /* opened once it has its name */
-    }
-    if (job->fault_open) {
-        set_fault(&p->err, p, "opening");
         return;
     }
-    open_overlay(p, &p->err);
+    if (job->create_err) {
+        set_open_failed(&p->err, id, g_steal_pointer(&job->create_err));
+        return;
+    }
+    fd = p->tmp_fd >= 0 ? p->tmp_fd : make_named_overlay_file(p, &err);
+    if (fd < 0
+        || !qcow2_create_fd(fd, p->entry->snapshot_file, &job->opts, &err)) {
+        set_open_failed(&p->err, id, err);
+    } else if (job->fault_create) {
+        set_fault(&p->err, p, "writing");
+    }
+    if (fd >= 0 && fd != p->tmp_fd) {
+        close(fd);
+    }
+}
+
+static void prepare_job_run(gpointer data, gpointer user_data)
+{
+    PrepareJob *job = data;
+    RecordJob *record = job->record;
+
+    (void)user_data;
+    if (job->p) {
+        prepare_entry_job(job);
+    } else {
+        block_journal_created(record->fd, record->group,
+                              (BlockJournalFile *)(void *)record->files->data,
+                              record->files->len, record->replace,
+                              &record->err);
+    }
 }
 
 static void prepare_jobs_run(GArray *jobs)
@@ -521,47 +578,97 @@ static void prepare_jobs_run(GArray *jobs)
     g_thread_pool_free(pool, false, true); /* waits for every job */
 }
 
-/*
- * With a journal: record the device and inode of every overlay the jobs
- * made, durably, before any of them is named or used, so that a restart
- * after a crash can tell them from any other file.
- */
-static bool record_created(const BlockDeviceRegistry *reg,
-                           const Prepared *prepared, size_t n, uint64_t group,
-                           GError **errp)
+/* With a journal: record the files P[0..N) made at their names, durably. */
+static bool record_named(const BlockDeviceRegistry *reg,
+                         const Prepared *prepared, size_t n, uint64_t group,
+                         GError **errp)
 {
     g_autoptr(GArray) files =
         g_array_new(false, false, sizeof(BlockJournalFile));
 
-    if (reg->journal_fd < 0) {
-        return true;
-    }
     for (size_t i = 0; i < n; i++) {
         const Prepared *p = &prepared[i];
         BlockJournalFile file = { p->path, p->new_dev, p->new_ino };
 
-        if (p->made) {
+        if (p->made && p->tmp_fd < 0) {
             g_array_append_val(files, file);
         }
     }
-    if (!files->len) {
+    if (reg->journal_fd < 0 || !files->len) {
         return true;
     }
+    /* The intent of these names opened the group's lines. */
     return block_journal_created(reg->journal_fd, group,
                                  (BlockJournalFile *)(void *)files->data,
-                                 files->len, errp);
+                                 files->len, false, errp);
+}
+
+/*
+ * Make the overlay files of the absolute-paths entries among
+ * PREPARED[0..N) (JOBS[i] is entry i's job); with a journal, announce the
+ * names that have to be created at once, durably, and add the job that
+ * records the unnamed ones.
+ */
+static bool make_overlay_files(const BlockDeviceRegistry *reg,
+                               Prepared *prepared, size_t n, GArray *jobs,
+                               RecordJob *record, GError **errp)
+{
+    g_autoptr(GPtrArray) named = g_ptr_array_new();
+    bool no_tmpfile =
+        n > 0 && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_NO_TMPFILE, 0);
+
+    for (size_t i = 0; i < n; i++) {
+        Prepared *p = &prepared[i];
+        PrepareJob *job = &g_array_index(jobs, PrepareJob, i);
+        BlockJournalFile file;
+        bool is_named;
+
+        if (p->entry->mode != BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+            continue;
+        }
+        p->tmp_fd =
+            make_overlay_file(p, no_tmpfile, &is_named, &job->create_err);
+        if (is_named) {
+            g_ptr_array_add(named, p->path);
+        } else if (p->tmp_fd >= 0) {
+            file = (BlockJournalFile){ p->path, p->new_dev, p->new_ino };
+            g_array_append_val(record->files, file);
+        }
+    }
+    if (reg->journal_fd < 0) {
+        return true;
+    }
+    if (named->len
+        && !block_journal_intent(reg->journal_fd, record->group,
+                                 (char *const *)named->pdata, named->len,
+                                 errp)) {
+        return false;
+    }
+    if (record->files->len) {
+        PrepareJob job = { .record = record };
+
+        record->replace = !named->len;
+        g_array_append_val(jobs, job);
+    }
+    return true;
 }
 
 /*
  * Phase 1, step 2 for ENTRIES[0..N), all checked snapshot entries of
- * group GROUP: flush the old tops and create the overlays (jobs), record
- * them in the journal, then name each one (p->created from then on: undo
- * unlinks it), open it and put it over its old top.
+ * group GROUP: make the overlay files, flush the old tops and write the
+ * overlays (jobs) while the journal records them, then name each one
+ * (p->created from then on: undo unlinks it), open it and put it over
+ * its old top.  *JOURNALED: the journal was written to.
  */
 static bool prepare_entries(const BlockDeviceRegistry *reg, Prepared *prepared,
-                            size_t n, uint64_t group, GError **errp)
+                            size_t n, uint64_t group, bool *journaled,
+                            GError **errp)
 {
     g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
+    g_autoptr(GArray) record_files =
+        g_array_new(false, false, sizeof(BlockJournalFile));
+    RecordJob record = { reg->journal_fd, group, record_files, false, NULL };
+    bool ok = true;
 
     for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
@@ -588,8 +695,20 @@ static bool prepare_entries(const BlockDeviceRegistry *reg, Prepared *prepared,
             && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_OPEN, i);
         g_array_append_val(jobs, job);
     }
-    prepare_jobs_run(jobs);
-    if (!record_created(reg, prepared, n, group, errp)) {
+    *journaled = reg->journal_fd >= 0;
+    ok = make_overlay_files(reg, prepared, n, jobs, &record, errp);
+    if (ok) {
+        prepare_jobs_run(jobs);
+        if (record.err) {
+            g_propagate_error(errp, g_steal_pointer(&record.err));
+            ok = false;
+        }
+    }
+    ok = ok && record_named(reg, prepared, n, group, errp);
+    for (size_t i = 0; i < n; i++) {
+        g_clear_error(&g_array_index(jobs, PrepareJob, i).create_err);
+    }
+    if (!ok) {
         return false;
     }
 
@@ -746,32 +865,6 @@ static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
     return block_state_save(reg, new_tops, group, errp);
 }
 
-/*
- * With a journal, before anything is created: record the names group
- * GROUP is about to create (*JOURNALED: it did), durably.
- */
-static bool write_intent(const BlockDeviceRegistry *reg,
-                         const Prepared *prepared, size_t n, uint64_t group,
-                         bool *journaled, GError **errp)
-{
-    g_autoptr(GPtrArray) paths = g_ptr_array_new();
-
-    if (reg->journal_fd < 0) {
-        return true;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (prepared[i].entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
-            g_ptr_array_add(paths, prepared[i].path);
-        }
-    }
-    if (!paths->len) {
-        return true;
-    }
-    *journaled = true;
-    return block_journal_intent(reg->journal_fd, group,
-                                (char *const *)paths->pdata, paths->len, errp);
-}
-
 bool block_snapshot_group(BlockDeviceRegistry *reg,
                           const BlockSnapshotEntry *entries, size_t n,
                           const BlockDevice **devices, GError **errp)
@@ -812,10 +905,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     images_in_use_clear(&in_use);
 
     if (ok) {
-        ok = write_intent(reg, prepared, i, group, &journaled, errp);
-    }
-    if (ok) {
-        ok = prepare_entries(reg, prepared, i, group, errp);
+        ok = prepare_entries(reg, prepared, i, group, &journaled, errp);
     }
     if (ok && abort_err) {
         g_propagate_error(errp, g_steal_pointer(&abort_err));

@@ -213,6 +213,12 @@ typedef enum BlockSnapshotFault {
     BLOCK_SNAPSHOT_FAULT_FSYNC_DIR,    /* fsync of a target directory */
     BLOCK_SNAPSHOT_FAULT_STATE_WRITE,  /* writing the new state file */
     BLOCK_SNAPSHOT_FAULT_STATE_RENAME, /* renaming it into place */
+    /*
+     * Not a failure: asked once per group (INDEX 0) before any file is
+     * made; true makes the group create its overlays at their names, as
+     * on a file system without O_TMPFILE.
+     */
+    BLOCK_SNAPSHOT_FAULT_NO_TMPFILE,
     BLOCK_SNAPSHOT_FAULT__MAX,
 } BlockSnapshotFault;
 
