@@ -252,6 +252,10 @@ static BlockNode *block_node_open_chain(const char *filename,
     node->filename = block_absolute_path(filename);
     node->read_only = read_only;
     node->writable_fd = !read_only;
+    if (!(read_only && (flags & BLOCK_OPEN_FORCE_SHARE))
+        && !block_node_relock(node, !read_only, errp)) {
+        return NULL;
+    }
 
     if (S_ISREG(st.st_mode)) {
         node->file_size = (uint64_t)st.st_size;
@@ -292,9 +296,10 @@ static BlockNode *block_node_open_chain(const char *filename,
 
     if (node->backing_name && !(flags & BLOCK_OPEN_NO_BACKING)) {
         GError *local_err = NULL;
-        node->backing =
-            block_node_open_chain(node->full_backing_name, node->backing_format,
-                                  BLOCK_OPEN_READ_ONLY, seen, &local_err);
+        node->backing = block_node_open_chain(
+            node->full_backing_name, node->backing_format,
+            BLOCK_OPEN_READ_ONLY | (flags & BLOCK_OPEN_FORCE_SHARE), seen,
+            &local_err);
         if (!node->backing) {
             g_propagate_prefixed_error(
                 errp, local_err, "%s: cannot open backing file: ", filename);
@@ -391,6 +396,20 @@ bool block_node_is_read_only(const BlockNode *node)
 void block_node_set_read_only(BlockNode *node)
 {
     node->read_only = true;
+    block_lock_drop_write(node->fd);
+}
+
+/* Others may read a node's image, never write or resize it. */
+#define NODE_SHARED (BLOCK_PERM_READ | BLOCK_PERM_WRITE_UNCHANGED)
+
+bool block_node_relock(BlockNode *node, bool writable, GError **errp)
+{
+    unsigned perm = BLOCK_PERM_READ;
+
+    if (writable) {
+        perm |= BLOCK_PERM_WRITE | BLOCK_PERM_RESIZE;
+    }
+    return block_lock_apply(node->fd, node->filename, perm, NODE_SHARED, errp);
 }
 
 BlockNode *block_node_backing(const BlockNode *node)

@@ -257,6 +257,18 @@ static char *read_state_file(const char *path, GError **errp)
     return g_string_free(g_steal_pointer(&text), false);
 }
 
+/* Whether IMAGE is the file DEV's top has open. */
+static bool is_top_of(const BlockDevice *dev, const char *image)
+{
+    struct stat st;
+    dev_t top_dev;
+    ino_t top_ino;
+
+    block_node_file_id(dev->top, &top_dev, &top_ino);
+    return stat(image, &st) == 0 && st.st_dev == top_dev
+        && st.st_ino == top_ino;
+}
+
 /*
  * Open the tops the state file at PATH names for REG's devices into
  * NEW_TOPS (indexed like the devices; NULL where the device keeps its
@@ -336,6 +348,9 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                         "state file '%s' names device '%s' twice", path, id);
             goto out;
         }
+        if (is_top_of(dev, image)) {
+            continue; /* still on its --drive image */
+        }
         top = block_node_open(image, format,
                               dev->read_only ? BLOCK_OPEN_READ_ONLY
                                              : BLOCK_OPEN_READ_WRITE,
@@ -402,6 +417,33 @@ static int lock_state_dir(const char *dir, GError **errp)
     return fd;
 }
 
+/*
+ * Set the image locks of the writable devices of REG that keep their top
+ * (no NEW_TOPS entry) to WRITABLE or read-only.  False on the first
+ * failure, with *ERRP set (NULL: log it and go on).
+ */
+static bool relock_tops(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
+                        bool writable, GError **errp)
+{
+    for (size_t d = 0; d < block_registry_count(reg); d++) {
+        BlockDevice *dev = block_registry_nth(reg, d);
+        g_autoptr(GError) err = NULL;
+
+        if (dev->read_only || (new_tops && new_tops[d])) {
+            continue;
+        }
+        if (!block_node_relock(dev->top, writable, &err)) {
+            if (errp) {
+                g_propagate_prefixed_error(errp, g_steal_pointer(&err),
+                                           "%s: ", dev->id);
+                return false;
+            }
+            g_message("%s: %s", dev->id, err->message);
+        }
+    }
+    return true;
+}
+
 /* Replace *FD with NEW_FD, closing the old one. */
 static void replace_fd(int *fd, int new_fd)
 {
@@ -440,7 +482,10 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
         return false;
     }
     have_state = lstat(path, &st) == 0;
+    /* The recorded chains are opened over the drives' own images. */
+    relock_tops(reg, new_tops, false, NULL);
     ok = !have_state || open_recorded_tops(reg, path, new_tops, &group, errp);
+    ok = ok && relock_tops(reg, new_tops, true, errp);
     if (ok) {
         journal_fd = block_journal_open(abs_dir, errp);
         ok = journal_fd >= 0;
@@ -473,6 +518,7 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
         if (journal_fd >= 0) {
             close(journal_fd);
         }
+        relock_tops(reg, NULL, true, NULL);
     }
     for (size_t d = 0; d < count; d++) {
         BlockDevice *dev = block_registry_nth(reg, d);

@@ -189,7 +189,7 @@ static void test_write_after_snapshot(void)
 
     if (test_have_qemu_img()) {
         g_autofree char *overlay = test_path(&t, "disk1.s1.qcow2");
-        const char *compare[] = { "compare", "-q", base, overlay, NULL };
+        const char *compare[] = { "compare", "-U", "-q", base, overlay, NULL };
 
         /* The overlay differs now: exit 1. */
         g_assert_cmpint(test_qemu_img(NULL, compare), ==, 1);
@@ -217,9 +217,9 @@ static void test_qemu_img_oracle(void)
         g_autofree char *base =
             g_strdup_printf("%s/disk%zu.%s", t.dir, i, i ? "raw" : "qcow2");
         g_autofree char *out = NULL;
-        const char *check[] = { "check", path, NULL };
-        const char *info[] = { "info", "--backing-chain", path, NULL };
-        const char *compare[] = { "compare", "-q", path, base, NULL };
+        const char *check[] = { "check", "-U", path, NULL };
+        const char *info[] = { "info", "-U", "--backing-chain", path, NULL };
+        const char *compare[] = { "compare", "-U", "-q", path, base, NULL };
 
         g_assert_cmpint(test_qemu_img(NULL, check), ==, 0);
         g_assert_cmpint(test_qemu_img(&out, info), ==, 0);
@@ -1095,8 +1095,8 @@ static void test_chain_depth_limit(void)
     g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
                      BLOCK_MAX_CHAIN_DEPTH - 1);
     {
-        g_autoptr(BlockNode) again =
-            block_node_open(last, NULL, BLOCK_OPEN_READ_ONLY, &err);
+        g_autoptr(BlockNode) again = block_node_open(
+            last, NULL, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_FORCE_SHARE, &err);
 
         g_assert_no_error(err);
         g_assert_nonnull(again);
@@ -1176,10 +1176,11 @@ static void test_abort_order(void)
     test_disks_cleanup(&t);
 }
 
-/* A new device that would refuse (NULL, GenericError, DESC) and leave
- * REG as it was. */
-static void expect_add_refused(TestDisks *t, const char *id, const char *file,
-                               bool read_only, const char *desc)
+/* A new device that would refuse (NULL, CODE, DESC) and leave REG as
+ * it was. */
+static void expect_add_refused_with(TestDisks *t, const char *id,
+                                    const char *file, bool read_only, int code,
+                                    const char *desc)
 {
     g_autoptr(GError) err = NULL;
     size_t count = block_registry_count(t->reg);
@@ -1188,12 +1189,19 @@ static void expect_add_refused(TestDisks *t, const char *id, const char *file,
 
     g_assert_null(
         block_registry_add_drive(t->reg, id, file, NULL, read_only, &err));
-    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_error(err, QAPI_ERROR, code);
     g_assert_cmpstr(err->message, ==, desc);
     g_assert_cmpuint(block_registry_count(t->reg), ==, count);
     g_assert_null(block_registry_find(t->reg, id));
     sum_after = test_sha256_file(file);
     g_assert_cmpstr(sum, ==, sum_after);
+}
+
+static void expect_add_refused(TestDisks *t, const char *id, const char *file,
+                               bool read_only, const char *desc)
+{
+    expect_add_refused_with(t, id, file, read_only,
+                            QAPI_ERROR_CLASS_GENERICERROR, desc);
 }
 
 /*
@@ -1247,10 +1255,14 @@ static void test_drive_shared_image(void)
     opts.backing_file = base1;
     g_assert_true(qcow2_create(over1, &opts, &created, &err));
     g_assert_no_error(err);
-    desc = g_strdup_printf("over: backing image '%s' is the active image of "
-                           "device 'disk1' ('%s')",
-                           base1, base1);
-    expect_add_refused(&t, "over", over1, false, desc);
+    /* disk1 holds its image for writing: the image lock refuses it. */
+    desc = g_strdup_printf("over: %s: cannot open backing file: Could not "
+                           "open '%s': Failed to get shared \"write\" lock: "
+                           "the image is in use by QEMU, another daemon or "
+                           "another device",
+                           over1, base1);
+    expect_add_refused_with(&t, "over", over1, false,
+                            QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_free(desc);
 
     /* Sharing disk0's read-only base is fine. */

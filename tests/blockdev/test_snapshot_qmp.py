@@ -38,12 +38,12 @@ class GroupSnapshotTest(BlockdTestCase):
             self.assertEqual(os.path.getsize(overlay), 196616)
             if not have_qemu_img():
                 continue
-            check = qemu_img("check", overlay)
+            check = qemu_img("check", "-U", overlay)
             self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
-            info = qemu_img("info", "--backing-chain", overlay)
+            info = qemu_img("info", "-U", "--backing-chain", overlay)
             self.assertEqual(info.returncode, 0, info.stderr)
             self.assertIn(f"backing file: {old}", info.stdout)
-            compare = qemu_img("compare", "-q", overlay, old)
+            compare = qemu_img("compare", "-U", "-q", overlay, old)
             self.assertEqual(compare.returncode, 0, compare.stderr)
 
     def run_group(self, count: int) -> None:
@@ -278,6 +278,9 @@ class WriteAfterSnapshotTest(BlockdTestCase):
         overlay = self.path("disk1.s1.qcow2")
         client.execute("blockdev-snapshot-sync", device="disk1",
                        **{"snapshot-file": overlay})
+        # The daemon holds the overlay for writing: qemu-io may write it
+        # once the daemon has stopped.
+        self.assertEqual(daemon.stop(), 0)
         io = subprocess.run(
             ["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 4096 65536",
              overlay], capture_output=True, text=True, check=False)
