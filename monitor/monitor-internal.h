@@ -59,6 +59,13 @@
 #define READ_CHUNK ((gssize)64 * 1024)
 /* Work items run per turn of the main loop, over all sessions. */
 #define ITEMS_PER_TURN 32
+/*
+ * Out-of-band requests that may wait per session: its input is not read
+ * while this many do (§10/3).  Like the in-band limit it applies between
+ * reads: what one read brought in is queued whole, and the session's
+ * memory budget bounds what that holds.
+ */
+#define MAX_QUEUED_OOB ((guint)QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB)
 /* A busy session's output is written once this much has piled up. */
 #define FLUSH_THRESHOLD ((size_t)64 * 1024)
 
@@ -206,7 +213,8 @@ void session_read(QmpSession *s);
 
 /*
  * Read S while it may: not after end of input, while too many in-band
- * requests wait (§10/3) or too much output is unsent (§1/13).
+ * or out-of-band requests wait (§10/3) or too much output is unsent
+ * (§1/13).
  *
  * A session whose descriptor the monitor's source polls stays polled
  * while only the first of these holds (a "soft" pause): its queue is

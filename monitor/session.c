@@ -328,7 +328,8 @@ static gboolean read_ready_cb(GObject *stream, gpointer opaque)
 
 /*
  * Read S while it may: not after end of input, while too many in-band
- * requests wait (§10/3) or too much output is unsent (§1/13).
+ * or out-of-band requests wait (§10/3) or too much output is unsent
+ * (§1/13).
  *
  * A session whose descriptor the monitor's source polls stays polled
  * while only the first of these holds (a "soft" pause): its queue is
@@ -345,7 +346,8 @@ void session_update_reading(QmpSession *s)
     QmpMonitor *mon = s->mon;
     bool may = !s->dead && !s->eof && !mon->shutting_down
         && session_unsent(s) <= mon->pause_bytes;
-    bool want = may && g_queue_get_length(&s->inband) < mon->max_queued;
+    bool want = may && s->inband.length < mon->max_queued
+        && s->oob.length < MAX_QUEUED_OOB;
 
     if (s->in_fd >= 0) {
         s->reading = want;

@@ -41,9 +41,13 @@
  *                              reply, the session goes on (§8);
  *   queued in-band requests    8: the session's input is not read while
  *                              8 wait (§10/3);
+ *   queued out-of-band         64 (not settable): likewise;
+ *   requests
  *   unsent output per session  above 1 MiB the session's input is not
- *                              read; above 64 MiB the session is closed
- *                              and a warning logged (§1/13).
+ *                              read and none of its requests runs,
+ *                              out-of-band ones included; above 64 MiB
+ *                              the session is closed and a warning
+ *                              logged (§1/13).
  *
  * Threads: a monitor and everything it creates belong to the thread that
  * runs its GMainContext; call these functions (and emit events) from that
@@ -74,6 +78,7 @@ typedef struct QmpMonitor QmpMonitor;
 #define QMP_MONITOR_DEFAULT_MAX_DEPTH ((size_t)1024)
 #define QMP_MONITOR_DEFAULT_MAX_TOKENS ((size_t)2097152)
 #define QMP_MONITOR_DEFAULT_MAX_QUEUED ((size_t)8)
+#define QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB ((size_t)64)
 #define QMP_MONITOR_DEFAULT_OUTPUT_PAUSE ((size_t)1024 * 1024)
 #define QMP_MONITOR_DEFAULT_OUTPUT_DROP ((size_t)64 * 1024 * 1024)
 
@@ -134,8 +139,10 @@ QAPIKIT_API void qmp_monitor_set_request_limits(QmpMonitor *mon,
 
 /*
  * Flow control of every session: MAX_QUEUED in-band requests waiting
- * stop reading a session; more than PAUSE_BYTES of unsent output stop
- * reading it; more than DROP_BYTES close it (logged with g_warning).
+ * stop reading a session (as QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB
+ * out-of-band ones do); more than PAUSE_BYTES of unsent output stop
+ * reading it and running its requests; more than DROP_BYTES close it
+ * (logged with g_warning).
  * 0 keeps the current value.  DROP_BYTES is raised to PAUSE_BYTES if
  * lower.
  */
