@@ -32,10 +32,11 @@ ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 # scdoc: the manual pages (docs/man/); man-db: `man`, which their test
 # renders them with (not in every minimal Debian image); python3-mypy
 # and clang-format: the tests of the generator's types and of the C
-# sources' format.
+# sources' format; strace: counts the daemon's accept() calls in
+# tests/functional/test_resources.py.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format
+        clang-format strace
 
 # What bench/qmp-bench compares against: qemu-storage-daemon.  Only
 # `make bench` installs it (through `make deps DEPS=...`); no test needs it.

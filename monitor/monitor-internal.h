@@ -111,8 +111,11 @@ struct QmpSession {
 typedef struct QmpListener {
     QmpMonitor *mon;
     GSocket *socket;
-    GSource *source;
-    char *unix_path; /* a socket file to remove, or NULL */
+    GSource *source;       /* polls SOCKET, or NULL while backing off */
+    GSource *retry_source; /* ends the back-off, or NULL */
+    unsigned backoff_ms;   /* the current back-off; 0: accept() works */
+    guint64 refused;       /* accept() failures in this back-off episode */
+    char *unix_path;       /* a socket file to remove, or NULL */
     dev_t dev;
     ino_t ino;
 } QmpListener;

@@ -65,6 +65,7 @@ static void listener_free(QmpListener *l)
     struct stat st;
 
     monitor_destroy_source(&l->source);
+    monitor_destroy_source(&l->retry_source);
     if (l->socket) {
         g_socket_close(l->socket, NULL);
         g_object_unref(l->socket);
@@ -349,6 +350,7 @@ void qmp_monitor_shutdown(QmpMonitor *mon, unsigned timeout_ms,
         QmpListener *l = mon->listeners->pdata[i];
 
         monitor_destroy_source(&l->source);
+        monitor_destroy_source(&l->retry_source);
     }
     if (timeout_ms) {
         mon->shutdown_timer = g_timeout_source_new(timeout_ms);
