@@ -71,10 +71,16 @@
 
 typedef struct QmpSession QmpSession;
 
-/* A queued request (REQUEST, NULL being JSON null) or bad input (ERROR). */
+/*
+ * A queued request (REQUEST, NULL being JSON null) or bad input (ERROR).
+ * The request holds CHARGE bytes of BUDGET (its session's) until it is
+ * freed: after it ran.
+ */
 typedef struct QueuedItem {
     json_object *request;
     GError *error;
+    JsonBudget *budget;
+    size_t charge;
 } QueuedItem;
 
 struct QmpSession {
@@ -94,9 +100,10 @@ struct QmpSession {
     bool reading;          /* input wanted (see session_update_reading) */
     bool writing;          /* output waits for the stream */
     JsonReader *reader;
-    GQueue inband;   /* of QueuedItem */
-    GQueue oob;      /* of QueuedItem */
-    GString *outbuf; /* queued output; OUT_OFF bytes sent */
+    JsonBudget budget; /* of its requests, within mon->budget */
+    GQueue inband;     /* of QueuedItem */
+    GQueue oob;        /* of QueuedItem */
+    GString *outbuf;   /* queued output; OUT_OFF bytes sent */
     size_t out_off;
     bool oob_offered;
     bool negotiated;
@@ -135,6 +142,8 @@ struct QmpMonitor {
     json_object *schema_reply;
     QapiCompatPolicy schema_reply_policy;
     JsonReaderLimits limits;
+    JsonBudget budget;     /* of every session's requests */
+    size_t session_memory; /* each session's budget */
     size_t max_queued;
     size_t pause_bytes;
     size_t drop_bytes;

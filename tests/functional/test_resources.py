@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 from typing import Callable, Optional
@@ -162,6 +163,47 @@ class DescriptorsTest(unittest.TestCase):
         self.assertLessEqual(len(calls) - starved, 201 + 10)
         log = [line for line in daemon.stderr().splitlines() if line.strip()]
         self.assertLessEqual(len(log), 3, log)
+
+
+class MemoryTest(unittest.TestCase):
+    def test_amplified_requests(self) -> None:
+        # Eight clients each send 2.1 MB of a request that never ends,
+        # {"execute": "query-version", "id": [{}, {}, ...: 2 bytes of input
+        # per empty object, which costs json-c some 800 bytes of heap
+        # (540 MB per client before the budgets).  Each is refused when it
+        # passes its session's budget (64 MiB), with one error and no id;
+        # after the next newline the session goes on (§8).  The daemon's
+        # peak stays under 600 MiB, and the memory goes back to the system
+        # once the requests are gone.
+        daemon = qmp_harness.start_daemon(self)
+        if qmp_harness.built_with_asan(daemon.binary):
+            self.skipTest("AddressSanitizer's allocator keeps freed memory")
+        clients = [daemon.connect() for _ in range(8)]
+        for client in clients:
+            self.addCleanup(client.close)
+        request = (b'{"execute": "query-version", "id": [' + b"{}," * 699000
+                   + b'\n{"execute": "query-version", "id": "after"}')
+        senders = [threading.Thread(target=client.send, args=(request,))
+                   for client in clients]
+        for sender in senders:
+            sender.start()
+        for client in clients:
+            reply = client.recv_reply()
+            self.assertEqual(reply.get("error", {}).get("class"),
+                             "GenericError", reply)
+            self.assertNotIn("id", reply)
+            self.assertIn("the session's budget", reply["error"]["desc"])
+            self.assertEqual(client.recv_reply()["id"], "after")
+        for sender in senders:
+            sender.join()
+        peak = qmp_harness.process_memory_kib(daemon.pid, "VmHWM")
+        self.assertLess(peak, 600 * 1024, f"VmHWM {peak} KiB")
+        for client in clients:
+            client.close()
+        daemon.check_alive()
+        after = qmp_harness.process_memory_kib(daemon.pid)
+        self.assertLess(after, 16 * 1024, f"VmRSS {after} KiB after a peak "
+                        f"of {peak} KiB")
 
 
 class OobFloodTest(unittest.TestCase):

@@ -35,10 +35,16 @@
  * commands) to use its types.  Do not implement them yourself.
  *
  * Limits and their defaults (qmp_monitor_set_request_limits() for
- * sessions opened afterwards, qmp_monitor_set_flow_limits() at once):
+ * sessions opened afterwards, qmp_monitor_set_memory_limits() and
+ * qmp_monitor_set_flow_limits() at once):
  *   one request                16 MiB of input, 1024 levels of nesting,
  *                              2,097,152 tokens; past any: a GenericError
  *                              reply, the session goes on (§8);
+ *   memory of requests         64 MiB per session, 512 MiB per monitor,
+ *                              of which every session may take its first
+ *                              1 MiB whatever the others hold; a request
+ *                              that would take more is refused like one
+ *                              past the input limit (§7, §8);
  *   queued in-band requests    8: the session's input is not read while
  *                              8 wait (§10/3);
  *   queued out-of-band         64 (not settable): likewise;
@@ -77,6 +83,9 @@ typedef struct QmpMonitor QmpMonitor;
 #define QMP_MONITOR_DEFAULT_MAX_REQUEST_BYTES ((size_t)16 * 1024 * 1024)
 #define QMP_MONITOR_DEFAULT_MAX_DEPTH ((size_t)1024)
 #define QMP_MONITOR_DEFAULT_MAX_TOKENS ((size_t)2097152)
+#define QMP_MONITOR_DEFAULT_SESSION_MEMORY ((size_t)64 * 1024 * 1024)
+#define QMP_MONITOR_DEFAULT_MONITOR_MEMORY ((size_t)512 * 1024 * 1024)
+#define QMP_MONITOR_GUARANTEED_SESSION_MEMORY ((size_t)1024 * 1024)
 #define QMP_MONITOR_DEFAULT_MAX_QUEUED ((size_t)8)
 #define QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB ((size_t)64)
 #define QMP_MONITOR_DEFAULT_OUTPUT_PAUSE ((size_t)1024 * 1024)
@@ -136,6 +145,28 @@ QAPIKIT_API void qmp_monitor_set_request_limits(QmpMonitor *mon,
                                                 size_t max_bytes,
                                                 size_t max_depth,
                                                 size_t max_tokens);
+
+/*
+ * Memory budgets of requests, at once: SESSION_BYTES for each session,
+ * MONITOR_BYTES for all of them together.  0 keeps the current value.
+ *
+ * A session's budget holds an estimate of the heap its requests take as
+ * json-c trees (§7): the one being read, and those read and waiting to
+ * run, each until it has run and its tree is freed.  The reader charges
+ * the request being read as it grows; when a charge would take the
+ * session past SESSION_BYTES, or, beyond the session's first
+ * QMP_MONITOR_GUARANTEED_SESSION_MEMORY bytes, all sessions past
+ * MONITOR_BYTES, the request is refused at once: a GenericError reply
+ * without id, the partial tree freed, the rest of the request skipped,
+ * the session goes on (§8), as with the input size limit (whichever is
+ * reached first).  So one client's small requests are never refused
+ * because others hold the rest.  After a large request (the memory held
+ * fell to half its peak, by 8 MiB or more) the free heap is given back
+ * to the system (glibc's malloc_trim()).
+ */
+QAPIKIT_API void qmp_monitor_set_memory_limits(QmpMonitor *mon,
+                                               size_t session_bytes,
+                                               size_t monitor_bytes);
 
 /*
  * Flow control of every session: MAX_QUEUED in-band requests waiting
