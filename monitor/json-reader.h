@@ -5,10 +5,10 @@
  * Turns a byte stream into top-level JSON values (json-c trees) as
  * docs/spec/qmp-protocol.md §1, §7 and §8 specify: no framing, any
  * split of the input, strict RFC 8259 plus single-quoted strings, limits
- * on depth, size and tokens, and the recovery state machine of §8 (at
- * most one error per run of bad input; the rest of a broken value is
- * skipped whole, so no part of it is ever delivered as a value of its
- * own: docs/embedding.md).
+ * on depth, size and tokens, memory budgets, and the recovery state
+ * machine of §8 (at most one error per run of bad input; the rest of a
+ * broken value is skipped whole, so no part of it is ever delivered as a
+ * value of its own: docs/embedding.md).
  *
  * Errors reach the embedder through a callback, not through errp: bad
  * input is not a failure of any call here.  Each error is a GError in
