@@ -33,10 +33,11 @@ ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 # renders them with (not in every minimal Debian image); python3-mypy
 # and clang-format: the tests of the generator's types and of the C
 # sources' format; qemu-system-common: qemu-storage-daemon, the peer of
-# the image locking tests.
+# the image locking tests; strace: counts the daemon's accept() calls in
+# tests/functional/test_resources.py.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format qemu-system-common
+        clang-format qemu-system-common strace
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt
