@@ -6,9 +6,10 @@ cycles, slowloris, a client that never reads.
 Every reply is checked against the request it answers (by id, and by
 position for errors that have none); resources are compared before and
 after (descriptors, RSS).  Latencies are printed, never asserted.  The
-attacks on files (B1, B2, B6) and on the state directory are in
-tests/blockdev/, and those on memory and descriptors in
-tests/functional/; meson runs them in this suite too.
+attacks on files and on the state directory are in tests/blockdev/
+(test_hostile_files, test_crash_orphans), and those on descriptors and
+memory in tests/functional/test_resources.py; meson runs them in this
+suite too.
 """
 
 from __future__ import annotations
