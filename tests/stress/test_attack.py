@@ -38,11 +38,7 @@ SLOWLORIS = 50
 
 
 def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    return qmp_harness.process_memory_kib(pid)
 
 
 def fd_count(pid: int) -> int:
@@ -222,7 +218,9 @@ class AttackTest(DaemonTestCase):
         print(f"{CYCLES} cycles: descriptors {fds_before} -> {fds_after}, "
               f"RSS {rss_before} -> {rss_after} KiB", flush=True)
         self.assertEqual(fds_after, fds_before)
-        self.assertLess(rss_after, rss_before + 2048)
+        if not qmp_harness.built_with_asan(self.daemon.binary):
+            # ASan's allocator keeps freed memory in quarantine.
+            self.assertLess(rss_after, rss_before + 2048)
 
     def test_slowloris(self) -> None:
         """50 sessions trickle unfinished requests; a well-behaved one is
@@ -281,7 +279,8 @@ class AttackTest(DaemonTestCase):
         print(f"non-reading session: {complete} requests ({sent} bytes) sent "
               f"before the daemon stopped reading; RSS {rss_before} -> "
               f"{rss_paused} KiB", flush=True)
-        self.assertLess(rss_paused, rss_before + 96 * 1024)
+        if not qmp_harness.built_with_asan(self.daemon.binary):
+            self.assertLess(rss_paused, rss_before + 96 * 1024)
         # Now read: one reply per complete request, in order; the cut one
         # is dropped at the end of input.
         hog.sock.settimeout(TIMEOUT)
