@@ -90,6 +90,7 @@ struct JsonReader {
     JsonBudget *budget;
     size_t value_charge;
     size_t buffer_charge;
+    size_t buffer_initial; /* allocated_len of a new token buffer */
 
     /* the value being read */
     json_object *root;
@@ -278,23 +279,33 @@ static size_t token_buffers_size(const JsonReader *r)
     return r->tok->allocated_len + r->key->allocated_len;
 }
 
-/* Empty the token buffers; the bytes of budget their shrinking frees. */
+/* The size the token buffers start with. */
+#define TOKEN_BUFFER_INITIAL 64
+
+/* Empty *BUF; give it back to its initial size when KEEP is exceeded. */
+static void token_buffer_reset(GString **buf, size_t keep)
+{
+    if ((*buf)->allocated_len > keep) {
+        g_string_free(*buf, TRUE);
+        *buf = g_string_sized_new(TOKEN_BUFFER_INITIAL);
+    } else {
+        g_string_truncate(*buf, 0);
+    }
+}
+
+/*
+ * Empty the token buffers; the bytes of budget their shrinking frees.
+ * Under a budget they go back to their initial size, so that what one
+ * value may use never depends on the values before it; without one, up
+ * to TOKEN_BUFFER_KEEP bytes stay for the next value.
+ */
 static size_t token_buffers_reset(JsonReader *r)
 {
+    size_t keep = r->budget ? r->buffer_initial : TOKEN_BUFFER_KEEP;
     size_t freed = 0;
 
-    if (r->tok->allocated_len > TOKEN_BUFFER_KEEP) {
-        g_string_free(r->tok, TRUE);
-        r->tok = g_string_sized_new(64);
-    } else {
-        g_string_truncate(r->tok, 0);
-    }
-    if (r->key->allocated_len > TOKEN_BUFFER_KEEP) {
-        g_string_free(r->key, TRUE);
-        r->key = g_string_sized_new(64);
-    } else {
-        g_string_truncate(r->key, 0);
-    }
+    token_buffer_reset(&r->tok, keep);
+    token_buffer_reset(&r->key, keep);
     if (r->budget && token_buffers_size(r) < r->buffer_charge) {
         freed = r->buffer_charge - token_buffers_size(r);
         r->buffer_charge -= freed;
@@ -1166,8 +1177,9 @@ JsonReader *json_reader_new(const JsonReaderLimits *limits,
     r->on_value = on_value;
     r->on_error = on_error;
     r->opaque = opaque;
-    r->tok = g_string_sized_new(64);
-    r->key = g_string_sized_new(64);
+    r->tok = g_string_sized_new(TOKEN_BUFFER_INITIAL);
+    r->key = g_string_sized_new(TOKEN_BUFFER_INITIAL);
+    r->buffer_initial = r->tok->allocated_len;
     return r;
 }
 

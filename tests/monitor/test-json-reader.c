@@ -900,6 +900,38 @@ static GString *repeat(const char *head, const char *item, const char *tail,
 }
 
 /*
+ * What a value may use never depends on the values before it: after a
+ * value with a long string, or an unfinished one dropped at the end of
+ * input, the reader holds what a new one holds (found by the JSON
+ * reader's fuzzer: a reader fed again after its end was refused earlier).
+ */
+static void test_budget_history(void)
+{
+    JsonBudget budget = { .name = "session", .limit = 1024 * 1024 };
+    g_autoptr(GString) long_string = repeat("[\"", "x", "\"]\n", 5000);
+    g_autoptr(GString) unfinished = repeat("\"", "y", "", 3000);
+    JsonReader *r;
+    size_t idle;
+    Held h;
+
+    held_init(&h, &budget);
+    r = json_reader_new(NULL, held_value, held_error, &h);
+    json_reader_set_budget(r, &budget);
+    idle = budget.used;
+    feed_text(r, long_string->str);
+    g_assert_cmpuint(h.values->len, ==, 1);
+    held_release(&h);
+    g_assert_cmpuint(budget.used, ==, idle);
+    feed_text(r, unfinished->str);
+    json_reader_end(r);
+    g_assert_cmpuint(budget.used, ==, idle);
+    g_assert_cmpuint(h.n_errors, ==, 0);
+    json_reader_free(r);
+    g_assert_cmpuint(budget.used, ==, 0);
+    held_clear(&h);
+}
+
+/*
  * §7: a value whose memory would pass the budget is refused at once, as
  * one past the size limit: one error, its tree freed, the rest of it
  * skipped, the next one read; the charge of a delivered value goes to
@@ -1107,6 +1139,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/end", test_end);
     g_test_add_func("/json-reader/large-and-many", test_large_and_many);
     g_test_add_func("/json-reader/budget/refuses", test_budget_refuses);
+    g_test_add_func("/json-reader/budget/history", test_budget_history);
     g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
     g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();
