@@ -171,6 +171,7 @@ static void value_reset(JsonReader *r)
     r->value_bytes = 0;
     r->value_tokens = 0;
     r->lex = LEX_NONE;
+    r->high_surrogate = 0;
     token_buffers_reset(r);
 }
 

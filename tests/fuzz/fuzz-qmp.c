@@ -13,7 +13,8 @@
  * once the replies are written, docs/spec/qmp-protocol.md §1/12).  The
  * request limits are lowered (4 KiB, depth 32, 512 tokens) so that the
  * fuzzer reaches them.  Checked: what the monitor wrote is a sequence of
- * messages, each 7-bit printable ASCII JSON followed by CR LF (§1/6-8),
+ * messages, each 7-bit ASCII JSON without control characters below 0x20
+ * (DEL, 0x7f, is not escaped) followed by CR LF (§1/6-8),
  * each an object with exactly one of "QMP" (first, and only first),
  * "return", "error" or "event".  With FUZZ_SHOW set in the environment
  * the output is copied to stderr, to see what an input does.
@@ -84,7 +85,7 @@ static void check_output(const char *text, size_t len)
         }
         line = g_strndup(text + start, end - (text + start));
         for (const char *p = line; *p; p++) {
-            if (*p < 0x20 || *p > 0x7e) {
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7f) {
                 fuzz_fail("byte 0x%02x in a message: %s",
                           (unsigned)(unsigned char)*p, line);
             }

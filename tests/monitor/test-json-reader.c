@@ -540,6 +540,11 @@ static const Case cases[] = {
       "{\"execute\": \"x\x01{\"execute\": \"y\"}",
       0,
       { "!control character 0x01 in string", "{\"execute\": \"y\"}" } },
+    /* a bad escape after a high surrogate leaves nothing pending */
+    { "recovery/surrogate-then-bad-escape",
+      "{\"id\":\"\\ud83d\\ude0+\"}{\"id\":\"\\u00e9\"}",
+      0,
+      { "!bad escape '\\ude0+'", "{\"id\":\"\xC3\xA9\"}" } },
 };
 
 static void test_case(gconstpointer data)
