@@ -4,11 +4,11 @@
  * docs/spec/qcow2-format.md §1-§5 and §9.
  *
  * Input: the image file, written to a scratch directory, opened
- * read-only as qcow2 without its backing chain, and read: every cluster
- * while the virtual disk has at most 1 MiB of them, else clusters evenly
- * spread (at most 256 reads and 1 MiB in all, so that a large virtual
- * size costs no more than a small one), the last one, and one read
- * across the first cluster boundary.  When the image names a backing
+ * read-only as qcow2 without its backing chain, and read cluster by
+ * cluster: every cluster when that takes at most 256 reads and 1 MiB,
+ * else clusters evenly spread within those bounds (so that a large
+ * virtual size costs no more than a small one), then the last cluster
+ * and one read across the first cluster boundary.  When the image names a backing
  * file that is a plain name (no '/', not starting with '.'), it is
  * opened again with its chain and read again: the scratch directory
  * holds "backing.raw" (64 KiB) and "backing.qcow2" (64 KiB, 512-byte
