@@ -18,7 +18,7 @@
 #                     (bench/gen-bench), then the
 #                     visitors' throughput against json-c (visitor-bench),
 #                     then QMP round trips against qemu-storage-daemon
-#                     (bench/qmp-bench; installs qemu-system-common)
+#                     (bench/qmp-bench)
 #   make deps         install the Debian packages that are missing
 #   make clean        remove the build directories
 
@@ -44,14 +44,12 @@ FUZZ_TARGETS ?=
 # scdoc: the manual pages (docs/man/); man-db: `man`, which their test
 # renders them with (not in every minimal Debian image); python3-mypy
 # and clang-format: the tests of the generator's types and of the C
-# sources' format.
+# sources' format; qemu-system-common: qemu-storage-daemon, the peer of
+# the image locking tests; strace: counts the daemon's accept() calls in
+# tests/functional/test_resources.py.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format
-
-# What bench/qmp-bench compares against: qemu-storage-daemon.  Only
-# `make bench` installs it (through `make deps DEPS=...`); no test needs it.
-QMP_BENCH_DEPS := qemu-system-common
+        clang-format qemu-system-common strace
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt
@@ -224,7 +222,6 @@ bench: build
 	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
 	@echo; "$(call python_of,$(BUILD))" bench/qcow2-bench --blockio $(BUILD)/tests/block/blockio
 	@echo
-	@$(MAKE) --no-print-directory deps DEPS="$(QMP_BENCH_DEPS)"
 	@"$(call python_of,$(BUILD))" bench/qmp-bench --build $(BUILD) \
 	    $(QMP_BENCH_FLAGS)
 	@echo

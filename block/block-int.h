@@ -73,6 +73,34 @@ bool block_file_sync(BlockNode *node, GError **errp);
 bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
                          size_t len, GError **errp);
 
+/*
+ * Image locks (lock.c), with QEMU's permissions and bytes
+ * (docs/spec/data-path.md §4).
+ */
+#define BLOCK_PERM_READ (1u << 0)
+#define BLOCK_PERM_WRITE (1u << 1)
+#define BLOCK_PERM_WRITE_UNCHANGED (1u << 2)
+#define BLOCK_PERM_RESIZE (1u << 3)
+#define BLOCK_PERM_ALL 0xfu
+
+/*
+ * Hold the permissions PERM on the image open as FD and refuse others
+ * every permission not in SHARED, replacing what FD held: OpenFileFailed
+ * naming the lock (QEMU's words: 'Failed to get "write" lock', 'Failed
+ * to get shared "write" lock') when another open file description, in
+ * this process or another, holds a conflicting byte; FD then holds a
+ * partial set, to be closed.  Where the file system has no OFD locks the
+ * image goes unlocked (they are advisory).
+ */
+bool block_lock_apply(int fd, const char *filename, unsigned perm,
+                      unsigned shared, GError **errp);
+
+/*
+ * Give up the write and resize permissions FD holds (a node made
+ * read-only), keeping the refusals; cannot fail.
+ */
+void block_lock_drop_write(int fd);
+
 /* Set *ERRP to a GenericError "FILENAME: message". */
 void block_error(GError **errp, const BlockNode *node, const char *fmt, ...)
     G_GNUC_PRINTF(3, 4);

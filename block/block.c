@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "block-int.h"
+#include "path.h"
 
 typedef struct FileId {
     dev_t dev;
@@ -165,6 +166,63 @@ static bool fileid_seen(GArray *seen, dev_t dev, ino_t ino)
     return false;
 }
 
+static void set_not_an_image(GError **errp, const char *filename, mode_t mode)
+{
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                "Could not open '%s': it is %s, not a regular file or a "
+                "block device",
+                filename, block_file_type_name(mode));
+}
+
+/*
+ * Open FILENAME as an image file: a regular file or a block device,
+ * with its status in *ST; anything else is refused without blocking.
+ * O_NONBLOCK makes the open of a FIFO return at once (a FIFO without a
+ * writer would block a read-only open forever, and the main loop with
+ * it); the type is checked on the descriptor, then O_NONBLOCK cleared.
+ * Returns the descriptor, or -1 with *ERRP set (OpenFileFailed).
+ */
+static int open_image_file(const char *filename, bool read_only,
+                           struct stat *st, GError **errp)
+{
+    int flags =
+        (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    int fd, saved_errno;
+    bool stat_ok;
+
+    do {
+        fd = open(filename, flags);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        saved_errno = errno;
+        /* A socket (ENXIO) or a directory opened for writing (EISDIR). */
+        if (stat(filename, st) == 0 && !S_ISREG(st->st_mode)
+            && !S_ISBLK(st->st_mode)) {
+            set_not_an_image(errp, filename, st->st_mode);
+        } else {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                        "Could not open '%s': %s", filename,
+                        g_strerror(saved_errno));
+        }
+        return -1;
+    }
+    stat_ok = fstat(fd, st) == 0;
+    if (stat_ok && !S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
+        close(fd);
+        set_not_an_image(errp, filename, st->st_mode);
+        return -1;
+    }
+    if (!stat_ok || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        saved_errno = errno;
+        close(fd);
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not open '%s': %s", filename,
+                    g_strerror(saved_errno));
+        return -1;
+    }
+    return fd;
+}
+
 static BlockNode *block_node_open_chain(const char *filename,
                                         const char *format, unsigned flags,
                                         GArray *seen, GError **errp)
@@ -183,27 +241,22 @@ static BlockNode *block_node_open_chain(const char *filename,
         return NULL;
     }
 
-    int fd;
-    do {
-        fd = open(filename, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
+    int fd = open_image_file(filename, read_only, &st, errp);
     if (fd < 0) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "Could not open '%s': %s", filename, g_strerror(errno));
         return NULL;
     }
 
     g_autoptr(BlockNode) node = g_new0(BlockNode, 1);
     node->refcnt = 1;
     node->fd = fd;
-    node->filename = g_strdup(filename);
+    node->filename = block_absolute_path(filename);
     node->read_only = read_only;
     node->writable_fd = !read_only;
-
-    if (fstat(fd, &st) < 0) {
-        block_error(errp, node, "fstat failed: %s", g_strerror(errno));
+    if (!(read_only && (flags & BLOCK_OPEN_FORCE_SHARE))
+        && !block_node_relock(node, !read_only, errp)) {
         return NULL;
     }
+
     if (S_ISREG(st.st_mode)) {
         node->file_size = (uint64_t)st.st_size;
     } else if (S_ISBLK(st.st_mode)) {
@@ -214,9 +267,6 @@ static BlockNode *block_node_open_chain(const char *filename,
             return NULL;
         }
         node->file_size = (uint64_t)end;
-    } else {
-        block_error(errp, node, "not a regular file or block device");
-        return NULL;
     }
     node->dev = st.st_dev;
     node->ino = st.st_ino;
@@ -246,9 +296,10 @@ static BlockNode *block_node_open_chain(const char *filename,
 
     if (node->backing_name && !(flags & BLOCK_OPEN_NO_BACKING)) {
         GError *local_err = NULL;
-        node->backing =
-            block_node_open_chain(node->full_backing_name, node->backing_format,
-                                  BLOCK_OPEN_READ_ONLY, seen, &local_err);
+        node->backing = block_node_open_chain(
+            node->full_backing_name, node->backing_format,
+            BLOCK_OPEN_READ_ONLY | (flags & BLOCK_OPEN_FORCE_SHARE), seen,
+            &local_err);
         if (!node->backing) {
             g_propagate_prefixed_error(
                 errp, local_err, "%s: cannot open backing file: ", filename);
@@ -345,6 +396,20 @@ bool block_node_is_read_only(const BlockNode *node)
 void block_node_set_read_only(BlockNode *node)
 {
     node->read_only = true;
+    block_lock_drop_write(node->fd);
+}
+
+/* Others may read a node's image, never write or resize it. */
+#define NODE_SHARED (BLOCK_PERM_READ | BLOCK_PERM_WRITE_UNCHANGED)
+
+bool block_node_relock(BlockNode *node, bool writable, GError **errp)
+{
+    unsigned perm = BLOCK_PERM_READ;
+
+    if (writable) {
+        perm |= BLOCK_PERM_WRITE | BLOCK_PERM_RESIZE;
+    }
+    return block_lock_apply(node->fd, node->filename, perm, NODE_SHARED, errp);
 }
 
 BlockNode *block_node_backing(const BlockNode *node)

@@ -8,6 +8,8 @@
 
 #include <qapikit/block-device.h>
 
+#include "path.h"
+
 struct BlockDevice {
     char *id;
     BlockNode *top;   /* one reference, owned */
@@ -25,8 +27,11 @@ struct BlockDeviceRegistry {
      * (borrowed: nodes never leave a chain while the registry lives).
      */
     GHashTable *node_names;
-    char *state_dir;                   /* NULL: no --state */
-    int state_lock_fd;                 /* flock on the state directory, or -1 */
+    char *state_dir;      /* NULL: no --state */
+    char *state_dir_real; /* realpath() of state_dir, for target checks */
+    int state_lock_fd;    /* flock on the state directory, or -1 */
+    int journal_fd;       /* the state directory's journal, or -1 */
+    uint64_t group;       /* the last group the state file committed */
     BlockSnapshotFaultHook fault_hook; /* tests only (fault.c) */
     void *fault_opaque;
 };
@@ -40,20 +45,74 @@ BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
                                               const char *node_name);
 
 /*
- * NAME made absolute against the current directory, normalised, with
- * the symlinks of its directory part resolved (when that exists).
- */
-char *block_absolute_path(const char *name);
-
-/*
  * Write the state file of REG's state directory naming, for each
  * device, NEW_TOPS[i] if not NULL (the device at index i is about to
- * pivot onto it) else its current top; durable when it returns true
- * (temp file, fdatasync, rename, fsync of the directory).  On failure the old state file is intact
- * and no temp file is left.
+ * pivot onto it) else its current top, with GROUP as the last committed
+ * group; durable when it returns true (a fresh temp file, fdatasync,
+ * rename, fsync of the directory), and then REG's group is GROUP.  On
+ * failure the old state file is intact and no temp file is left.
  */
 bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
-                      GError **errp);
+                      uint64_t group, GError **errp);
+
+/*
+ * Open PATH, a file of the state directory, with FLAGS (O_RDONLY,
+ * O_RDWR, O_CREAT...; mode 0600 when created) plus O_NOFOLLOW and
+ * O_CLOEXEC, without blocking on a FIFO; anything but a regular file is
+ * refused.  Returns the descriptor, or -1 with *ERRP set.
+ */
+int block_state_dir_open(const char *path, int flags, GError **errp);
+
+/* The state file format; the journal's records carry it too. */
+#define BLOCK_STATE_VERSION 2
+
+/* The intent journal of a state directory (journal.c) */
+
+#define BLOCK_JOURNAL_FILE "blockd-journal"
+
+/* A file a snapshot group created, as the journal records it. */
+typedef struct BlockJournalFile {
+    const char *path;
+    dev_t dev;
+    ino_t ino;
+} BlockJournalFile;
+
+/* Open (create) the journal of the state directory DIR: a descriptor. */
+int block_journal_open(const char *dir, GError **errp);
+
+/*
+ * Before group GROUP creates files at their names: replace the journal's
+ * content with those PATHS[0..N), durably.
+ */
+bool block_journal_intent(int fd, uint64_t group, char *const *paths, size_t n,
+                          GError **errp);
+
+/*
+ * After FILES[0..N) of group GROUP were created (unnamed with O_TMPFILE
+ * and not linked yet, or at their names after block_journal_intent())
+ * and before any of them is named or used: record their device and
+ * inode, durably; REPLACE: instead of what the journal holds (the
+ * group's first line).
+ */
+bool block_journal_created(int fd, uint64_t group,
+                           const BlockJournalFile *files, size_t n,
+                           bool replace, GError **errp);
+
+/* Empty the journal, durably (a group undone). */
+bool block_journal_clear(int fd, GError **errp);
+
+/*
+ * At start, once the devices' tops are known (TOPS[0..N_TOPS), their
+ * chains): remove every file recorded as created by a group after
+ * COMMITTED (the state file's last group) whose device and inode still
+ * match and which none of those chains uses; log, and leave, an
+ * intended file that exists without such a record.  Without a state
+ * file (HAVE_STATE false) nothing is removed.  Then empty the journal.
+ * False only when the journal cannot be read or has a newer version.
+ */
+bool block_journal_recover(int fd, uint64_t committed, bool have_state,
+                           BlockNode *const *tops, size_t n_tops,
+                           GError **errp);
 
 /* Ask REG's test hook (block_registry_set_fault_hook()) about FAULT. */
 bool block_snapshot_fault(const BlockDeviceRegistry *reg,

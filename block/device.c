@@ -40,6 +40,7 @@ BlockDeviceRegistry *block_registry_new(void)
     reg->node_names =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     reg->state_lock_fd = -1;
+    reg->journal_fd = -1;
     return reg;
 }
 
@@ -52,8 +53,12 @@ void block_registry_free(BlockDeviceRegistry *reg)
     g_hash_table_destroy(reg->node_names);
     g_ptr_array_free(reg->devices, true);
     g_free(reg->state_dir);
+    g_free(reg->state_dir_real);
     if (reg->state_lock_fd >= 0) {
         close(reg->state_lock_fd);
+    }
+    if (reg->journal_fd >= 0) {
+        close(reg->journal_fd);
     }
     g_free(reg);
 }
@@ -234,35 +239,6 @@ BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
         }
     }
     return NULL;
-}
-
-char *block_absolute_path(const char *name)
-{
-    g_autofree char *cwd =
-        g_path_is_absolute(name) ? NULL : g_get_current_dir();
-    g_autofree char *absolute = g_build_filename(cwd ? cwd : "/", name, NULL);
-    g_autofree char *dir = g_path_get_dirname(absolute);
-    g_autofree char *base = g_path_get_basename(absolute);
-    g_autofree char *real_dir = NULL;
-
-    /*
-     * The directory part is resolved by the kernel (realpath), never as
-     * text: in "link/../x" the ".." applies to where "link" points.  So
-     * two spellings of one new file compare equal before it exists, and
-     * the name is the file the kernel will create.  The last component
-     * stays as given (it may not exist yet, or be a symlink to refuse).
-     */
-    if (!strcmp(base, ".") || !strcmp(base, "..")) {
-        real_dir = realpath(absolute, NULL);
-        return real_dir ? g_steal_pointer(&real_dir)
-                        : g_steal_pointer(&absolute);
-    }
-    real_dir = realpath(dir, NULL);
-    if (!real_dir) {
-        /* A missing directory: creating the file will fail anyway. */
-        return g_steal_pointer(&absolute);
-    }
-    return g_build_filename(real_dir, base, NULL);
 }
 
 const char *block_device_id(const BlockDevice *dev)

@@ -92,15 +92,19 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
     return a / b + (a % b != 0);
 }
 
-bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
-                  bool *created, GError **errp)
+/*
+ * The new image's bytes for OPTS: *IMG (FILE_LEN bytes, the caller's to
+ * free), or false with *ERRP set (FILENAME names the image).
+ */
+static bool build_image(const char *filename, const Qcow2CreateOptions *opts,
+                        uint8_t **img_out, uint64_t *file_len_out,
+                        GError **errp)
 {
     unsigned cluster_bits = opts->cluster_bits ? opts->cluster_bits : 16;
     const char *backing = opts->backing_file;
     size_t backing_len = backing ? strlen(backing) : 0;
     size_t format_len = 0;
 
-    *created = false;
     if (cluster_bits < 9 || cluster_bits > 21) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: cluster size must be 512 B to 2 MiB (cluster_bits "
@@ -225,18 +229,15 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
     for (uint64_t c = 0; c < total; c++) {
         qcow2_rb_set(img + rb_offset, c, 4, 1);
     }
+    *img_out = g_steal_pointer(&img);
+    *file_len_out = file_len;
+    return true;
+}
 
-    int fd;
-    do {
-        fd = open(filename, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "Could not create '%s': %s", filename, g_strerror(errno));
-        return false;
-    }
-    *created = true;
-
+/* Write IMG (FILE_LEN bytes) into the empty file FD; sync if asked. */
+static bool write_image(int fd, const char *filename, const uint8_t *img,
+                        uint64_t file_len, bool sync, GError **errp)
+{
     /*
      * Write the blocks that hold something and let ftruncate() make the
      * rest (the L1 table, most of every table cluster) a hole that reads
@@ -247,10 +248,9 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
         || ftruncate(fd, (off_t)file_len) < 0) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                     "Could not write '%s': %s", filename, g_strerror(errno));
-        close(fd);
         return false;
     }
-    if (opts->sync) {
+    if (sync) {
         int ret;
         do {
             ret = fdatasync(fd);
@@ -258,14 +258,49 @@ bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
         if (ret < 0) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
                         "Could not sync '%s': %s", filename, g_strerror(errno));
-            close(fd);
             return false;
         }
     }
-    if (close(fd) < 0) {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "Could not close '%s': %s", filename, g_strerror(errno));
+    return true;
+}
+
+bool qcow2_create_fd(int fd, const char *filename,
+                     const Qcow2CreateOptions *opts, GError **errp)
+{
+    g_autofree uint8_t *img = NULL;
+    uint64_t file_len;
+
+    return build_image(filename, opts, &img, &file_len, errp)
+        && write_image(fd, filename, img, file_len, opts->sync, errp);
+}
+
+bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
+                  bool *created, GError **errp)
+{
+    g_autofree uint8_t *img = NULL;
+    uint64_t file_len;
+    bool ok;
+    int fd;
+
+    *created = false;
+    if (!build_image(filename, opts, &img, &file_len, errp)) {
         return false;
     }
-    return true;
+    do {
+        fd = open(filename,
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not create '%s': %s", filename, g_strerror(errno));
+        return false;
+    }
+    *created = true;
+    ok = write_image(fd, filename, img, file_len, opts->sync, errp);
+    if (close(fd) < 0 && ok) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not close '%s': %s", filename, g_strerror(errno));
+        ok = false;
+    }
+    return ok;
 }

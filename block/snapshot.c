@@ -4,7 +4,10 @@
  * everything that can fail, pivot with no failure point left, or undo
  * what the prepare phase made.
  */
+#define _GNU_SOURCE /* O_TMPFILE, AT_EMPTY_PATH */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +27,11 @@ typedef struct Prepared {
     bool exists;      /* it existed at check time ... */
     dev_t st_dev;     /* ... as this file */
     ino_t st_ino;
-    bool created;       /* this group created the file: unlink on undo */
+    int tmp_fd;    /* the new overlay while unnamed (O_TMPFILE), or -1 */
+    dev_t new_dev; /* the file this group created ... */
+    ino_t new_ino;
+    bool made;          /* ... exists (named, or unnamed in tmp_fd) */
+    bool created;       /* it has its name: unlink on undo */
     BlockNode *overlay; /* opened overlay, one reference */
     char *node_name;    /* snapshot-node-name, to move into the device */
     GError *err;        /* the first failure of this entry's preparation */
@@ -32,6 +39,9 @@ typedef struct Prepared {
 
 static void prepared_clear(Prepared *p)
 {
+    if (p->tmp_fd >= 0) {
+        close(p->tmp_fd); /* an unnamed file vanishes with it */
+    }
     block_node_unref(p->overlay);
     g_free(p->path);
     g_free(p->node_name);
@@ -98,6 +108,27 @@ static bool node_name_valid(const char *name)
     return true;
 }
 
+/*
+ * Whether the file PATH (absolute, directory resolved) names, or the
+ * file a symlink there points to, is in REG's state directory or below.
+ */
+static bool in_state_dir(const BlockDeviceRegistry *reg, const char *path)
+{
+    g_autofree char *target = NULL;
+    g_autofree char *dir = NULL;
+    size_t len;
+
+    if (!reg->state_dir_real) {
+        return false;
+    }
+    target = realpath(path, NULL);
+    dir = g_path_get_dirname(target ? target : path);
+    len = strlen(reg->state_dir_real);
+    return !strncmp(dir, reg->state_dir_real, len)
+        && (dir[len] == '\0' || dir[len] == '/'
+            || !strcmp(reg->state_dir_real, "/"));
+}
+
 /* Phase 1, step 1: check entry I before anything is touched. */
 static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared, size_t i,
                         const ImagesInUse *in_use, GError **errp)
@@ -145,6 +176,13 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared, size_t i,
         return false;
     }
     p->path = block_absolute_path(e->snapshot_file);
+    if (in_state_dir(reg, p->path)) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: snapshot file '%s' is in the daemon's state "
+                    "directory '%s', which holds the daemon's own files",
+                    id, e->snapshot_file, reg->state_dir);
+        return false;
+    }
     if (stat(e->snapshot_file, &st) == 0) {
         p->exists = true;
         p->st_dev = st.st_dev;
@@ -315,37 +353,163 @@ static bool check_existing(const Prepared *p, BlockNode *old_top, GError **errp)
 }
 
 /*
- * Phase 1, step 2 runs as one job per entry on a pool of threads, so
- * that the slow part, waiting for the disk, overlaps: flush the old top,
- * then create, fdatasync and open the overlay.  Each node and each file
- * is used by one thread only, while the caller waits.  Then, in this
- * thread and in order, each overlay is checked (mode 'existing') and put
- * over its old top.  An entry whose step fails skips its next ones; the
- * error reported is that of the first failing entry in request order, as
- * if the entries were prepared one after the other.  The test hook is
- * asked in this thread only, before the jobs run.
+ * Phase 1, step 2.  Each absolute-paths entry gets its overlay file
+ * first, in this thread: unnamed (O_TMPFILE) where the file system
+ * allows, so its device and inode are known before any content and a
+ * crash leaves nothing; else at its name (O_EXCL), announced in the
+ * journal before.  Then the slow part runs as jobs on a pool of threads,
+ * so that the waits for the disk overlap: per entry, flush the old top,
+ * then write and fdatasync the overlay (or open the existing one); and,
+ * with a journal, one more job records the unnamed overlays' device and
+ * inode, durably, while their contents are written.  Each node and each
+ * file is used by one thread only, while the caller waits.  Then, in this
+ * thread and in order, each overlay is named, opened, checked (mode
+ * 'existing') and put over its old top.  An entry whose step fails skips
+ * its next ones; the error reported is that of the first failing entry
+ * in request order, as if the entries were prepared one after the other.
+ * The test hook is asked in this thread only, before the jobs run.
  */
 #define PREPARE_THREADS 64
 
+/* The journal's record of a group's unnamed overlays (a job of its own). */
+typedef struct RecordJob {
+    int fd;
+    uint64_t group;
+    GArray *files; /* BlockJournalFile, borrowed paths */
+    bool replace;  /* the journal holds no line of this group yet */
+    GError *err;
+} RecordJob;
+
 typedef struct PrepareJob {
-    Prepared *p;
-    bool flush;        /* the old top is writable: flush it */
-    bool fault_flush;  /* test hook: fail the flush */
-    bool fault_create; /* test hook: fail after creating */
-    bool fault_open;   /* test hook: fail instead of opening */
+    Prepared *p; /* NULL: the job is RECORD */
+    RecordJob *record;
+    bool flush;         /* the old top is writable: flush it */
+    bool fault_flush;   /* test hook: fail the flush */
+    bool fault_create;  /* test hook: fail after creating */
+    bool fault_open;    /* test hook: fail instead of opening */
+    GError *create_err; /* making the overlay's file failed */
     Qcow2CreateOptions opts;
 } PrepareJob;
 
-static void prepare_job_run(gpointer data, gpointer user_data)
+/*
+ * Make the file of P's overlay unnamed in its directory (O_TMPFILE).
+ * Returns the descriptor, or -1: with *ERRP set, or with *NAMED when the
+ * file system has no O_TMPFILE (or NO_TMPFILE says to act so), for the
+ * job to create it at its name.
+ */
+static int make_overlay_file(Prepared *p, bool no_tmpfile, bool *named,
+                             GError **errp)
 {
-    PrepareJob *job = data;
-    Prepared *p = job->p;
-    const BlockSnapshotEntry *e = p->entry;
-    const char *id = p->dev->id;
+    g_autofree char *dir = g_path_get_dirname(p->path);
+    struct stat st;
+    int fd;
+
+    *named = no_tmpfile;
+    if (no_tmpfile) {
+        return -1;
+    }
+    do {
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        *named = true;
+        return -1;
+    }
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not create '%s': %s", p->entry->snapshot_file,
+                    g_strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) == 0) {
+        p->new_dev = st.st_dev;
+        p->new_ino = st.st_ino;
+    }
+    p->made = true;
+    return fd;
+}
+
+/* Create P's overlay at its name (no O_TMPFILE), after the intent. */
+static int make_named_overlay_file(Prepared *p, GError **errp)
+{
+    struct stat st;
+    int fd;
+
+    do {
+        fd = open(p->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not create '%s': %s", p->entry->snapshot_file,
+                    g_strerror(errno));
+        return -1;
+    }
+    p->created = true; /* undo unlinks it */
+    p->made = true;
+    if (fstat(fd, &st) == 0) {
+        p->new_dev = st.st_dev;
+        p->new_ino = st.st_ino;
+    }
+    return fd;
+}
+
+/* Give the unnamed overlay of P its name; it never replaces a file. */
+static bool link_overlay(Prepared *p, GError **errp)
+{
+    char proc_path[64];
+    int ret;
+
+    g_snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", p->tmp_fd);
+    ret = linkat(AT_FDCWD, proc_path, AT_FDCWD, p->path, AT_SYMLINK_FOLLOW);
+    if (ret < 0 && errno == ENOENT && access("/proc/self/fd", F_OK) != 0) {
+        /* No /proc: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH. */
+        ret = linkat(p->tmp_fd, "", AT_FDCWD, p->path, AT_EMPTY_PATH);
+    }
+    if (ret < 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "Could not create '%s': %s", p->entry->snapshot_file,
+                    g_strerror(errno));
+        return false;
+    }
+    p->created = true;
+    close(p->tmp_fd);
+    p->tmp_fd = -1;
+    return true;
+}
+
+static void open_overlay(Prepared *p, GError **errp)
+{
     unsigned flags = BLOCK_OPEN_NO_BACKING;
     GError *err = NULL;
 
-    (void)user_data;
+    if (p->dev->read_only) {
+        flags |= BLOCK_OPEN_READ_ONLY;
+    }
+    p->overlay = block_node_open(p->entry->snapshot_file, "qcow2", flags, &err);
+    if (!p->overlay) {
+        set_open_failed(errp, p->dev->id, err);
+    }
+}
+
+static void set_fault(GError **errp, Prepared *p, const char *step)
+{
+    g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                "%s: %s '%s' failed (injected fault)", p->dev->id, step,
+                p->entry->snapshot_file);
+}
+
+/*
+ * One entry's slow part, in a pool thread: flush the old top, then
+ * write the new overlay (absolute-paths) or open the existing one.
+ */
+static void prepare_entry_job(PrepareJob *job)
+{
+    Prepared *p = job->p;
+    const char *id = p->dev->id;
+    GError *err = NULL;
+    int fd;
+
     if (job->fault_flush) {
         g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "%s: flushing '%s' failed (injected fault)", id,
@@ -356,31 +520,43 @@ static void prepare_job_run(gpointer data, gpointer user_data)
         g_prefix_error(&p->err, "%s: ", id);
         return;
     }
-    if (e->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
-        /* p->created: undo unlinks it from here on, whatever happens. */
-        if (!qcow2_create(e->snapshot_file, &job->opts, &p->created, &err)) {
-            set_open_failed(&p->err, id, err);
-            return;
+    if (p->entry->mode != BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+        if (job->fault_open) {
+            set_fault(&p->err, p, "opening");
+        } else {
+            open_overlay(p, &p->err);
         }
-        if (job->fault_create) {
-            g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                        "%s: writing '%s' failed (injected fault)", id,
-                        e->snapshot_file);
-            return;
-        }
-    }
-    if (job->fault_open) {
-        g_set_error(&p->err, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
-                    "%s: opening '%s' failed (injected fault)", id,
-                    e->snapshot_file);
         return;
     }
-    if (p->dev->read_only) {
-        flags |= BLOCK_OPEN_READ_ONLY;
+    if (job->create_err) {
+        set_open_failed(&p->err, id, g_steal_pointer(&job->create_err));
+        return;
     }
-    p->overlay = block_node_open(e->snapshot_file, "qcow2", flags, &err);
-    if (!p->overlay) {
+    fd = p->tmp_fd >= 0 ? p->tmp_fd : make_named_overlay_file(p, &err);
+    if (fd < 0
+        || !qcow2_create_fd(fd, p->entry->snapshot_file, &job->opts, &err)) {
         set_open_failed(&p->err, id, err);
+    } else if (job->fault_create) {
+        set_fault(&p->err, p, "writing");
+    }
+    if (fd >= 0 && fd != p->tmp_fd) {
+        close(fd);
+    }
+}
+
+static void prepare_job_run(gpointer data, gpointer user_data)
+{
+    PrepareJob *job = data;
+    RecordJob *record = job->record;
+
+    (void)user_data;
+    if (job->p) {
+        prepare_entry_job(job);
+    } else {
+        block_journal_created(record->fd, record->group,
+                              (BlockJournalFile *)(void *)record->files->data,
+                              record->files->len, record->replace,
+                              &record->err);
     }
 }
 
@@ -402,16 +578,97 @@ static void prepare_jobs_run(GArray *jobs)
     g_thread_pool_free(pool, false, true); /* waits for every job */
 }
 
+/* With a journal: record the files P[0..N) made at their names, durably. */
+static bool record_named(const BlockDeviceRegistry *reg,
+                         const Prepared *prepared, size_t n, uint64_t group,
+                         GError **errp)
+{
+    g_autoptr(GArray) files =
+        g_array_new(false, false, sizeof(BlockJournalFile));
+
+    for (size_t i = 0; i < n; i++) {
+        const Prepared *p = &prepared[i];
+        BlockJournalFile file = { p->path, p->new_dev, p->new_ino };
+
+        if (p->made && p->tmp_fd < 0) {
+            g_array_append_val(files, file);
+        }
+    }
+    if (reg->journal_fd < 0 || !files->len) {
+        return true;
+    }
+    /* The intent of these names opened the group's lines. */
+    return block_journal_created(reg->journal_fd, group,
+                                 (BlockJournalFile *)(void *)files->data,
+                                 files->len, false, errp);
+}
+
 /*
- * Phase 1, step 2 for ENTRIES[0..N), all checked snapshot entries:
- * flush the old tops, create the overlays (each added to the undo list,
- * p->created, as soon as it exists), open them and put them over the
- * old tops.
+ * Make the overlay files of the absolute-paths entries among
+ * PREPARED[0..N) (JOBS[i] is entry i's job); with a journal, announce the
+ * names that have to be created at once, durably, and add the job that
+ * records the unnamed ones.
+ */
+static bool make_overlay_files(const BlockDeviceRegistry *reg,
+                               Prepared *prepared, size_t n, GArray *jobs,
+                               RecordJob *record, GError **errp)
+{
+    g_autoptr(GPtrArray) named = g_ptr_array_new();
+    bool no_tmpfile =
+        n > 0 && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_NO_TMPFILE, 0);
+
+    for (size_t i = 0; i < n; i++) {
+        Prepared *p = &prepared[i];
+        PrepareJob *job = &g_array_index(jobs, PrepareJob, i);
+        BlockJournalFile file;
+        bool is_named;
+
+        if (p->entry->mode != BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+            continue;
+        }
+        p->tmp_fd =
+            make_overlay_file(p, no_tmpfile, &is_named, &job->create_err);
+        if (is_named) {
+            g_ptr_array_add(named, p->path);
+        } else if (p->tmp_fd >= 0) {
+            file = (BlockJournalFile){ p->path, p->new_dev, p->new_ino };
+            g_array_append_val(record->files, file);
+        }
+    }
+    if (reg->journal_fd < 0) {
+        return true;
+    }
+    if (named->len
+        && !block_journal_intent(reg->journal_fd, record->group,
+                                 (char *const *)named->pdata, named->len,
+                                 errp)) {
+        return false;
+    }
+    if (record->files->len) {
+        PrepareJob job = { .record = record };
+
+        record->replace = !named->len;
+        g_array_append_val(jobs, job);
+    }
+    return true;
+}
+
+/*
+ * Phase 1, step 2 for ENTRIES[0..N), all checked snapshot entries of
+ * group GROUP: make the overlay files, flush the old tops and write the
+ * overlays (jobs) while the journal records them, then name each one
+ * (p->created from then on: undo unlinks it), open it and put it over
+ * its old top.  *JOURNALED: the journal was written to.
  */
 static bool prepare_entries(const BlockDeviceRegistry *reg, Prepared *prepared,
-                            size_t n, GError **errp)
+                            size_t n, uint64_t group, bool *journaled,
+                            GError **errp)
 {
     g_autoptr(GArray) jobs = g_array_new(false, true, sizeof(PrepareJob));
+    g_autoptr(GArray) record_files =
+        g_array_new(false, false, sizeof(BlockJournalFile));
+    RecordJob record = { reg->journal_fd, group, record_files, false, NULL };
+    bool ok = true;
 
     for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
@@ -438,15 +695,44 @@ static bool prepare_entries(const BlockDeviceRegistry *reg, Prepared *prepared,
             && block_snapshot_fault(reg, BLOCK_SNAPSHOT_FAULT_OPEN, i);
         g_array_append_val(jobs, job);
     }
-    prepare_jobs_run(jobs);
+    *journaled = reg->journal_fd >= 0;
+    ok = make_overlay_files(reg, prepared, n, jobs, &record, errp);
+    if (ok) {
+        prepare_jobs_run(jobs);
+        if (record.err) {
+            g_propagate_error(errp, g_steal_pointer(&record.err));
+            ok = false;
+        }
+    }
+    ok = ok && record_named(reg, prepared, n, group, errp);
+    for (size_t i = 0; i < n; i++) {
+        g_clear_error(&g_array_index(jobs, PrepareJob, i).create_err);
+    }
+    if (!ok) {
+        return false;
+    }
 
-    /* Check each overlay and put it over its old top. */
+    /* Name, open and check each overlay, and put it over its old top. */
     for (size_t i = 0; i < n; i++) {
         Prepared *p = &prepared[i];
+        PrepareJob *job = &g_array_index(jobs, PrepareJob, i);
 
         if (p->err) {
             g_propagate_error(errp, g_steal_pointer(&p->err));
             return false;
+        }
+        if (p->entry->mode == BLOCK_SNAPSHOT_MODE_ABSOLUTE_PATHS) {
+            if (p->tmp_fd >= 0 && !link_overlay(p, errp)) {
+                return false;
+            }
+            if (job->fault_open) {
+                set_fault(errp, p, "opening");
+                return false;
+            }
+            open_overlay(p, errp);
+            if (!p->overlay) {
+                return false;
+            }
         }
         if (p->entry->mode == BLOCK_SNAPSHOT_MODE_EXISTING
             && !check_existing(p, p->dev->top, errp)) {
@@ -493,18 +779,44 @@ static bool sync_directories(const BlockDeviceRegistry *reg, Prepared *prepared,
     return true;
 }
 
-/* Phase 3: close every overlay, unlink every file this group created. */
-static void undo(Prepared *prepared, size_t n)
+/* Unlink the file P created, if its name still leads to it. */
+static bool remove_created(const Prepared *p)
+{
+    struct stat st;
+
+    if (lstat(p->path, &st) != 0) {
+        return errno == ENOENT;
+    }
+    if (st.st_dev != p->new_dev || st.st_ino != p->new_ino) {
+        errno = EEXIST; /* replaced by another file: not ours to remove */
+        return false;
+    }
+    return unlink(p->path) == 0 || errno == ENOENT;
+}
+
+/*
+ * Phase 3: close every overlay, unlink every file this group created,
+ * and empty the journal if the group wrote to it (JOURNALED).
+ */
+static void undo(const BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
+                 bool journaled)
 {
     for (size_t i = n; i-- > 0;) {
         Prepared *p = &prepared[i];
 
         block_node_unref(p->overlay);
         p->overlay = NULL;
-        if (p->created && unlink(p->path) != 0 && errno != ENOENT) {
+        if (p->created && !remove_created(p)) {
             g_message("%s: could not remove snapshot file '%s' after a "
                       "failed group: %s",
                       p->dev ? p->dev->id : "?", p->path, g_strerror(errno));
+        }
+    }
+    if (journaled) {
+        g_autoptr(GError) err = NULL;
+
+        if (!block_journal_clear(reg->journal_fd, &err)) {
+            g_message("%s", err->message);
         }
     }
 }
@@ -535,7 +847,7 @@ static void pivot(BlockDeviceRegistry *reg, Prepared *prepared, size_t n)
 }
 
 static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
-                         GError **errp)
+                         uint64_t group, GError **errp)
 {
     size_t count = block_registry_count(reg);
     g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
@@ -550,7 +862,7 @@ static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
             }
         }
     }
-    return block_state_save(reg, new_tops, errp);
+    return block_state_save(reg, new_tops, group, errp);
 }
 
 bool block_snapshot_group(BlockDeviceRegistry *reg,
@@ -560,8 +872,14 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     g_autofree Prepared *prepared = g_new0(Prepared, n ? n : 1);
     ImagesInUse in_use;
     GError *abort_err = NULL;
+    uint64_t group = reg->group + 1;
+    bool journaled = false;
     bool ok = true;
     size_t i;
+
+    for (i = 0; i < n; i++) {
+        prepared[i].tmp_fd = -1;
+    }
 
     /*
      * Every entry in request order; the first failure is the reply.  An
@@ -587,7 +905,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     images_in_use_clear(&in_use);
 
     if (ok) {
-        ok = prepare_entries(reg, prepared, i, errp);
+        ok = prepare_entries(reg, prepared, i, group, &journaled, errp);
     }
     if (ok && abort_err) {
         g_propagate_error(errp, g_steal_pointer(&abort_err));
@@ -598,7 +916,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
         ok = sync_directories(reg, prepared, n, errp);
     }
     if (ok && reg->state_dir && n > 0) {
-        ok = record_state(reg, prepared, n, errp);
+        ok = record_state(reg, prepared, n, group, errp);
     }
 
     if (ok) {
@@ -607,7 +925,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
             devices[i] = prepared[i].dev;
         }
     } else {
-        undo(prepared, n);
+        undo(reg, prepared, n, journaled);
     }
     for (i = 0; i < n; i++) {
         prepared_clear(&prepared[i]);

@@ -18,6 +18,10 @@
 
 #include <qapikit/error.h>
 
+#ifdef JSON_BUDGET_GIVES_BACK
+#include <malloc.h>
+#endif
+
 typedef enum {
     LEX_NONE,    /* between tokens */
     LEX_LITERAL, /* true, false, null */
@@ -82,6 +86,11 @@ struct JsonReader {
     char skip_quote;
     bool skip_escape;
 
+    /* memory accounting: the value being read, the token buffers */
+    JsonBudget *budget;
+    size_t value_charge;
+    size_t buffer_charge;
+
     /* the value being read */
     json_object *root;
     Frame *stack; /* grows up to limits.max_depth frames */
@@ -111,6 +120,123 @@ struct JsonReader {
 
 /* GString buffers above this are given back after a value. */
 #define TOKEN_BUFFER_KEEP 65536
+
+/* ---- memory budgets ---- */
+
+/*
+ * The heap that the reader's json-c nodes cost with json-c 0.16 and
+ * glibc's malloc on 64-bit systems, in bytes, measured with mallinfo2()
+ * (tests/monitor/test-json-reader.c compares the estimate with it).  A
+ * malloc chunk is the request plus 8 bytes, rounded up to 16, and at
+ * least 32 bytes.  Strings keep their text inline; doubles keep their
+ * source text in a copy of their own; object keys are copies.  Tables
+ * grow as json-c grows them (table_growth()).
+ */
+#define COST_OBJECT ((size_t)784)     /* the object, its lh_table, 16 entries */
+#define COST_ARRAY ((size_t)392)      /* the object, its array_list, 32 slots */
+#define COST_SCALAR ((size_t)64)      /* int64, uint64, boolean, double */
+#define COST_STRING_HEAD ((size_t)57) /* a string's object before its text */
+
+static size_t heap_chunk(size_t request)
+{
+    return MAX((request + 8 + 15) & ~(size_t)15, (size_t)32);
+}
+
+/* Count BYTES in BUDGET and its parent, unchecked. */
+static void budget_add(JsonBudget *budget, size_t bytes)
+{
+    JsonBudget *top = budget->parent ? budget->parent : budget;
+
+    budget->used += bytes;
+    if (budget->parent) {
+        budget->parent->used += bytes;
+    }
+    top->peak = MAX(top->peak, top->used);
+}
+
+bool json_budget_charge(JsonBudget *budget, size_t bytes,
+                        const JsonBudget **refused)
+{
+    JsonBudget *parent = budget->parent;
+    const JsonBudget *full = NULL;
+
+    if (budget->limit
+        && bytes > budget->limit - MIN(budget->used, budget->limit)) {
+        full = budget;
+    } else if (parent && parent->limit
+               && budget->used + bytes > budget->guaranteed
+               && bytes > parent->limit - MIN(parent->used, parent->limit)) {
+        full = parent;
+    }
+    if (full) {
+        if (refused) {
+            *refused = full;
+        }
+        return false;
+    }
+    budget_add(budget, bytes);
+    return true;
+}
+
+/*
+ * Give the free memory of the heap back to the system.  glibc keeps what
+ * was freed for later mallocs; the trees of a large value, thousands of
+ * small chunks, would hold its peak resident for the process's life.
+ * AddressSanitizer's allocator is not glibc's: nothing to give back.
+ */
+static void give_back_memory(void)
+{
+#ifdef JSON_BUDGET_GIVES_BACK
+    malloc_trim(0);
+#endif
+}
+
+void json_budget_release(JsonBudget *budget, size_t bytes)
+{
+    JsonBudget *top = budget->parent ? budget->parent : budget;
+
+    budget->used -= MIN(bytes, budget->used);
+    if (budget->parent) {
+        budget->parent->used -= MIN(bytes, budget->parent->used);
+    }
+    /* After a large value, not after every one: see JsonBudget. */
+    if (top->peak - top->used >= JSON_BUDGET_GIVE_BACK
+        && top->used <= top->peak / 2) {
+        give_back_memory();
+        top->peak = top->used;
+    }
+}
+
+/* The bytes of CONTAINER's table (hash entries, or array slots). */
+static size_t table_bytes(const Frame *f)
+{
+    if (f->is_object) {
+        return (size_t)json_object_get_object(f->container)->size
+            * sizeof(struct lh_entry);
+    }
+    return json_object_get_array(f->container)->size * sizeof(void *);
+}
+
+/*
+ * How much the table of F's container grows when one more member is
+ * added: json-c doubles an array's slots when its length reaches their
+ * number, and an object's hash table when its count reaches
+ * LH_LOAD_FACTOR of its size.  add_value() counts the actual growth, so
+ * that another json-c's rules only shift when a charge is refused.
+ */
+static size_t table_growth(const Frame *f)
+{
+    if (f->is_object) {
+        const struct lh_table *t = json_object_get_object(f->container);
+
+        return t->count >= t->size * LH_LOAD_FACTOR
+            ? (size_t)t->size * sizeof(struct lh_entry)
+            : 0;
+    }
+    const struct array_list *a = json_object_get_array(f->container);
+
+    return a->length + 1 >= a->size ? a->size * sizeof(void *) : 0;
+}
 
 static bool is_ws(unsigned char c)
 {
@@ -147,8 +273,16 @@ static char *excerpt(const char *text, size_t len)
     return g_strdup_printf("%.*s%s", (int)cut, text, cut < len ? "..." : "");
 }
 
-static void token_buffers_reset(JsonReader *r)
+static size_t token_buffers_size(const JsonReader *r)
 {
+    return r->tok->allocated_len + r->key->allocated_len;
+}
+
+/* Empty the token buffers; the bytes of budget their shrinking frees. */
+static size_t token_buffers_reset(JsonReader *r)
+{
+    size_t freed = 0;
+
     if (r->tok->allocated_len > TOKEN_BUFFER_KEEP) {
         g_string_free(r->tok, TRUE);
         r->tok = g_string_sized_new(64);
@@ -161,10 +295,18 @@ static void token_buffers_reset(JsonReader *r)
     } else {
         g_string_truncate(r->key, 0);
     }
+    if (r->budget && token_buffers_size(r) < r->buffer_charge) {
+        freed = r->buffer_charge - token_buffers_size(r);
+        r->buffer_charge -= freed;
+    }
+    return freed;
 }
 
+/* Drop the value being read, and release what it held of the budget. */
 static void value_reset(JsonReader *r)
 {
+    size_t freed;
+
     json_object_put(r->root);
     r->root = NULL;
     r->depth = 0;
@@ -172,7 +314,11 @@ static void value_reset(JsonReader *r)
     r->value_tokens = 0;
     r->lex = LEX_NONE;
     r->high_surrogate = 0;
-    token_buffers_reset(r);
+    freed = token_buffers_reset(r) + r->value_charge;
+    r->value_charge = 0;
+    if (freed) {
+        json_budget_release(r->budget, freed);
+    }
 }
 
 /*
@@ -199,15 +345,73 @@ static void fail(JsonReader *r, const char *fmt, ...)
     r->skipping = true;
 }
 
+/*
+ * Charge BYTES to the budget, and count them in *ACCOUNT (the value's or
+ * the token buffers'); if the budget refuses, fail the value (§7, §8).
+ */
+static bool charge(JsonReader *r, size_t bytes, size_t *account)
+{
+    const JsonBudget *full = NULL;
+
+    if (!json_budget_charge(r->budget, bytes, &full)) {
+        fail(r, "value needs more memory than the %s's budget of %zu bytes",
+             full->name ? full->name : "reader", full->limit);
+        return false;
+    }
+    *account += bytes;
+    return true;
+}
+
+/*
+ * Charge a new value that costs COST, with what adding it to the
+ * innermost container costs (its key, its table's growth); false (the
+ * value failed) if the budget refuses.  Before the value is made.
+ */
+static bool charge_value(JsonReader *r, size_t cost)
+{
+    if (!r->budget) {
+        return true;
+    }
+    if (r->depth) {
+        const Frame *f = &r->stack[r->depth - 1];
+
+        cost += table_growth(f);
+        if (f->is_object) {
+            cost += heap_chunk(r->key->len + 1);
+        }
+    }
+    return charge(r, cost, &r->value_charge);
+}
+
+/*
+ * Charge the growth of the token buffers (the text of a string or number
+ * being read); false (the value failed) if the budget refuses.
+ */
+static bool charge_buffers(JsonReader *r)
+{
+    size_t size = token_buffers_size(r);
+
+    if (!r->budget || r->skipping || size <= r->buffer_charge) {
+        return true;
+    }
+    return charge(r, size - r->buffer_charge, &r->buffer_charge);
+}
+
 static void deliver(JsonReader *r, json_object *value)
 {
+    size_t held = r->value_charge;
+
+    r->value_charge = 0;
     r->root = NULL;
     value_reset(r);
     r->tentative = false;
     if (r->on_value) {
-        r->on_value(value, r->opaque);
+        r->on_value(value, held, r->opaque);
     } else {
         json_object_put(value);
+        if (held) {
+            json_budget_release(r->budget, held);
+        }
     }
 }
 
@@ -224,11 +428,16 @@ static bool expecting_value(JsonReader *r)
 static void add_value(JsonReader *r, json_object *value)
 {
     Frame *f;
+    size_t predicted = 0, before = 0;
 
     if (r->depth == 0) {
         return;
     }
     f = &r->stack[r->depth - 1];
+    if (r->budget) {
+        predicted = table_growth(f);
+        before = table_bytes(f);
+    }
     if (f->is_object) {
         json_object_object_add_ex(f->container, r->key->str, value,
                                   JSON_C_OBJECT_ADD_KEY_IS_NEW);
@@ -236,6 +445,18 @@ static void add_value(JsonReader *r, json_object *value)
         json_object_array_add(f->container, value);
     }
     f->state = EXPECT_COMMA_OR_END;
+    if (r->budget) {
+        /* charge_value() charged PREDICTED; the table grew by GROWN. */
+        size_t grown = table_bytes(f) - before;
+
+        if (grown > predicted) {
+            budget_add(r->budget, grown - predicted);
+            r->value_charge += grown - predicted;
+        } else if (grown < predicted) {
+            json_budget_release(r->budget, predicted - grown);
+            r->value_charge -= predicted - grown;
+        }
+    }
 }
 
 static void complete_scalar(JsonReader *r, json_object *value)
@@ -279,7 +500,13 @@ static void complete_number(JsonReader *r)
         }
     }
     if (!value) {
+        if (!charge_value(r, COST_SCALAR + heap_chunk(r->tok->len + 1))) {
+            return;
+        }
         value = json_object_new_double_s(g_ascii_strtod(text, NULL), text);
+    } else if (!charge_value(r, COST_SCALAR)) {
+        json_object_put(value);
+        return;
     }
     g_string_truncate(r->tok, 0);
     complete_scalar(r, value);
@@ -314,6 +541,9 @@ static void complete_string(JsonReader *r)
         fail(r, "string longer than %d bytes", INT_MAX);
         return;
     }
+    if (!charge_value(r, heap_chunk(COST_STRING_HEAD + r->tok->len))) {
+        return;
+    }
     json_object *value =
         json_object_new_string_len(r->tok->str, (int)r->tok->len);
     g_string_truncate(r->tok, 0);
@@ -332,6 +562,9 @@ static void open_container(JsonReader *r, bool is_object)
     if (r->depth == r->stack_size) {
         r->stack_size = MIN(MAX(r->stack_size * 2, 16), r->limits.max_depth);
         r->stack = g_renew(Frame, r->stack, r->stack_size);
+    }
+    if (!charge_value(r, is_object ? COST_OBJECT : COST_ARRAY)) {
+        return;
     }
     container = is_object ? json_object_new_object() : json_object_new_array();
     if (r->depth == 0) {
@@ -481,6 +714,9 @@ static void literal_byte(JsonReader *r, unsigned char c)
     if ((char)c == r->literal[r->literal_pos]) {
         if (r->literal[++r->literal_pos] == '\0') {
             json_object *value = NULL;
+            if (!charge_value(r, r->literal[0] == 'n' ? 0 : COST_SCALAR)) {
+                return;
+            }
             if (r->literal[0] == 't') {
                 value = json_object_new_boolean(1);
             } else if (r->literal[0] == 'f') {
@@ -874,10 +1110,14 @@ static void read_byte(JsonReader *r, const unsigned char *bytes, size_t len,
             return;
         }
         string_bytes(r, bytes, len, i);
+        charge_buffers(r);
         return;
     }
     if (r->lex == LEX_NUMBER && !number_continues(r, c)) {
         complete_number(r);
+        if (r->skipping) {
+            return; /* refused by the budget */
+        }
     }
     if (r->lex == LEX_NONE && r->depth == 0 && !r->root && is_ws(c)) {
         return; /* between top-level values */
@@ -897,9 +1137,11 @@ static void read_byte(JsonReader *r, const unsigned char *bytes, size_t len,
         return;
     case LEX_NUMBER:
         number_byte(r, bytes, len, i);
+        charge_buffers(r);
         return;
     case LEX_STRING:
         string_bytes(r, bytes, len, i);
+        charge_buffers(r);
         return;
     }
 }
@@ -928,6 +1170,21 @@ JsonReader *json_reader_new(const JsonReaderLimits *limits,
     r->tok = g_string_sized_new(64);
     r->key = g_string_sized_new(64);
     return r;
+}
+
+void json_reader_set_budget(JsonReader *r, JsonBudget *budget)
+{
+    size_t held = r->value_charge + r->buffer_charge;
+
+    if (r->budget && held) {
+        json_budget_release(r->budget, held);
+    }
+    r->budget = budget;
+    r->value_charge = 0;
+    r->buffer_charge = budget ? token_buffers_size(r) : 0;
+    if (budget) {
+        budget_add(budget, r->buffer_charge);
+    }
 }
 
 /* Stop skipping: the next byte starts a value or is between values. */
@@ -1065,5 +1322,8 @@ void json_reader_free(JsonReader *r)
     g_string_free(r->tok, TRUE);
     g_string_free(r->key, TRUE);
     g_free(r->stack);
+    if (r->budget && r->value_charge + r->buffer_charge) {
+        json_budget_release(r->budget, r->value_charge + r->buffer_charge);
+    }
     g_free(r);
 }

@@ -3,6 +3,8 @@
  * qapikit monitor: listeners (unix, TCP, an fd) and the streams handed
  * over (any GIOStream, stdio).
  */
+#define _GNU_SOURCE /* accept4 */
+
 #include "monitor-internal.h"
 
 #include <errno.h>
@@ -20,20 +22,153 @@
 
 /* ---- listeners ---- */
 
+/*
+ * While accept() fails for want of a resource (descriptors, memory), the
+ * listener is not polled for a while: its pending connections would make
+ * every poll return at once.  The pause starts at ACCEPT_BACKOFF_MIN_MS
+ * and doubles up to ACCEPT_BACKOFF_MAX_MS while the failures go on.
+ */
+#define ACCEPT_BACKOFF_MIN_MS 100u
+#define ACCEPT_BACKOFF_MAX_MS 1000u
+
+/* The address of the listening SOCKET as "tcp:IP:PORT", "unix:PATH"... */
+static char *socket_address_text(GSocket *socket, const char *fallback)
+{
+    g_autoptr(GSocketAddress) addr = g_socket_get_local_address(socket, NULL);
+
+    if (G_IS_INET_SOCKET_ADDRESS(addr)) {
+        GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(addr);
+        g_autofree char *ip =
+            g_inet_address_to_string(g_inet_socket_address_get_address(inet));
+        guint16 port = g_inet_socket_address_get_port(inet);
+
+        return strchr(ip, ':') ? g_strdup_printf("tcp:[%s]:%u", ip, port)
+                               : g_strdup_printf("tcp:%s:%u", ip, port);
+    }
+    if (G_IS_UNIX_SOCKET_ADDRESS(addr)) {
+        return g_strdup_printf(
+            "unix:%s",
+            g_unix_socket_address_get_path(G_UNIX_SOCKET_ADDRESS(addr)));
+    }
+    return g_strdup(fallback);
+}
+
+static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer opaque);
+
+/* Poll L's socket for connections to accept. */
+static void listener_poll(QmpListener *l)
+{
+    l->source = g_socket_create_source(l->socket, G_IO_IN, NULL);
+    g_source_set_callback(l->source, (GSourceFunc)(void (*)(void))accept_cb, l,
+                          NULL);
+    g_source_attach(l->source, l->mon->context);
+}
+
+static gboolean accept_retry_cb(gpointer opaque)
+{
+    QmpListener *l = opaque;
+
+    g_source_unref(l->retry_source);
+    l->retry_source = NULL;
+    if (!l->mon->shutting_down) {
+        listener_poll(l);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * accept() failed with ERR, a lack of resources that goes on until
+ * something else is freed: stop polling L for a back-off period.  The
+ * first failure of an episode is logged, the others only counted.
+ */
+static void listener_back_off(QmpListener *l, int err)
+{
+    l->refused++;
+    if (!l->backoff_ms) {
+        g_autofree char *where = socket_address_text(l->socket, "a listener");
+
+        l->backoff_ms = ACCEPT_BACKOFF_MIN_MS;
+        g_warning("QMP: cannot accept connections on %s: %s; trying again "
+                  "every %u to %u ms until it can",
+                  where, g_strerror(err), ACCEPT_BACKOFF_MIN_MS,
+                  ACCEPT_BACKOFF_MAX_MS);
+    } else {
+        l->backoff_ms = MIN(l->backoff_ms * 2, ACCEPT_BACKOFF_MAX_MS);
+    }
+    monitor_destroy_source(&l->source);
+    l->retry_source = g_timeout_source_new(l->backoff_ms);
+    g_source_set_callback(l->retry_source, accept_retry_cb, l, NULL);
+    g_source_attach(l->retry_source, l->mon->context);
+}
+
+/*
+ * Whether ERR, from accept(), concerns one connection only (it went
+ * away, or the network failed it), so that the next one may succeed:
+ * accept(2) asks to retry after these.
+ */
+static bool accept_error_is_transient(int err)
+{
+    switch (err) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case EPERM:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+#ifdef ENONET
+    case ENONET:
+#endif
+        return true;
+    }
+    return false;
+}
+
 static gboolean accept_cb(GSocket *socket, GIOCondition cond, gpointer opaque)
 {
     QmpListener *l = opaque;
     g_autoptr(GError) err = NULL;
     g_autoptr(GSocket) conn = NULL;
     g_autoptr(GSocketConnection) stream = NULL;
+    int fd;
 
     (void)socket;
     (void)cond;
-    conn = g_socket_accept(l->socket, NULL, &err);
-    if (!conn) {
-        if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-            g_warning("QMP: accepting a connection failed: %s", err->message);
+    fd = accept4(g_socket_get_fd(l->socket), NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        int saved = errno;
+
+        if (accept_error_is_transient(saved)) {
+            if (saved != EAGAIN && saved != EWOULDBLOCK && saved != EINTR) {
+                g_debug("QMP: a connection failed before it was accepted: %s",
+                        g_strerror(saved));
+            }
+            return G_SOURCE_CONTINUE;
         }
+        /* EMFILE, ENFILE, ENOBUFS, ENOMEM, or the listener broke. */
+        listener_back_off(l, saved);
+        return G_SOURCE_REMOVE;
+    }
+    if (l->backoff_ms) {
+        g_autofree char *where = socket_address_text(l->socket, "a listener");
+
+        g_message("QMP: accepting connections on %s again (%" G_GUINT64_FORMAT
+                  " attempts failed meanwhile)",
+                  where, l->refused);
+        l->backoff_ms = 0;
+        l->refused = 0;
+    }
+    conn = g_socket_new_from_fd(fd, &err);
+    if (!conn) {
+        close(fd);
+        g_warning("QMP: accepting a connection failed: %s", err->message);
         return G_SOURCE_CONTINUE;
     }
     g_socket_set_blocking(conn, FALSE);
@@ -64,10 +199,7 @@ static QmpListener *listener_start(QmpMonitor *mon, GSocket *socket)
     l->socket = socket;
     g_socket_set_blocking(socket, FALSE);
     if (!mon->shutting_down) {
-        l->source = g_socket_create_source(socket, G_IO_IN, NULL);
-        g_source_set_callback(l->source, (GSourceFunc)(void (*)(void))accept_cb,
-                              l, NULL);
-        g_source_attach(l->source, mon->context);
+        listener_poll(l);
     }
     g_ptr_array_add(mon->listeners, l);
     return l;
@@ -175,28 +307,6 @@ bool qmp_monitor_listen_unix(QmpMonitor *mon, const char *path, unsigned mode,
         *address = g_strdup_printf("unix:%s", path);
     }
     return true;
-}
-
-/* The address of the listening SOCKET as "tcp:IP:PORT", "unix:PATH"... */
-static char *socket_address_text(GSocket *socket, const char *fallback)
-{
-    g_autoptr(GSocketAddress) addr = g_socket_get_local_address(socket, NULL);
-
-    if (G_IS_INET_SOCKET_ADDRESS(addr)) {
-        GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS(addr);
-        g_autofree char *ip =
-            g_inet_address_to_string(g_inet_socket_address_get_address(inet));
-        guint16 port = g_inet_socket_address_get_port(inet);
-
-        return strchr(ip, ':') ? g_strdup_printf("tcp:[%s]:%u", ip, port)
-                               : g_strdup_printf("tcp:%s:%u", ip, port);
-    }
-    if (G_IS_UNIX_SOCKET_ADDRESS(addr)) {
-        return g_strdup_printf(
-            "unix:%s",
-            g_unix_socket_address_get_path(G_UNIX_SOCKET_ADDRESS(addr)));
-    }
-    return g_strdup(fallback);
 }
 
 bool qmp_monitor_listen_tcp(QmpMonitor *mon, const char *host, guint16 port,

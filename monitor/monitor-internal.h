@@ -59,15 +59,28 @@
 #define READ_CHUNK ((gssize)64 * 1024)
 /* Work items run per turn of the main loop, over all sessions. */
 #define ITEMS_PER_TURN 32
+/*
+ * Out-of-band requests that may wait per session: its input is not read
+ * while this many do (§10/3).  Like the in-band limit it applies between
+ * reads: what one read brought in is queued whole, and the session's
+ * memory budget bounds what that holds.
+ */
+#define MAX_QUEUED_OOB ((guint)QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB)
 /* A busy session's output is written once this much has piled up. */
 #define FLUSH_THRESHOLD ((size_t)64 * 1024)
 
 typedef struct QmpSession QmpSession;
 
-/* A queued request (REQUEST, NULL being JSON null) or bad input (ERROR). */
+/*
+ * A queued request (REQUEST, NULL being JSON null) or bad input (ERROR).
+ * The request holds CHARGE bytes of BUDGET (its session's) until it is
+ * freed: after it ran.
+ */
 typedef struct QueuedItem {
     json_object *request;
     GError *error;
+    JsonBudget *budget;
+    size_t charge;
 } QueuedItem;
 
 struct QmpSession {
@@ -87,9 +100,10 @@ struct QmpSession {
     bool reading;          /* input wanted (see session_update_reading) */
     bool writing;          /* output waits for the stream */
     JsonReader *reader;
-    GQueue inband;   /* of QueuedItem */
-    GQueue oob;      /* of QueuedItem */
-    GString *outbuf; /* queued output; OUT_OFF bytes sent */
+    JsonBudget budget; /* of its requests, within mon->budget */
+    GQueue inband;     /* of QueuedItem */
+    GQueue oob;        /* of QueuedItem */
+    GString *outbuf;   /* queued output; OUT_OFF bytes sent */
     size_t out_off;
     bool oob_offered;
     bool negotiated;
@@ -104,8 +118,11 @@ struct QmpSession {
 typedef struct QmpListener {
     QmpMonitor *mon;
     GSocket *socket;
-    GSource *source;
-    char *unix_path; /* a socket file to remove, or NULL */
+    GSource *source;       /* polls SOCKET, or NULL while backing off */
+    GSource *retry_source; /* ends the back-off, or NULL */
+    unsigned backoff_ms;   /* the current back-off; 0: accept() works */
+    guint64 refused;       /* accept() failures in this back-off episode */
+    char *unix_path;       /* a socket file to remove, or NULL */
     dev_t dev;
     ino_t ino;
 } QmpListener;
@@ -125,6 +142,8 @@ struct QmpMonitor {
     json_object *schema_reply;
     QapiCompatPolicy schema_reply_policy;
     JsonReaderLimits limits;
+    JsonBudget budget;     /* of every session's requests */
+    size_t session_memory; /* each session's budget */
     size_t max_queued;
     size_t pause_bytes;
     size_t drop_bytes;
@@ -206,7 +225,8 @@ void session_read(QmpSession *s);
 
 /*
  * Read S while it may: not after end of input, while too many in-band
- * requests wait (§10/3) or too much output is unsent (§1/13).
+ * or out-of-band requests wait (§10/3) or too much output is unsent
+ * (§1/13).
  *
  * A session whose descriptor the monitor's source polls stays polled
  * while only the first of these holds (a "soft" pause): its queue is

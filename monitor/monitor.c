@@ -42,6 +42,9 @@ QmpMonitor *qmp_monitor_new(QmpCommandList *commands, GMainContext *context)
     mon->limits.max_bytes = QMP_MONITOR_DEFAULT_MAX_REQUEST_BYTES;
     mon->limits.max_depth = QMP_MONITOR_DEFAULT_MAX_DEPTH;
     mon->limits.max_tokens = QMP_MONITOR_DEFAULT_MAX_TOKENS;
+    mon->budget.name = "monitor";
+    mon->budget.limit = QMP_MONITOR_DEFAULT_MONITOR_MEMORY;
+    mon->session_memory = QMP_MONITOR_DEFAULT_SESSION_MEMORY;
     mon->max_queued = QMP_MONITOR_DEFAULT_MAX_QUEUED;
     mon->pause_bytes = QMP_MONITOR_DEFAULT_OUTPUT_PAUSE;
     mon->drop_bytes = QMP_MONITOR_DEFAULT_OUTPUT_DROP;
@@ -65,6 +68,7 @@ static void listener_free(QmpListener *l)
     struct stat st;
 
     monitor_destroy_source(&l->source);
+    monitor_destroy_source(&l->retry_source);
     if (l->socket) {
         g_socket_close(l->socket, NULL);
         g_object_unref(l->socket);
@@ -152,6 +156,21 @@ void qmp_monitor_set_request_limits(QmpMonitor *mon, size_t max_bytes,
     }
     if (max_tokens) {
         mon->limits.max_tokens = max_tokens;
+    }
+}
+
+void qmp_monitor_set_memory_limits(QmpMonitor *mon, size_t session_bytes,
+                                   size_t monitor_bytes)
+{
+    g_return_if_fail(mon != NULL);
+    if (session_bytes) {
+        mon->session_memory = session_bytes;
+        for (GList *link = mon->sessions.head; link; link = link->next) {
+            ((QmpSession *)link->data)->budget.limit = session_bytes;
+        }
+    }
+    if (monitor_bytes) {
+        mon->budget.limit = monitor_bytes;
     }
 }
 
@@ -349,6 +368,7 @@ void qmp_monitor_shutdown(QmpMonitor *mon, unsigned timeout_ms,
         QmpListener *l = mon->listeners->pdata[i];
 
         monitor_destroy_source(&l->source);
+        monitor_destroy_source(&l->retry_source);
     }
     if (timeout_ms) {
         mon->shutdown_timer = g_timeout_source_new(timeout_ms);

@@ -104,11 +104,12 @@ static void monitor_run_turn(QmpMonitor *mon)
         QmpSession *s = g_queue_pop_head(&mon->runnable);
 
         s->scheduled = false;
-        if (!s->oob.length && session_unsent(s) > mon->pause_bytes) {
+        if (session_unsent(s) > mon->pause_bytes) {
             /*
-             * §1/13: while more than pause_bytes of S's output is unsent,
-             * its in-band requests wait too, not only its input: one
-             * read may hold thousands of them.  session_flush()
+             * §1/13, §10/3: while more than pause_bytes of S's output is
+             * unsent, its requests wait too, out-of-band ones included,
+             * not only its input: one read may hold thousands of them,
+             * and a reply nobody reads is memory.  session_flush()
              * schedules S again once its output has drained.
              */
             continue;

@@ -25,6 +25,9 @@ void queued_item_free(gpointer data)
     QueuedItem *item = data;
 
     json_object_put(item->request);
+    if (item->charge) {
+        json_budget_release(item->budget, item->charge);
+    }
     if (item->error) {
         g_error_free(item->error);
     }
@@ -255,28 +258,35 @@ void session_flush(QmpSession *s)
 /* ---- sessions: input ---- */
 
 static void queue_item(QmpSession *s, GQueue *queue, json_object *request,
-                       const GError *error)
+                       size_t charge, const GError *error)
 {
     QueuedItem *item = g_new0(QueuedItem, 1);
 
     item->request = request;
+    item->budget = &s->budget;
+    item->charge = charge;
     item->error = error ? g_error_copy(error) : NULL;
     g_queue_push_tail(queue, item);
     monitor_schedule(s->mon, s);
 }
 
-static void reader_value_cb(json_object *value, void *opaque)
+/*
+ * A request: it holds CHARGE bytes of the session's budget until it has
+ * run (queued_item_free()).
+ */
+static void reader_value_cb(json_object *value, size_t charge, void *opaque)
 {
     QmpSession *s = opaque;
 
     if (s->dead || s->mon->shutting_down) {
         json_object_put(value);
+        json_budget_release(&s->budget, charge);
         return;
     }
     if (s->oob_enabled && qmp_is_oob(value)) {
-        queue_item(s, &s->oob, value, NULL);
+        queue_item(s, &s->oob, value, charge, NULL);
     } else {
-        queue_item(s, &s->inband, value, NULL);
+        queue_item(s, &s->inband, value, charge, NULL);
     }
 }
 
@@ -285,7 +295,7 @@ static void reader_error_cb(const GError *err, void *opaque)
     QmpSession *s = opaque;
 
     if (!s->dead && !s->mon->shutting_down) {
-        queue_item(s, &s->inband, NULL, err);
+        queue_item(s, &s->inband, NULL, 0, err);
     }
 }
 
@@ -328,7 +338,8 @@ static gboolean read_ready_cb(GObject *stream, gpointer opaque)
 
 /*
  * Read S while it may: not after end of input, while too many in-band
- * requests wait (§10/3) or too much output is unsent (§1/13).
+ * or out-of-band requests wait (§10/3) or too much output is unsent
+ * (§1/13).
  *
  * A session whose descriptor the monitor's source polls stays polled
  * while only the first of these holds (a "soft" pause): its queue is
@@ -345,7 +356,8 @@ void session_update_reading(QmpSession *s)
     QmpMonitor *mon = s->mon;
     bool may = !s->dead && !s->eof && !mon->shutting_down
         && session_unsent(s) <= mon->pause_bytes;
-    bool want = may && g_queue_get_length(&s->inband) < mon->max_queued;
+    bool want = may && s->inband.length < mon->max_queued
+        && s->oob.length < MAX_QUEUED_OOB;
 
     if (s->in_fd >= 0) {
         s->reading = want;
@@ -428,8 +440,13 @@ bool session_open(QmpMonitor *mon, GIOStream *stream, bool is_stdio,
         && g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out));
     s->in_fd = s->in_pollable ? stream_fd(in) : -1;
     s->out_fd = s->out_pollable ? stream_fd(out) : -1;
+    s->budget.name = "session";
+    s->budget.limit = mon->session_memory;
+    s->budget.guaranteed = QMP_MONITOR_GUARANTEED_SESSION_MEMORY;
+    s->budget.parent = &mon->budget;
     s->reader =
         json_reader_new(&mon->limits, reader_value_cb, reader_error_cb, s);
+    json_reader_set_budget(s->reader, &s->budget);
     g_queue_init(&s->inband);
     g_queue_init(&s->oob);
     s->outbuf = g_string_sized_new(256);

@@ -189,7 +189,7 @@ static void test_write_after_snapshot(void)
 
     if (test_have_qemu_img()) {
         g_autofree char *overlay = test_path(&t, "disk1.s1.qcow2");
-        const char *compare[] = { "compare", "-q", base, overlay, NULL };
+        const char *compare[] = { "compare", "-U", "-q", base, overlay, NULL };
 
         /* The overlay differs now: exit 1. */
         g_assert_cmpint(test_qemu_img(NULL, compare), ==, 1);
@@ -217,9 +217,9 @@ static void test_qemu_img_oracle(void)
         g_autofree char *base =
             g_strdup_printf("%s/disk%zu.%s", t.dir, i, i ? "raw" : "qcow2");
         g_autofree char *out = NULL;
-        const char *check[] = { "check", path, NULL };
-        const char *info[] = { "info", "--backing-chain", path, NULL };
-        const char *compare[] = { "compare", "-q", path, base, NULL };
+        const char *check[] = { "check", "-U", path, NULL };
+        const char *info[] = { "info", "-U", "--backing-chain", path, NULL };
+        const char *compare[] = { "compare", "-U", "-q", path, base, NULL };
 
         g_assert_cmpint(test_qemu_img(NULL, check), ==, 0);
         g_assert_cmpint(test_qemu_img(&out, info), ==, 0);
@@ -589,6 +589,7 @@ static void test_node_names(void)
 typedef struct Fault {
     BlockSnapshotFault fault;
     size_t index;
+    bool named; /* as without O_TMPFILE: overlays made at their names */
     unsigned hits;
 } Fault;
 
@@ -596,11 +597,24 @@ static bool fault_hook(BlockSnapshotFault fault, size_t index, void *opaque)
 {
     Fault *f = opaque;
 
+    if (fault == BLOCK_SNAPSHOT_FAULT_NO_TMPFILE) {
+        return f->named;
+    }
     if (fault == f->fault && index == f->index) {
         f->hits++;
         return true;
     }
     return false;
+}
+
+/* The size of the journal of STATE_DIR. */
+static goffset journal_size(const char *state_dir)
+{
+    g_autofree char *path = g_build_filename(state_dir, "blockd-journal", NULL);
+    struct stat st;
+
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    return st.st_size;
 }
 
 static void test_fault_injection(void)
@@ -622,11 +636,16 @@ static void test_fault_injection(void)
     state_dir = test_path(&t, "state");
     g_assert_true(block_registry_load_state(t.reg, state_dir, &err));
     g_assert_no_error(err);
-    for (int fault = 0; fault < BLOCK_SNAPSHOT_FAULT__MAX; fault++) {
+    for (int run = 0; run < 2 * BLOCK_SNAPSHOT_FAULT__MAX; run++) {
+        BlockSnapshotFault fault = run % BLOCK_SNAPSHOT_FAULT__MAX;
+        bool named = run >= BLOCK_SNAPSHOT_FAULT__MAX;
         bool group_wide = fault >= BLOCK_SNAPSHOT_FAULT_FSYNC_DIR;
 
+        if (fault == BLOCK_SNAPSHOT_FAULT_NO_TMPFILE) {
+            continue; /* not a failure: NAMED runs every fault both ways */
+        }
         for (size_t index = 0; index < (group_wide ? 1 : 3); index++) {
-            Fault f = { .fault = fault, .index = index };
+            Fault f = { .fault = fault, .index = index, .named = named };
             g_autofree char *state_file =
                 g_build_filename(state_dir, BLOCK_STATE_FILE, NULL);
             g_autofree char *state_sum = test_sha256_file(state_file);
@@ -654,12 +673,14 @@ static void test_fault_injection(void)
             block_registry_set_fault_hook(t.reg, NULL, NULL);
             g_assert_cmpuint(f.hits, ==, 1);
             g_assert_error(local, QAPI_ERROR, classes[fault]);
-            g_test_message("fault %d at %zu: %s", fault, index, local->message);
+            g_test_message("fault %d at %zu%s: %s", fault, index,
+                           named ? " (named)" : "", local->message);
             before_check(&b, &t);
             state_after = test_sha256_file(state_file);
             g_assert_cmpstr(state_sum, ==, state_after);
             state_list_after = test_list_dir(state_dir);
             g_assert_cmpstr(state_list, ==, state_list_after);
+            g_assert_cmpint(journal_size(state_dir), ==, 0);
 
             /* The retry succeeds and the state follows it. */
             g_assert_true(block_snapshot_group(t.reg, e, 3, NULL, &err));
@@ -723,7 +744,10 @@ static void test_state_restart(void)
     g_assert_cmpstr(tops, ==, tops_again);
     block_registry_free(again);
 
-    /* The drive changed: that state entry is dropped. */
+    /*
+     * The drive changed: refused, naming the device and both files, and
+     * nothing changed (starting on the drive's file would fork the disk).
+     */
     {
         Qcow2CreateOptions opts = { .size = TEST_DISK_SIZE };
         bool created = false;
@@ -737,15 +761,135 @@ static void test_state_restart(void)
         block_registry_add_drive(again, "disk1", other, NULL, false, &err));
     g_assert_nonnull(
         block_registry_add_drive(again, "disk0", base0, NULL, false, &err));
-    g_assert_true(block_registry_load_state(again, state_dir, &err));
-    g_assert_no_error(err);
+    g_assert_false(block_registry_load_state(again, state_dir, &err));
+    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_nonnull(strstr(err->message, "disk1: the image"));
+    g_assert_nonnull(strstr(err->message, "is not over the drive's file"));
+    g_assert_nonnull(strstr(err->message, other));
+    g_clear_error(&err);
+    g_assert_null(block_registry_state_dir(again));
     g_assert_cmpuint(block_node_backing_depth(
                          block_device_top(block_registry_find(again, "disk0"))),
-                     ==, 2);
-    g_assert_cmpuint(block_node_backing_depth(
-                         block_device_top(block_registry_find(again, "disk1"))),
                      ==, 0);
     block_registry_free(again);
+    test_disks_cleanup(&t);
+}
+
+/* A file at PATH with some bytes; its device and inode in *ST. */
+static void make_file(const char *path, struct stat *st)
+{
+    g_assert_true(g_file_set_contents(path, "left by a crash", -1, NULL));
+    g_assert_cmpint(stat(path, st), ==, 0);
+}
+
+/* The journal line of a created file, as the daemon writes it. */
+static char *created_line(unsigned group, const char *path,
+                          const struct stat *st)
+{
+    return g_strdup_printf("{\"version\":2,\"group\":%u,\"created\":[{"
+                           "\"path\":\"%s\",\"dev\":%ju,\"ino\":%ju}]}\n",
+                           group, path, (uintmax_t)st->st_dev,
+                           (uintmax_t)st->st_ino);
+}
+
+/* Load STATE_DIR into a new registry over BASE0 as disk0. */
+static BlockDeviceRegistry *restart(const char *base0, const char *state_dir,
+                                    GError **errp)
+{
+    BlockDeviceRegistry *reg = block_registry_new();
+
+    g_assert_nonnull(
+        block_registry_add_drive(reg, "disk0", base0, NULL, false, NULL));
+    if (!block_registry_load_state(reg, state_dir, errp)) {
+        block_registry_free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+/*
+ * The journal after a crash: the files a group that never committed
+ * created go, when they are still the files recorded and no chain uses
+ * them; nothing else is removed; a newer journal version is refused.
+ */
+static void test_state_journal_recovery(void)
+{
+    TestDisks t;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *state_dir = NULL, *journal = NULL, *state_file = NULL;
+    g_autofree char *base0 = NULL, *s1 = NULL;
+    g_autofree char *ours = NULL, *replaced = NULL, *unrecorded = NULL;
+    g_autofree char *committed = NULL, *text = NULL;
+    g_autofree char *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL;
+    g_autofree char *l5 = NULL, *intent = NULL;
+    struct stat st_ours, st_replaced, st_committed, st_s1, st_other;
+    BlockDeviceRegistry *again;
+
+    test_disks_init(&t, 1, false);
+    state_dir = test_path(&t, "state");
+    journal = g_build_filename(state_dir, "blockd-journal", NULL);
+    state_file = g_build_filename(state_dir, BLOCK_STATE_FILE, NULL);
+    base0 = test_path(&t, "disk0.qcow2");
+    s1 = test_path(&t, "disk0.s1.qcow2");
+    g_assert_true(block_registry_load_state(t.reg, state_dir, &err));
+    snapshot_all(&t, "s1"); /* group 1 commits */
+    block_registry_free(t.reg);
+    t.reg = block_registry_new();
+
+    /* Group 2 crashed; group 1's line is stale. */
+    ours = test_path(&t, "ours.qcow2");
+    replaced = test_path(&t, "replaced.qcow2");
+    unrecorded = test_path(&t, "unrecorded.qcow2");
+    committed = test_path(&t, "committed.qcow2");
+    make_file(ours, &st_ours);
+    make_file(replaced, &st_replaced);
+    make_file(committed, &st_committed);
+    g_assert_cmpint(stat(s1, &st_s1), ==, 0);
+    /* REPLACED's recorded inode is another file's. */
+    make_file(unrecorded, &st_other);
+    intent = g_strdup_printf("{\"version\":2,\"group\":2,\"intent\":[\"%s\","
+                             "\"%s\",\"%s\",\"%s\"]}\n",
+                             ours, replaced, unrecorded, s1);
+    l1 = created_line(1, committed, &st_committed);
+    l2 = created_line(2, ours, &st_ours);
+    l3 = created_line(2, replaced, &st_other);
+    l4 = created_line(2, s1, &st_s1); /* the chain uses it */
+    l5 = g_strdup("{\"version\":2,\"group\":2,\"created\":[{\"pa");
+    text = g_strconcat(l1, intent, l2, l3, l4, l5, NULL); /* torn last */
+    g_assert_true(g_file_set_contents(journal, text, -1, NULL));
+
+    again = restart(base0, state_dir, &err);
+    g_assert_no_error(err);
+    g_assert_false(g_file_test(ours, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(replaced, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(unrecorded, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(committed, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(s1, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(journal_size(state_dir), ==, 0);
+    g_assert_cmpuint(block_node_backing_depth(
+                         block_device_top(block_registry_nth(again, 0))),
+                     ==, 1);
+    block_registry_free(again);
+
+    /* Without a state file, nothing is removed. */
+    make_file(ours, &st_ours);
+    g_free(l2);
+    l2 = created_line(2, ours, &st_ours);
+    g_assert_true(g_file_set_contents(journal, l2, -1, NULL));
+    g_assert_cmpint(g_unlink(state_file), ==, 0);
+    again = restart(base0, state_dir, &err);
+    g_assert_no_error(err);
+    g_assert_true(g_file_test(ours, G_FILE_TEST_EXISTS));
+    block_registry_free(again);
+
+    /* A newer journal: refused, naming the version. */
+    g_assert_true(g_file_set_contents(
+        journal, "{\"version\":99,\"group\":5,\"created\":[]}\n", -1, NULL));
+    g_assert_null(restart(base0, state_dir, &err));
+    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_nonnull(strstr(err->message, "version 99"));
+    g_clear_error(&err);
+    g_assert_true(g_file_test(ours, G_FILE_TEST_EXISTS));
     test_disks_cleanup(&t);
 }
 
@@ -951,8 +1095,8 @@ static void test_chain_depth_limit(void)
     g_assert_cmpuint(block_node_backing_depth(block_device_top(dev)), ==,
                      BLOCK_MAX_CHAIN_DEPTH - 1);
     {
-        g_autoptr(BlockNode) again =
-            block_node_open(last, NULL, BLOCK_OPEN_READ_ONLY, &err);
+        g_autoptr(BlockNode) again = block_node_open(
+            last, NULL, BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_FORCE_SHARE, &err);
 
         g_assert_no_error(err);
         g_assert_nonnull(again);
@@ -1032,10 +1176,11 @@ static void test_abort_order(void)
     test_disks_cleanup(&t);
 }
 
-/* A new device that would refuse (NULL, GenericError, DESC) and leave
- * REG as it was. */
-static void expect_add_refused(TestDisks *t, const char *id, const char *file,
-                               bool read_only, const char *desc)
+/* A new device that would refuse (NULL, CODE, DESC) and leave REG as
+ * it was. */
+static void expect_add_refused_with(TestDisks *t, const char *id,
+                                    const char *file, bool read_only, int code,
+                                    const char *desc)
 {
     g_autoptr(GError) err = NULL;
     size_t count = block_registry_count(t->reg);
@@ -1044,12 +1189,19 @@ static void expect_add_refused(TestDisks *t, const char *id, const char *file,
 
     g_assert_null(
         block_registry_add_drive(t->reg, id, file, NULL, read_only, &err));
-    g_assert_error(err, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR);
+    g_assert_error(err, QAPI_ERROR, code);
     g_assert_cmpstr(err->message, ==, desc);
     g_assert_cmpuint(block_registry_count(t->reg), ==, count);
     g_assert_null(block_registry_find(t->reg, id));
     sum_after = test_sha256_file(file);
     g_assert_cmpstr(sum, ==, sum_after);
+}
+
+static void expect_add_refused(TestDisks *t, const char *id, const char *file,
+                               bool read_only, const char *desc)
+{
+    expect_add_refused_with(t, id, file, read_only,
+                            QAPI_ERROR_CLASS_GENERICERROR, desc);
 }
 
 /*
@@ -1103,10 +1255,14 @@ static void test_drive_shared_image(void)
     opts.backing_file = base1;
     g_assert_true(qcow2_create(over1, &opts, &created, &err));
     g_assert_no_error(err);
-    desc = g_strdup_printf("over: backing image '%s' is the active image of "
-                           "device 'disk1' ('%s')",
-                           base1, base1);
-    expect_add_refused(&t, "over", over1, false, desc);
+    /* disk1 holds its image for writing: the image lock refuses it. */
+    desc = g_strdup_printf("over: %s: cannot open backing file: Could not "
+                           "open '%s': Failed to get shared \"write\" lock: "
+                           "the image is in use by QEMU, another daemon or "
+                           "another device",
+                           over1, base1);
+    expect_add_refused_with(&t, "over", over1, false,
+                            QAPI_ERROR_CLASS_OPENFILEFAILED, desc);
     g_free(desc);
 
     /* Sharing disk0's read-only base is fine. */
@@ -1153,5 +1309,7 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/snapshot/abort-order", test_abort_order);
     g_test_add_func("/blockdev/state/restart", test_state_restart);
     g_test_add_func("/blockdev/state/missing-image", test_state_missing_image);
+    g_test_add_func("/blockdev/state/journal-recovery",
+                    test_state_journal_recovery);
     return g_test_run();
 }

@@ -370,6 +370,23 @@ def processes_mentioning(text: str) -> list[int]:
     return pids
 
 
+def process_memory_kib(pid: int, field: str = "VmRSS") -> int:
+    """FIELD of /proc/PID/status (VmRSS, VmHWM: the peak of VmRSS), in KiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            if name == field:
+                return int(value.split()[0])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def built_with_asan(binary: str) -> bool:
+    """Whether BINARY is built with AddressSanitizer, whose allocator keeps
+    freed memory (quarantine): its resident size says little then."""
+    with open(binary, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 class Daemon:
     """One qapikit-blockd process with its own temporary directory.
 

@@ -11,8 +11,8 @@
  * Each input gets a new monitor and one session on memory streams; the
  * main context runs until the session has ended (end of input ends it
  * once the replies are written, docs/spec/qmp-protocol.md §1/12).  The
- * request limits are lowered (4 KiB, depth 32, 512 tokens) so that the
- * fuzzer reaches them.  Checked: what the monitor wrote is a sequence of
+ * request limits are lowered (4 KiB, depth 32, 512 tokens, a memory
+ * budget of 24 KiB) so that the fuzzer reaches them.  Checked: what the monitor wrote is a sequence of
  * messages, each 7-bit ASCII JSON without control characters below 0x20
  * (DEL, 0x7f, is not escaped) followed by CR LF (§1/6-8),
  * each an object with exactly one of "QMP" (first, and only first),
@@ -127,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qmp_monitor_set_version(mon, 1, 2, 3, "fuzz");
     qmp_monitor_set_schema(mon, &qmp_schema_qlit);
     qmp_monitor_set_request_limits(mon, 4096, 32, 512);
+    qmp_monitor_set_memory_limits(mon, 24 * 1024, 48 * 1024);
     if (!qmp_monitor_add_stream(mon, stream, &err)) {
         fuzz_fail("qmp_monitor_add_stream: %s", err->message);
     }

@@ -10,7 +10,8 @@
  * input gets a new registry with two raw devices over files of the
  * scratch directory, "disk0" read-only over disk0.raw and "disk1"
  * read-write over disk1.raw, and loads the state from DIR = the scratch
- * directory's "state" (the file written afresh for each input).  The
+ * directory's "state" (emptied, then the file written, for each input:
+ * no journal or temporary file of an earlier input is left).  The
  * scratch directory also holds qcow2 overlays for the seeds to name:
  * disk0-top.qcow2 over disk0.raw and disk1-top.qcow2 over disk1.raw.
  *
@@ -22,9 +23,9 @@
  *
  * Checked: the call fails exactly when it sets an error (QAPI domain);
  * on failure no device moved; on success every device's image is the
- * --drive file or a qcow2 chain over it, the lock is held (a second
- * registry on DIR is refused) and the state file rewritten is loaded by
- * a second registry once the first is freed.
+ * --drive file or a qcow2 chain over it, the lock is held (a second,
+ * empty registry on DIR is refused) and the state file rewritten is
+ * loaded by a new registry once the first is freed.
  */
 #include "fuzz.h"
 
@@ -138,7 +139,8 @@ static bool over_drive(BlockDevice *dev, int i)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(BlockNode) drive =
-        block_node_open(drive_file[i], "raw", BLOCK_OPEN_READ_ONLY, &err);
+        block_node_open(drive_file[i], "raw",
+                        BLOCK_OPEN_READ_ONLY | BLOCK_OPEN_FORCE_SHARE, &err);
     dev_t want_dev, d;
     ino_t want_ino, ino;
 
@@ -158,8 +160,17 @@ static bool over_drive(BlockDevice *dev, int i)
 static bool write_state(const char *text, size_t len)
 {
     g_autoptr(GError) err = NULL;
+    g_autoptr(GDir) dir = g_dir_open(state_dir, 0, &err);
+    const char *name;
 
-    unlink(state_file);
+    if (!dir) {
+        return false;
+    }
+    while ((name = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(state_dir, name, NULL);
+
+        unlink(path);
+    }
     return g_file_set_contents(state_file, text, (gssize)len, &err);
 }
 
@@ -216,7 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (ok) {
-        second = new_registry();
+        second = block_registry_new();
         g_clear_error(&err);
         if (block_registry_load_state(second, state_dir, &err)) {
             fuzz_fail("a second registry got the locked state directory");

@@ -15,8 +15,9 @@
 
 static size_t n_values;
 
-static void count_value(json_object *value, void *opaque)
+static void count_value(json_object *value, size_t charge, void *opaque)
 {
+    (void)charge;
     (void)opaque;
     n_values++;
     json_object_put(value);

@@ -38,10 +38,11 @@ static void events_clear(Events *ev)
     g_ptr_array_unref(ev->texts);
 }
 
-static void on_value(json_object *value, void *opaque)
+static void on_value(json_object *value, size_t charge, void *opaque)
 {
     Events *ev = opaque;
 
+    g_assert_cmpuint(charge, ==, 0); /* no budget */
     g_ptr_array_add(ev->values, value);
     g_ptr_array_add(ev->texts,
                     g_strdup(json_object_to_json_string_ext(
@@ -824,6 +825,270 @@ static void test_large_and_many(void)
     g_string_free(many, TRUE);
 }
 
+/* ---- memory budgets ---- */
+
+/* Heap use is glibc's to measure, when its allocator serves malloc. */
+#ifdef JSON_BUDGET_GIVES_BACK
+#include <malloc.h>
+#define MEASURE_HEAP 1
+#endif
+
+/* What the budget tests' callbacks saw: values, kept with their charge. */
+typedef struct Held {
+    JsonBudget *budget;
+    GPtrArray *values;
+    size_t charge; /* of the values held */
+    unsigned n_errors;
+    char *last_error;
+} Held;
+
+static void held_value(json_object *value, size_t charge, void *opaque)
+{
+    Held *h = opaque;
+
+    g_ptr_array_add(h->values, value);
+    h->charge += charge;
+}
+
+static void held_error(const GError *err, void *opaque)
+{
+    Held *h = opaque;
+
+    h->n_errors++;
+    g_free(h->last_error);
+    h->last_error = g_strdup(err->message);
+}
+
+static void held_init(Held *h, JsonBudget *budget)
+{
+    h->budget = budget;
+    h->values = g_ptr_array_sized_new(16);
+    h->charge = 0;
+    h->n_errors = 0;
+    h->last_error = NULL;
+}
+
+/* Free the values held, then release their charge (as a callee must). */
+static void held_release(Held *h)
+{
+    for (guint i = 0; i < h->values->len; i++) {
+        json_object_put(h->values->pdata[i]);
+    }
+    g_ptr_array_set_size(h->values, 0);
+    json_budget_release(h->budget, h->charge);
+    h->charge = 0;
+}
+
+static void held_clear(Held *h)
+{
+    held_release(h);
+    g_ptr_array_free(h->values, TRUE);
+    g_free(h->last_error);
+}
+
+static void feed_text(JsonReader *r, const char *text)
+{
+    json_reader_feed(r, text, strlen(text));
+}
+
+/* "[" HEAD, then N times ITEM (printf with I), then TAIL. */
+static GString *repeat(const char *head, const char *item, const char *tail,
+                       unsigned n)
+{
+    GString *s = g_string_new(head);
+
+    for (unsigned i = 0; i < n; i++) {
+        g_string_append_printf(s, item, i, i, i);
+    }
+    g_string_append(s, tail);
+    return s;
+}
+
+/*
+ * §7: a value whose memory would pass the budget is refused at once, as
+ * one past the size limit: one error, its tree freed, the rest of it
+ * skipped, the next one read; the charge of a delivered value goes to
+ * the callee.
+ */
+static void test_budget_refuses(void)
+{
+    JsonBudget budget = { .name = "session", .limit = 64 * 1024 };
+    g_autoptr(GString) objects =
+        repeat("{\"execute\":\"x\",\"id\":[", "{},", "{}]}\n", 1000);
+    g_autoptr(GString) string = repeat("[\"", "x", "\"]\n", 100000);
+    JsonReader *r;
+    size_t idle;
+    Held h;
+
+    held_init(&h, &budget);
+    r = json_reader_new(NULL, held_value, held_error, &h);
+    json_reader_set_budget(r, &budget);
+    idle = budget.used; /* the token buffers */
+    g_assert_cmpuint(idle, >, 0);
+
+    /* 1000 empty objects take about 780 KiB: refused on the way. */
+    json_reader_feed(r, objects->str, 2000);
+    g_assert_cmpuint(h.n_errors, ==, 1);
+    g_assert_nonnull(strstr(h.last_error,
+                            "invalid JSON: value needs more "
+                            "memory than the session's budget "
+                            "of 65536 bytes"));
+    g_assert_cmpuint(budget.used, ==, idle);
+    g_assert_cmpuint(budget.peak, <=, budget.limit);
+    json_reader_feed(r, objects->str + 2000, objects->len - 2000);
+    feed_text(r, "{\"execute\":\"y\"}");
+    g_assert_cmpuint(h.n_errors, ==, 1);
+    g_assert_cmpuint(h.values->len, ==, 1);
+    /* the object, the key "execute", the string "y" */
+    g_assert_cmpuint(h.charge, ==, 784 + 32 + 80);
+    g_assert_cmpuint(budget.used, ==, idle + h.charge);
+    held_release(&h);
+    g_assert_cmpuint(budget.used, ==, idle);
+
+    /* A string's text counts as it is read. */
+    json_reader_feed(r, string->str, string->len);
+    g_assert_cmpuint(h.n_errors, ==, 2);
+    g_assert_nonnull(strstr(h.last_error, "session's budget"));
+    g_assert_cmpuint(budget.used, ==, idle);
+    feed_text(r, "[\"short\"]");
+    g_assert_cmpuint(h.values->len, ==, 1);
+    held_clear(&h);
+
+    json_reader_free(r);
+    g_assert_cmpuint(budget.used, ==, 0);
+}
+
+/*
+ * A session's first GUARANTEED bytes are its own whatever the others
+ * hold of the monitor's budget; beyond them the monitor's limit counts.
+ */
+static void test_budget_guaranteed(void)
+{
+    JsonBudget monitor = { .name = "monitor", .limit = 256 * 1024 };
+    JsonBudget a = { .name = "session",
+                     .guaranteed = 32 * 1024,
+                     .parent = &monitor };
+    JsonBudget b = a;
+    g_autoptr(GString) hog = repeat("[", "{},", "", 300);
+    g_autoptr(GString) small = repeat("[", "{},", "{}]", 20);
+    g_autoptr(GString) large = repeat("[", "{},", "{}]", 100);
+    JsonReader *ra, *rb;
+    Held ha, hb;
+
+    held_init(&ha, &a);
+    held_init(&hb, &b);
+    ra = json_reader_new(NULL, held_value, held_error, &ha);
+    rb = json_reader_new(NULL, held_value, held_error, &hb);
+    json_reader_set_budget(ra, &a);
+    json_reader_set_budget(rb, &b);
+
+    /* A holds most of the monitor's budget with an unfinished value. */
+    json_reader_feed(ra, hog->str, hog->len);
+    g_assert_cmpuint(ha.n_errors, ==, 0);
+    g_assert_cmpuint(monitor.used, ==, a.used + b.used);
+    g_assert_cmpuint(monitor.limit - monitor.used, <, 32 * 1024);
+
+    /* B still reads a value within its guaranteed part... */
+    json_reader_feed(rb, small->str, small->len);
+    g_assert_cmpuint(hb.n_errors, ==, 0);
+    g_assert_cmpuint(hb.values->len, ==, 1);
+    held_release(&hb);
+    /* ...but not one beyond it: the monitor's budget is spent. */
+    json_reader_feed(rb, large->str, large->len);
+    g_assert_cmpuint(hb.n_errors, ==, 1);
+    g_assert_nonnull(strstr(hb.last_error,
+                            "the monitor's budget of "
+                            "262144 bytes"));
+    /* Once A's value is gone, it is read. */
+    json_reader_end(ra);
+    g_assert_cmpuint(monitor.used, ==, a.used + b.used);
+    json_reader_feed(rb, "\n", 1);
+    json_reader_feed(rb, large->str, large->len);
+    g_assert_cmpuint(hb.n_errors, ==, 1);
+    g_assert_cmpuint(hb.values->len, ==, 1);
+
+    held_clear(&ha);
+    held_clear(&hb);
+    json_reader_free(ra);
+    json_reader_free(rb);
+    g_assert_cmpuint(a.used, ==, 0);
+    g_assert_cmpuint(b.used, ==, 0);
+    g_assert_cmpuint(monitor.used, ==, 0);
+}
+
+/*
+ * The estimate is honest: what a value is charged is within 25% of the
+ * heap it takes, as glibc counts it (mallinfo2), for every kind of node.
+ * glibc's allocator only, not AddressSanitizer's.
+ */
+static void test_budget_estimate(void)
+{
+#ifdef MEASURE_HEAP
+    static const struct {
+        const char *head, *item, *tail;
+        unsigned n;
+    } shapes[] = {
+        { "[", "{},", "{}]", 20000 },
+        { "[", "[],", "[]]", 20000 },
+        { "[", "[%u,%u],", "[]]", 20000 },
+        { "{", "\"member%u\":%u,", "\"last\":0}", 20000 },
+        { "[", "{\"a\":%u,\"b\":%u},", "{}]", 10000 },
+        { "[", "\"s%u\",", "\"\"]", 20000 },
+        { "[",
+          "\"a string of some hundred bytes, as a file name or "
+          "a description might be; this one is %u, then padding "
+          ".......................\",",
+          "\"\"]", 10000 },
+        { "[", "%u,", "0]", 20000 },
+        { "[", "%u.5,", "0]", 20000 },
+        { "[", "true,false,null,", "0]", 10000 },
+        { "[",
+          "{\"execute\":\"blockdev-snapshot-sync\",\"arguments\":"
+          "{\"device\":\"disk%u\",\"snapshot-file\":\"/var/lib/"
+          "images/disk%u-snap.qcow2\",\"format\":\"qcow2\"},"
+          "\"id\":%u},",
+          "{}]", 5000 },
+        { "", "[", "", 1000 },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
+        JsonBudget budget = { .name = "test" };
+        g_autoptr(GString) in =
+            repeat(shapes[i].head, shapes[i].item, shapes[i].tail, shapes[i].n);
+        JsonReader *r;
+        size_t before, used, heap;
+        double ratio;
+        Held h;
+
+        if (!shapes[i].tail[0]) { /* the nested arrays: close them */
+            for (unsigned k = 0; k < shapes[i].n; k++) {
+                g_string_append_c(in, ']');
+            }
+        }
+        held_init(&h, &budget);
+        r = json_reader_new(NULL, held_value, held_error, &h);
+        json_reader_set_budget(r, &budget);
+        malloc_trim(0);
+        before = mallinfo2().uordblks;
+        used = budget.used;
+        json_reader_feed(r, in->str, in->len);
+        heap = mallinfo2().uordblks - before;
+        used = budget.used - used;
+        g_assert_cmpuint(h.values->len, ==, 1);
+        ratio = (double)used / (double)heap;
+        g_test_message("%.40s...: charged %zu bytes for %zu of heap (%.3f)",
+                       in->str, used, heap, ratio);
+        g_assert_cmpfloat(ratio, >=, 0.9);
+        g_assert_cmpfloat(ratio, <=, 1.25);
+        held_clear(&h);
+        json_reader_free(r);
+        g_assert_cmpuint(budget.used, ==, 0);
+    }
+#else
+    g_test_skip("the heap is glibc's only without AddressSanitizer");
+#endif
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -846,5 +1111,8 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/number/kinds", test_number_kinds);
     g_test_add_func("/json-reader/end", test_end);
     g_test_add_func("/json-reader/large-and-many", test_large_and_many);
+    g_test_add_func("/json-reader/budget/refuses", test_budget_refuses);
+    g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
+    g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();
 }

@@ -726,6 +726,67 @@ static void test_request_limit(Fixture *f, gconstpointer data)
     client_free(c);
 }
 
+/* A request to 'echo' whose argument holds N empty objects, unfinished. */
+static GString *echo_objects(unsigned n)
+{
+    GString *s = g_string_new("{\"execute\":\"echo\",\"arguments\":{\"l\":[");
+
+    for (unsigned i = 0; i < n; i++) {
+        g_string_append(s, "{},");
+    }
+    return s;
+}
+
+/*
+ * §7: memory budgets of requests, per session and for the monitor,
+ * applied at once; every session gets its first 1 MiB whatever the others
+ * hold.  An empty object costs json-c some 800 bytes.
+ */
+static void test_memory_limits(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GString) huge = echo_objects(3800);  /* ~2.9 MiB */
+    g_autoptr(GString) large = echo_objects(2400); /* ~1.8 MiB */
+    g_autoptr(GString) more = echo_objects(1800);  /* ~1.4 MiB */
+    g_autofree char *reply = NULL;
+    Client *a, *b;
+
+    (void)data;
+    a = client_new(f);
+    b = client_new(f);
+    client_negotiate(a, false);
+    client_negotiate(b, false);
+    qmp_monitor_set_memory_limits(f->mon, 2 * 1024 * 1024, 3 * 1024 * 1024);
+
+    /* Past the session's budget: refused at once, the session goes on. */
+    client_send_len(a, huge->str, huge->len);
+    expect_error(a, "GenericError", "the session's budget of 2097152 bytes",
+                 NULL);
+    client_send(a, "{}]}}\n{\"execute\":\"echo\",\"id\":\"a\"}");
+    expect_message(a, "{\"return\":{},\"id\":\"a\"}");
+
+    /* A holds 1.8 MiB of the monitor's 3 with an unfinished request. */
+    client_send_len(a, large->str, large->len);
+    spin();
+    /* B's requests beyond its first 1 MiB do not fit... */
+    client_send_len(b, more->str, more->len);
+    expect_error(b, "GenericError", "the monitor's budget of 3145728 bytes",
+                 NULL);
+    /* ...but its small ones do. */
+    client_send(b, "{}]}}\n{\"execute\":\"echo\",\"id\":\"b\"}");
+    expect_message(b, "{\"return\":{},\"id\":\"b\"}");
+    /* A's request completes and runs; then B's large one fits. */
+    client_send(a, "{}]},\"id\":\"a2\"}");
+    reply = client_message_text(a);
+    g_assert_true(g_str_has_suffix(reply, "{}]},\"id\":\"a2\"}"));
+    g_string_append(more, "{}]},\"id\":\"b2\"}");
+    client_send_len(b, more->str, more->len);
+    g_free(reply);
+    reply = client_message_text(b);
+    g_assert_true(g_str_has_suffix(reply, "{}]},\"id\":\"b2\"}"));
+    client_free(a);
+    client_free(b);
+}
+
 static void test_oob(Fixture *f, gconstpointer data)
 {
     Client *c = client_new(f);
@@ -1571,6 +1632,7 @@ int main(int argc, char **argv)
     ADD("/monitor/splits", test_splits);
     ADD("/monitor/bad-input", test_bad_input);
     ADD("/monitor/request-limit", test_request_limit);
+    ADD("/monitor/memory-limits", test_memory_limits);
     ADD("/monitor/oob", test_oob);
     ADD("/monitor/round-robin", test_round_robin);
     ADD("/monitor/events", test_events);

@@ -160,19 +160,25 @@ typedef struct BlockSnapshotEntry {
  *     for a snapshot file named twice (as absolute paths, or as the
  *     same device and inode), a file that exists in absolute-paths mode
  *     or is missing in existing mode, a file that is an image of any
- *     device's chain, an old top whose name is over 1023 bytes, or a
- *     new chain longer than BLOCK_MAX_CHAIN_DEPTH images; GenericError
+ *     device's chain, a file in the state directory or below it (after
+ *     symlinks), an existing file that is not a regular file or block
+ *     device (checked without blocking), an old top whose name is
+ *     over 1023 bytes, or a new chain longer than BLOCK_MAX_CHAIN_DEPTH
+ *     images; GenericError
  *     for an abort action, which is a failure at its position: the
  *     entries after it are not checked, those before it are still
- *     prepared, then undone); then per entry flush the old top, create the overlay (qcow2 v3,
- *     64 KiB clusters, the old top's size, its file name as opened as
- *     the backing name and its format in the backing format extension),
- *     fdatasync it and open it; fsync each target directory once; with
- *     a state directory, record the new tops (see below).  The entries
- *     are prepared on a pool of up to 64 threads (each node and file in
- *     one thread only, while the caller waits), so that the waits for
- *     the disk overlap; the error reported is still that of the first
- *     failing entry in request order;
+ *     prepared, then undone); then per entry flush the old top, create
+ *     the overlay (qcow2 v3, 64 KiB clusters, the old top's size, its
+ *     absolute file name as the backing name and its format in the
+ *     backing format extension) without a name (O_TMPFILE, where the
+ *     file system has it) and fdatasync it; with a state directory,
+ *     record the overlays in the journal (see below); link each overlay
+ *     to its name (never replacing a file) and open it; fsync each
+ *     target directory once; with a state directory, record the new
+ *     tops.  The entries are prepared on a pool of up to 64 threads
+ *     (each node and file in one thread only, while the caller waits),
+ *     so that the waits for the disk overlap; the error reported is
+ *     still that of the first failing entry in request order;
  *  2. pivot: every device's top becomes its overlay and the old top is
  *     made read-only; nothing can fail here;
  *  3. undo, when step 1 failed: close every overlay and unlink every
@@ -207,6 +213,12 @@ typedef enum BlockSnapshotFault {
     BLOCK_SNAPSHOT_FAULT_FSYNC_DIR,    /* fsync of a target directory */
     BLOCK_SNAPSHOT_FAULT_STATE_WRITE,  /* writing the new state file */
     BLOCK_SNAPSHOT_FAULT_STATE_RENAME, /* renaming it into place */
+    /*
+     * Not a failure: asked once per group (INDEX 0) before any file is
+     * made; true makes the group create its overlays at their names, as
+     * on a file system without O_TMPFILE.
+     */
+    BLOCK_SNAPSHOT_FAULT_NO_TMPFILE,
     BLOCK_SNAPSHOT_FAULT__MAX,
 } BlockSnapshotFault;
 
@@ -229,25 +241,34 @@ void block_registry_set_fault_hook(BlockDeviceRegistry *reg,
  * call this after every block_registry_add_drive().  REG holds an
  * exclusive lock on DIR/blockd-state.lock until it is freed: a second
  * registry (another daemon) on the same DIR is refused (GenericError).
+ * The files of DIR are opened with O_NOFOLLOW and must be regular files;
+ * the format is docs/snapshots.md.
  *
  * If DIR/blockd-state.json exists, it names for each device the top
  * image it was on when the last snapshot group succeeded.  For each
  * device of REG that the state names: the recorded top is opened with
  * its chain and becomes the device's image, provided that chain
  * contains the device's --drive file (normally as its base; compared by
- * device and inode).  If it does not, the user changed the drive: the
- * --drive image is kept and the state entry is dropped (with a
- * message).  Devices in the state but not in REG are dropped.  A
- * recorded top that cannot be opened is an error (the open's class,
- * naming the device and the file): starting on the base would fork the
- * disk's history.  Then the state file is rewritten for the current devices.
+ * device and inode).  A chain without it, or a recorded top that cannot
+ * be opened, is an error naming the device and the files (starting on
+ * the --drive file would fork the disk's history).  Devices in the
+ * state but not in REG are dropped.  A state file of a version this
+ * daemon does not know is refused, naming both versions.  Then
+ * the journal DIR/blockd-journal is read: the files a group that never
+ * committed created (a crash) are removed, when their device and inode
+ * still match and no chain uses them.  Then the state file is rewritten
+ * for the current devices.
  *
- * From then on every successful block_snapshot_group() on REG records
- * the new tops before it returns: it writes DIR/blockd-state.json.tmp,
- * fdatasyncs it, renames it over the state file and fsyncs DIR, after
- * every overlay is durable and before any device pivots.  A crash at
- * any point leaves either the old or the new state, each naming
- * images that exist.
+ * From then on every block_snapshot_group() on REG that creates files
+ * records them in the journal first (their names, then each one's device
+ * and inode before it gets its name), and every successful one records
+ * the new tops before it returns: it writes a fresh
+ * DIR/blockd-state.json.tmp (O_EXCL | O_NOFOLLOW, mode 0600, a stale one
+ * removed first), fdatasyncs it, renames it over the state file and
+ * fsyncs DIR, after every overlay is durable and before any device
+ * pivots.  A crash at any point leaves either the old or the new state,
+ * each naming images that exist, and no file of an uncommitted group
+ * after the next start.  Snapshot targets in DIR or below are refused.
  *
  * On failure REG is unchanged (no device moved, the state directory it
  * had before kept).

@@ -58,6 +58,12 @@ typedef enum BlockOpenFlags {
      * Reads of unallocated clusters read zeros until then.
      */
     BLOCK_OPEN_NO_BACKING = 1u << 1,
+    /*
+     * With BLOCK_OPEN_READ_ONLY: take no image lock and ignore those of
+     * others (qemu-img's -U): to look at an image in use, which may
+     * change under the reader.
+     */
+    BLOCK_OPEN_FORCE_SHARE = 1u << 2,
 } BlockOpenFlags;
 
 /*
@@ -76,9 +82,15 @@ typedef enum BlockOpenFlags {
  * records it); a file that appears twice in one chain (same device and
  * inode) is refused.
  *
+ * Every image of the chain is locked as QEMU locks it (see
+ * block_node_relock()), unless BLOCK_OPEN_FORCE_SHARE: an image that
+ * QEMU or another daemon holds against the open is refused
+ * (OpenFileFailed naming the lock).  Only a regular file or a block
+ * device is an image; anything else is refused without blocking.
+ *
  * Returns a new node (one reference, owned by the caller) whose
- * filename is FILENAME exactly as given.  On failure nothing stays
- * open.
+ * filename is FILENAME made absolute, its directory part resolved by
+ * the kernel.  On failure nothing stays open.
  */
 BlockNode *block_node_open(const char *filename, const char *format,
                            unsigned flags, GError **errp);
@@ -189,6 +201,18 @@ bool block_node_out_of_space(const BlockNode *node);
 /* Bytes allocated on disk for the file (st_blocks * 512), or -1. */
 int64_t block_node_actual_size(const BlockNode *node);
 
+/*
+ * NODE's image locks (docs/spec/data-path.md §4; QEMU's bytes): every
+ * node holds its image for reading and lets nobody else write or resize
+ * it; WRITABLE: for writing and resizing too.  block_node_open() takes
+ * them as its mode says (OpenFileFailed naming the lock when QEMU or
+ * another daemon holds the image against it), and
+ * block_node_set_read_only() gives up writing.  This sets them anew,
+ * e.g. to let a read-only chain be opened over a writable node's image
+ * and back; fails like block_node_open().
+ */
+bool block_node_relock(BlockNode *node, bool writable, GError **errp);
+
 /* The device and inode of NODE's open file (fstat at open time). */
 void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino);
 
@@ -218,6 +242,15 @@ typedef struct Qcow2CreateOptions {
  */
 bool qcow2_create(const char *filename, const Qcow2CreateOptions *opts,
                   bool *created, GError **errp);
+
+/*
+ * The same image written into FD, an empty file open for writing (for
+ * instance an unnamed one from O_TMPFILE, linked into place by the
+ * caller once it is complete).  FILENAME names it in errors only.  FD
+ * stays open, the caller's.
+ */
+bool qcow2_create_fd(int fd, const char *filename,
+                     const Qcow2CreateOptions *opts, GError **errp);
 
 /*
  * fsync the directory that holds FILENAME, so that a name created in it

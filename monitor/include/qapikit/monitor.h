@@ -35,15 +35,25 @@
  * commands) to use its types.  Do not implement them yourself.
  *
  * Limits and their defaults (qmp_monitor_set_request_limits() for
- * sessions opened afterwards, qmp_monitor_set_flow_limits() at once):
+ * sessions opened afterwards, qmp_monitor_set_memory_limits() and
+ * qmp_monitor_set_flow_limits() at once):
  *   one request                16 MiB of input, 1024 levels of nesting,
  *                              2,097,152 tokens; past any: a GenericError
  *                              reply, the session goes on (§8);
+ *   memory of requests         64 MiB per session, 512 MiB per monitor,
+ *                              of which every session may take its first
+ *                              1 MiB whatever the others hold; a request
+ *                              that would take more is refused like one
+ *                              past the input limit (§7, §8);
  *   queued in-band requests    8: the session's input is not read while
  *                              8 wait (§10/3);
+ *   queued out-of-band         64 (not settable): likewise;
+ *   requests
  *   unsent output per session  above 1 MiB the session's input is not
- *                              read; above 64 MiB the session is closed
- *                              and a warning logged (§1/13).
+ *                              read and none of its requests runs,
+ *                              out-of-band ones included; above 64 MiB
+ *                              the session is closed and a warning
+ *                              logged (§1/13).
  *
  * Threads: a monitor and everything it creates belong to the thread that
  * runs its GMainContext; call these functions (and emit events) from that
@@ -73,7 +83,11 @@ typedef struct QmpMonitor QmpMonitor;
 #define QMP_MONITOR_DEFAULT_MAX_REQUEST_BYTES ((size_t)16 * 1024 * 1024)
 #define QMP_MONITOR_DEFAULT_MAX_DEPTH ((size_t)1024)
 #define QMP_MONITOR_DEFAULT_MAX_TOKENS ((size_t)2097152)
+#define QMP_MONITOR_DEFAULT_SESSION_MEMORY ((size_t)64 * 1024 * 1024)
+#define QMP_MONITOR_DEFAULT_MONITOR_MEMORY ((size_t)512 * 1024 * 1024)
+#define QMP_MONITOR_GUARANTEED_SESSION_MEMORY ((size_t)1024 * 1024)
 #define QMP_MONITOR_DEFAULT_MAX_QUEUED ((size_t)8)
+#define QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB ((size_t)64)
 #define QMP_MONITOR_DEFAULT_OUTPUT_PAUSE ((size_t)1024 * 1024)
 #define QMP_MONITOR_DEFAULT_OUTPUT_DROP ((size_t)64 * 1024 * 1024)
 
@@ -133,9 +147,33 @@ QAPIKIT_API void qmp_monitor_set_request_limits(QmpMonitor *mon,
                                                 size_t max_tokens);
 
 /*
+ * Memory budgets of requests, at once: SESSION_BYTES for each session,
+ * MONITOR_BYTES for all of them together.  0 keeps the current value.
+ *
+ * A session's budget holds an estimate of the heap its requests take as
+ * json-c trees (§7): the one being read, and those read and waiting to
+ * run, each until it has run and its tree is freed.  The reader charges
+ * the request being read as it grows; when a charge would take the
+ * session past SESSION_BYTES, or, beyond the session's first
+ * QMP_MONITOR_GUARANTEED_SESSION_MEMORY bytes, all sessions past
+ * MONITOR_BYTES, the request is refused at once: a GenericError reply
+ * without id, the partial tree freed, the rest of the request skipped,
+ * the session goes on (§8), as with the input size limit (whichever is
+ * reached first).  So one client's small requests are never refused
+ * because others hold the rest.  After a large request (the memory held
+ * fell to half its peak, by 8 MiB or more) the free heap is given back
+ * to the system (glibc's malloc_trim()).
+ */
+QAPIKIT_API void qmp_monitor_set_memory_limits(QmpMonitor *mon,
+                                               size_t session_bytes,
+                                               size_t monitor_bytes);
+
+/*
  * Flow control of every session: MAX_QUEUED in-band requests waiting
- * stop reading a session; more than PAUSE_BYTES of unsent output stop
- * reading it; more than DROP_BYTES close it (logged with g_warning).
+ * stop reading a session (as QMP_MONITOR_DEFAULT_MAX_QUEUED_OOB
+ * out-of-band ones do); more than PAUSE_BYTES of unsent output stop
+ * reading it and running its requests; more than DROP_BYTES close it
+ * (logged with g_warning).
  * 0 keeps the current value.  DROP_BYTES is raised to PAUSE_BYTES if
  * lower.
  */
