@@ -278,18 +278,21 @@ static size_t token_buffers_size(const JsonReader *r)
     return r->tok->allocated_len + r->key->allocated_len;
 }
 
-/* Empty the token buffers; the bytes of budget their shrinking frees. */
-static size_t token_buffers_reset(JsonReader *r)
+/*
+ * Empty the token buffers, replacing those larger than KEEP bytes by new
+ * small ones; the bytes of budget their shrinking frees.
+ */
+static size_t token_buffers_reset(JsonReader *r, size_t keep)
 {
     size_t freed = 0;
 
-    if (r->tok->allocated_len > TOKEN_BUFFER_KEEP) {
+    if (r->tok->allocated_len > keep) {
         g_string_free(r->tok, TRUE);
         r->tok = g_string_sized_new(64);
     } else {
         g_string_truncate(r->tok, 0);
     }
-    if (r->key->allocated_len > TOKEN_BUFFER_KEEP) {
+    if (r->key->allocated_len > keep) {
         g_string_free(r->key, TRUE);
         r->key = g_string_sized_new(64);
     } else {
@@ -314,7 +317,7 @@ static void value_reset(JsonReader *r)
     r->value_tokens = 0;
     r->lex = LEX_NONE;
     r->high_surrogate = 0;
-    freed = token_buffers_reset(r) + r->value_charge;
+    freed = token_buffers_reset(r, TOKEN_BUFFER_KEEP) + r->value_charge;
     r->value_charge = 0;
     if (freed) {
         json_budget_release(r->budget, freed);
@@ -1298,6 +1301,8 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
 
 void json_reader_end(JsonReader *r)
 {
+    size_t freed;
+
     if (!r->skipping && r->lex == LEX_NUMBER && r->depth == 0
         && (r->num == NUM_ZERO || r->num == NUM_INT || r->num == NUM_FRAC
             || r->num == NUM_EXP_DIGITS)) {
@@ -1306,6 +1311,11 @@ void json_reader_end(JsonReader *r)
     value_reset(r);
     skip_end(r);
     r->tentative = false;
+    /* Ready again as a new reader: no grown buffers, nor their charge. */
+    freed = token_buffers_reset(r, 0);
+    if (freed) {
+        json_budget_release(r->budget, freed);
+    }
 }
 
 size_t json_reader_depth(const JsonReader *r)

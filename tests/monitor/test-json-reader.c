@@ -905,6 +905,36 @@ static GString *repeat(const char *head, const char *item, const char *tail,
 }
 
 /*
+ * A reader that has ended holds what a new one holds: the token buffers
+ * that a long string grew are given back with their charge, so that the
+ * same input read again meets the same budget.
+ */
+static void test_budget_end_gives_back(void)
+{
+    JsonBudget budget = { .name = "session", .limit = 64 * 1024 };
+    g_autoptr(GString) string = repeat("[\"", "x", "\"]", 3000);
+    JsonReader *r;
+    size_t idle;
+    Held h;
+
+    held_init(&h, &budget);
+    r = json_reader_new(NULL, held_value, held_error, &h);
+    json_reader_set_budget(r, &budget);
+    idle = budget.used;
+    for (int round = 0; round < 2; round++) {
+        json_reader_feed(r, string->str, string->len);
+        g_assert_cmpuint(h.n_errors, ==, 0);
+        g_assert_cmpuint(h.values->len, ==, 1);
+        held_release(&h);
+        json_reader_end(r);
+        g_assert_cmpuint(budget.used, ==, idle);
+    }
+    held_clear(&h);
+    json_reader_free(r);
+    g_assert_cmpuint(budget.used, ==, 0);
+}
+
+/*
  * §7: a value whose memory would pass the budget is refused at once, as
  * one past the size limit: one error, its tree freed, the rest of it
  * skipped, the next one read; the charge of a delivered value goes to
@@ -1112,6 +1142,8 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/end", test_end);
     g_test_add_func("/json-reader/large-and-many", test_large_and_many);
     g_test_add_func("/json-reader/budget/refuses", test_budget_refuses);
+    g_test_add_func("/json-reader/budget/end-gives-back",
+                    test_budget_end_gives_back);
     g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
     g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();
