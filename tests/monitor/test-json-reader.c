@@ -886,6 +886,17 @@ static void held_clear(Held *h)
     g_free(h->last_error);
 }
 
+/* A reader with the default limits whose values H holds, charging BUDGET. */
+static JsonReader *held_reader_new(Held *h, JsonBudget *budget)
+{
+    JsonReader *r;
+
+    held_init(h, budget);
+    r = json_reader_new(NULL, held_value, held_error, h);
+    json_reader_set_budget(r, budget);
+    return r;
+}
+
 static void feed_text(JsonReader *r, const char *text)
 {
     json_reader_feed(r, text, strlen(text));
@@ -917,9 +928,7 @@ static void test_budget_end_gives_back(void)
     size_t idle;
     Held h;
 
-    held_init(&h, &budget);
-    r = json_reader_new(NULL, held_value, held_error, &h);
-    json_reader_set_budget(r, &budget);
+    r = held_reader_new(&h, &budget);
     idle = budget.used;
     for (int round = 0; round < 2; round++) {
         json_reader_feed(r, string->str, string->len);
@@ -950,9 +959,7 @@ static void test_budget_refuses(void)
     size_t idle;
     Held h;
 
-    held_init(&h, &budget);
-    r = json_reader_new(NULL, held_value, held_error, &h);
-    json_reader_set_budget(r, &budget);
+    r = held_reader_new(&h, &budget);
     idle = budget.used; /* the token buffers */
     g_assert_cmpuint(idle, >, 0);
 
