@@ -280,12 +280,16 @@ static size_t token_buffers_size(const JsonReader *r)
 
 /*
  * Empty the token buffers, replacing those larger than KEEP bytes by new
- * small ones; the bytes of budget their shrinking frees.
+ * small ones, and all of them when the budget refused their growth (they
+ * hold more than is charged); the bytes of budget their shrinking frees.
  */
 static size_t token_buffers_reset(JsonReader *r, size_t keep)
 {
     size_t freed = 0;
 
+    if (r->budget && token_buffers_size(r) > r->buffer_charge) {
+        keep = 0;
+    }
     if (r->tok->allocated_len > keep) {
         g_string_free(r->tok, TRUE);
         r->tok = g_string_sized_new(64);
@@ -1261,8 +1265,9 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
     const unsigned char *in = (const unsigned char *)bytes;
 
     for (size_t i = 0; i < len; i++) {
-        size_t depth;
+        size_t depth, start;
         char quote;
+        bool closing;
 
         if (r->skipping) {
             if (skip_byte(r, in[i])) {
@@ -1272,6 +1277,9 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
         }
         depth = r->depth;
         quote = r->lex == LEX_STRING ? r->quote : 0;
+        /* the byte at I would close the string (not an escaped quote) */
+        closing = quote && r->str == STR_PLAIN && in[i] == (unsigned char)quote;
+        start = i;
         read_byte(r, in, len, &i);
         if (!r->skipping) {
             continue;
@@ -1279,11 +1287,13 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
         /*
          * The byte at I broke the value, which had DEPTH brackets open:
          * skip the rest of it from there.  An error inside a string
-         * (not at its closing quote) skips the rest of the string first;
+         * (not at its closing quote: a run of text that ended with an
+         * escaped quote is inside) skips the rest of the string first;
          * the offending byte itself counts as skipped input.
          */
+        closing = closing && i == start;
         r->skip_depth = is_resync_byte(in[i]) ? 0 : depth;
-        if (quote && in[i] != (unsigned char)quote && !is_resync_byte(in[i])) {
+        if (quote && !closing && !is_resync_byte(in[i])) {
             r->skip_quote = quote;
             if (in[i] == '\r' || in[i] == '\n') {
                 skip_end(r);

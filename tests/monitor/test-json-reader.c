@@ -916,6 +916,54 @@ static GString *repeat(const char *head, const char *item, const char *tail,
 }
 
 /*
+ * A string whose text the budget refused leaves no buffer behind that
+ * the budget did not grant: the next value, with a string of its own,
+ * is read.
+ */
+static void test_budget_refused_buffer(void)
+{
+    JsonBudget budget = { .name = "session", .limit = 4096 };
+    g_autoptr(GString) input = repeat("[\"", "x", "\"] [\"ok\"]", 3000);
+    Held h;
+    JsonReader *r = held_reader_new(&h, &budget);
+
+    json_reader_feed(r, input->str, input->len);
+    g_assert_cmpuint(h.n_errors, ==, 1);
+    g_assert_nonnull(strstr(h.last_error, "session's budget"));
+    g_assert_cmpuint(h.values->len, ==, 1);
+    held_clear(&h);
+    json_reader_free(r);
+    g_assert_cmpuint(budget.used, ==, 0);
+}
+
+/*
+ * §8: a string refused by the budget where a run of its text ends with
+ * an escaped quote: the rest of the string is skipped as string, so the
+ * next value is read, whole or byte by byte.
+ */
+static void test_budget_escaped_quote(void)
+{
+    g_autoptr(GString) input =
+        repeat("[\"", "x", "\\\"\\u0041\"] [\"ok\"]", 1000);
+
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        JsonBudget budget = { .name = "session", .limit = 1024 };
+        JsonReader *r;
+        Held h;
+
+        r = held_reader_new(&h, &budget);
+        for (size_t i = 0; i < input->len; i += bytewise ? 1 : input->len) {
+            json_reader_feed(r, input->str + i, bytewise ? 1 : input->len);
+        }
+        g_assert_cmpuint(h.n_errors, ==, 1);
+        g_assert_nonnull(strstr(h.last_error, "session's budget"));
+        g_assert_cmpuint(h.values->len, ==, 1);
+        held_clear(&h);
+        json_reader_free(r);
+    }
+}
+
+/*
  * A reader that has ended holds what a new one holds: the token buffers
  * that a long string grew are given back with their charge, so that the
  * same input read again meets the same budget.
@@ -1151,6 +1199,10 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/budget/refuses", test_budget_refuses);
     g_test_add_func("/json-reader/budget/end-gives-back",
                     test_budget_end_gives_back);
+    g_test_add_func("/json-reader/budget/refused-buffer",
+                    test_budget_refused_buffer);
+    g_test_add_func("/json-reader/budget/escaped-quote",
+                    test_budget_escaped_quote);
     g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
     g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();
