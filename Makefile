@@ -7,6 +7,12 @@
 #                     foreground on a demo set-up under $(DEMO_DIR)
 #   make check        build and run every test; last line "N passed, N failed"
 #   make check-asan   the same tests in build-asan/, ASan + UBSan
+#   make fuzz         the libFuzzer targets of tests/fuzz/, FUZZ_SECONDS
+#                     (default 60) each, in build-fuzz/ (clang, ASan +
+#                     UBSan, -Dfuzzing=true; installs clang's libFuzzer);
+#                     findings are left in build-fuzz/fuzz-run/TARGET/
+#                     (tests/fuzz/README.md); last line "N passed, N
+#                     failed", one test per target
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
 #   make bench        benchmarks: the front end and the whole generator
 #                     (bench/gen-bench), then the
@@ -18,6 +24,7 @@
 
 BUILD ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
 MESON ?= meson
 NINJA ?= ninja
 TEST_FLAGS ?= --print-errorlogs --num-processes 2
@@ -26,6 +33,11 @@ VISITOR_BENCH_FLAGS ?=
 QMP_BENCH_FLAGS ?=
 SNAPSHOT_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
+FUZZ_SETUP_FLAGS := $(ASAN_SETUP_FLAGS) -Dfuzzing=true
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+# Targets to run (names of tests/fuzz/corpus/*/); empty: all of them.
+FUZZ_TARGETS ?=
 
 # Debian packages the build, the tests and the tools need.  libedit-dev:
 # the line editor of qapikit-qmp's interactive mode (BSD licensed);
@@ -45,7 +57,7 @@ PYTHON_FILE = $(1)/qapikit-python.txt
 python_of = $$(cat $(call PYTHON_FILE,$(1)) 2>/dev/null || echo python3)
 
 .PHONY: all deps setup build check setup-asan build-asan check-asan \
-        check-update run bench clean
+        setup-fuzz fuzz check-update run bench clean
 
 all: build
 
@@ -73,14 +85,20 @@ deps:
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq --no-install-recommends $$missing </dev/null
 
+# What `make fuzz` adds (through `make deps DEPS=...`): clang with its
+# runtime libraries (libclang-rt-14-dev holds the libFuzzer that
+# -fsanitize=fuzzer links) and Debian's standalone libFuzzer.
+FUZZ_DEPS := clang libclang-rt-14-dev libfuzzer-14-dev
+
 # Configure DIR with extra OPTIONS unless it is configured already; a
-# directory whose previous setup stopped half-way is reconfigured.
+# directory whose previous setup stopped half-way is reconfigured.  ENV
+# (optional): variable assignments for meson, e.g. CC=clang.
 define meson_setup
 	@if [ -f $(1)/build.ninja ]; then :; \
 	elif [ -f $(1)/meson-private/coredata.dat ]; then \
-	    $(MESON) setup --reconfigure $(2) $(1); \
+	    $(3) $(MESON) setup --reconfigure $(2) $(1); \
 	else \
-	    $(MESON) setup $(2) $(1); \
+	    $(3) $(MESON) setup $(2) $(1); \
 	fi
 endef
 
@@ -112,6 +130,29 @@ check-asan: build-asan
 	$(call meson_test,$(BUILD_ASAN),\
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+
+setup-fuzz: deps
+	@$(MAKE) --no-print-directory deps DEPS="$(FUZZ_DEPS)"
+	$(call meson_setup,$(BUILD_FUZZ),$(FUZZ_SETUP_FLAGS),CC=$(FUZZ_CC))
+
+# Build the libFuzzer binaries only (not the whole project), run each
+# target FUZZ_SECONDS seconds on a scratch copy of its corpus, then print
+# the summary line, always, last.
+fuzz: setup-fuzz
+	@targets="$(FUZZ_TARGETS)"; \
+	[ -n "$$targets" ] || targets=$$(ls tests/fuzz/corpus); \
+	bins=; for t in $$targets; do bins="$$bins tests/fuzz/fuzz-$$t"; done; \
+	python="$(call python_of,$(BUILD_FUZZ))"; \
+	rm -f $(BUILD_FUZZ)/fuzz-logs/testlog.json; \
+	status=0; \
+	$(NINJA) -C $(BUILD_FUZZ) --quiet $$bins || status=$$?; \
+	if [ $$status = 0 ]; then \
+	    "$$python" tests/fuzz/run-fuzzers.py --build $(BUILD_FUZZ) \
+	        --seconds $(FUZZ_SECONDS) $$targets || status=$$?; \
+	fi; \
+	"$$python" tests/summary.py $(BUILD_FUZZ)/fuzz-logs/testlog.json \
+	    || status=1; \
+	exit $$status
 
 check-update: setup
 	@status=0; \
@@ -188,4 +229,4 @@ bench: build
 	    --blockd $(BUILD)/tools/qapikit-blockd $(SNAPSHOT_BENCH_FLAGS)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

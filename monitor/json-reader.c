@@ -294,16 +294,19 @@ static void token_buffer_reset(GString **buf, size_t keep)
 }
 
 /*
- * Empty the token buffers; the bytes of budget their shrinking frees.
- * Under a budget they go back to their initial size, so that what one
- * value may use never depends on the values before it; without one, up
- * to TOKEN_BUFFER_KEEP bytes stay for the next value.
+ * Empty the token buffers, replacing those larger than KEEP bytes by new
+ * small ones; the bytes of budget their shrinking frees.  Under a budget
+ * they always go back to their initial size, so that what one value may
+ * use never depends on the values before it (and buffers whose growth
+ * the budget refused, which hold more than is charged, go too).
  */
-static size_t token_buffers_reset(JsonReader *r)
+static size_t token_buffers_reset(JsonReader *r, size_t keep)
 {
-    size_t keep = r->budget ? r->buffer_initial : TOKEN_BUFFER_KEEP;
     size_t freed = 0;
 
+    if (r->budget) {
+        keep = MIN(keep, r->buffer_initial);
+    }
     token_buffer_reset(&r->tok, keep);
     token_buffer_reset(&r->key, keep);
     if (r->budget && token_buffers_size(r) < r->buffer_charge) {
@@ -324,7 +327,8 @@ static void value_reset(JsonReader *r)
     r->value_bytes = 0;
     r->value_tokens = 0;
     r->lex = LEX_NONE;
-    freed = token_buffers_reset(r) + r->value_charge;
+    r->high_surrogate = 0;
+    freed = token_buffers_reset(r, TOKEN_BUFFER_KEEP) + r->value_charge;
     r->value_charge = 0;
     if (freed) {
         json_budget_release(r->budget, freed);
@@ -1269,8 +1273,9 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
     const unsigned char *in = (const unsigned char *)bytes;
 
     for (size_t i = 0; i < len; i++) {
-        size_t depth;
+        size_t depth, start;
         char quote;
+        bool closing;
 
         if (r->skipping) {
             if (skip_byte(r, in[i])) {
@@ -1280,6 +1285,9 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
         }
         depth = r->depth;
         quote = r->lex == LEX_STRING ? r->quote : 0;
+        /* the byte at I would close the string (not an escaped quote) */
+        closing = quote && r->str == STR_PLAIN && in[i] == (unsigned char)quote;
+        start = i;
         read_byte(r, in, len, &i);
         if (!r->skipping) {
             continue;
@@ -1287,11 +1295,13 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
         /*
          * The byte at I broke the value, which had DEPTH brackets open:
          * skip the rest of it from there.  An error inside a string
-         * (not at its closing quote) skips the rest of the string first;
+         * (not at its closing quote: a run of text that ended with an
+         * escaped quote is inside) skips the rest of the string first;
          * the offending byte itself counts as skipped input.
          */
+        closing = closing && i == start;
         r->skip_depth = is_resync_byte(in[i]) ? 0 : depth;
-        if (quote && in[i] != (unsigned char)quote && !is_resync_byte(in[i])) {
+        if (quote && !closing && !is_resync_byte(in[i])) {
             r->skip_quote = quote;
             if (in[i] == '\r' || in[i] == '\n') {
                 skip_end(r);
@@ -1309,6 +1319,8 @@ void json_reader_feed(JsonReader *r, const char *bytes, size_t len)
 
 void json_reader_end(JsonReader *r)
 {
+    size_t freed;
+
     if (!r->skipping && r->lex == LEX_NUMBER && r->depth == 0
         && (r->num == NUM_ZERO || r->num == NUM_INT || r->num == NUM_FRAC
             || r->num == NUM_EXP_DIGITS)) {
@@ -1317,6 +1329,11 @@ void json_reader_end(JsonReader *r)
     value_reset(r);
     skip_end(r);
     r->tentative = false;
+    /* Ready again as a new reader: no grown buffers, nor their charge. */
+    freed = token_buffers_reset(r, 0);
+    if (freed) {
+        json_budget_release(r->budget, freed);
+    }
 }
 
 size_t json_reader_depth(const JsonReader *r)

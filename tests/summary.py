@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Print the one-line summary of a meson test run.
+"""Print the one-line summary of one or more test runs.
 
-  summary.py BUILDDIR
+  summary.py LOG...
 
-reads BUILDDIR/meson-logs/testlog.json (one JSON object per test) and
-prints exactly one line on stdout:
+Each LOG is a meson build directory, whose BUILDDIR/meson-logs/testlog.json
+is read, or a test log file itself (tests/fuzz/run-fuzzers.py writes one
+in the same shape): one JSON object per test, with its "result".  Prints
+exactly one line on stdout, the sum over all of them:
 
   N passed, N failed[, N skipped]
 
 OK and EXPECTEDFAIL count as passed; SKIP as skipped; everything else
-(FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT, ...) as failed.  The
-skipped count is printed only when non-zero.  Exit status 1 when a test
-failed or when none ran (none at all, or all skipped), else 0.
+(FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT, ...) as failed.  A LOG
+that does not exist counts as one failed test (that run stopped before
+its tests).  The skipped count is printed only when non-zero.  Exit
+status 1 when a test failed or when none ran (none at all, or all
+skipped), else 0.
 """
 
 import json
@@ -59,18 +63,29 @@ def summary_line(counts: 'Counter[str]') -> str:
     return line
 
 
+def log_path(arg: str) -> Path:
+    """The test log that ARG names: a build directory's, or ARG itself."""
+    path = Path(arg)
+    if path.is_dir():
+        return path / 'meson-logs' / 'testlog.json'
+    return path
+
+
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 1:
-        print('usage: summary.py BUILDDIR', file=sys.stderr)
+    if not argv:
+        print('usage: summary.py LOG...', file=sys.stderr)
         return 2
-    log = Path(argv[0]) / 'meson-logs' / 'testlog.json'
     counts: 'Counter[str]' = Counter()
-    if log.is_file():
-        counts.update(classify(result) for result in read_results(log))
-    else:
-        print('summary: no test log %s: no test ran' % log, file=sys.stderr)
+    for arg in argv:
+        log = log_path(arg)
+        if log.is_file():
+            counts.update(classify(result) for result in read_results(log))
+        else:
+            print('summary: no test log %s: counted as one failure' % log,
+                  file=sys.stderr)
+            counts['failed'] += 1
     ran_none = not counts['passed'] and not counts['failed']
-    if ran_none and log.is_file():
+    if ran_none:
         print('summary: no test ran (all %d skipped)' % counts['skipped'],
               file=sys.stderr)
     sys.stderr.flush()

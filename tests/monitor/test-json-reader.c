@@ -541,6 +541,11 @@ static const Case cases[] = {
       "{\"execute\": \"x\x01{\"execute\": \"y\"}",
       0,
       { "!control character 0x01 in string", "{\"execute\": \"y\"}" } },
+    /* a bad escape after a high surrogate leaves nothing pending */
+    { "recovery/surrogate-then-bad-escape",
+      "{\"id\":\"\\ud83d\\ude0+\"}{\"id\":\"\\u00e9\"}",
+      0,
+      { "!bad escape '\\ude0+'", "{\"id\":\"\xC3\xA9\"}" } },
 };
 
 static void test_case(gconstpointer data)
@@ -881,6 +886,17 @@ static void held_clear(Held *h)
     g_free(h->last_error);
 }
 
+/* A reader with the default limits whose values H holds, charging BUDGET. */
+static JsonReader *held_reader_new(Held *h, JsonBudget *budget)
+{
+    JsonReader *r;
+
+    held_init(h, budget);
+    r = json_reader_new(NULL, held_value, held_error, h);
+    json_reader_set_budget(r, budget);
+    return r;
+}
+
 static void feed_text(JsonReader *r, const char *text)
 {
     json_reader_feed(r, text, strlen(text));
@@ -900,35 +916,82 @@ static GString *repeat(const char *head, const char *item, const char *tail,
 }
 
 /*
- * What a value may use never depends on the values before it: after a
- * value with a long string, or an unfinished one dropped at the end of
- * input, the reader holds what a new one holds (found by the JSON
- * reader's fuzzer: a reader fed again after its end was refused earlier).
+ * A string whose text the budget refused leaves no buffer behind that
+ * the budget did not grant: the next value, with a string of its own,
+ * is read.
  */
-static void test_budget_history(void)
+static void test_budget_refused_buffer(void)
 {
-    JsonBudget budget = { .name = "session", .limit = 1024 * 1024 };
-    g_autoptr(GString) long_string = repeat("[\"", "x", "\"]\n", 5000);
-    g_autoptr(GString) unfinished = repeat("\"", "y", "", 3000);
+    JsonBudget budget = { .name = "session", .limit = 4096 };
+    g_autoptr(GString) input = repeat("[\"", "x", "\"] [\"ok\"]", 3000);
+    Held h;
+    JsonReader *r = held_reader_new(&h, &budget);
+
+    json_reader_feed(r, input->str, input->len);
+    g_assert_cmpuint(h.n_errors, ==, 1);
+    g_assert_nonnull(strstr(h.last_error, "session's budget"));
+    g_assert_cmpuint(h.values->len, ==, 1);
+    held_clear(&h);
+    json_reader_free(r);
+    g_assert_cmpuint(budget.used, ==, 0);
+}
+
+/*
+ * §8: a string refused by the budget where a run of its text ends with
+ * an escaped quote: the rest of the string is skipped as string, so the
+ * next value is read, whole or byte by byte.
+ */
+static void test_budget_escaped_quote(void)
+{
+    g_autoptr(GString) input =
+        repeat("[\"", "x", "\\\"\\u0041\"] [\"ok\"]", 1000);
+
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        JsonBudget budget = { .name = "session", .limit = 1024 };
+        JsonReader *r;
+        Held h;
+
+        r = held_reader_new(&h, &budget);
+        for (size_t i = 0; i < input->len; i += bytewise ? 1 : input->len) {
+            json_reader_feed(r, input->str + i, bytewise ? 1 : input->len);
+        }
+        g_assert_cmpuint(h.n_errors, ==, 1);
+        g_assert_nonnull(strstr(h.last_error, "session's budget"));
+        g_assert_cmpuint(h.values->len, ==, 1);
+        held_clear(&h);
+        json_reader_free(r);
+    }
+}
+
+/*
+ * A reader that has read a value, or ended, holds what a new one holds:
+ * the token buffers that a long string grew are given back with their
+ * charge, so that what a value may use never depends on the values
+ * before it.
+ */
+static void test_budget_end_gives_back(void)
+{
+    JsonBudget budget = { .name = "session", .limit = 64 * 1024 };
+    g_autoptr(GString) string = repeat("[\"", "x", "\"]", 3000);
     JsonReader *r;
     size_t idle;
     Held h;
 
-    held_init(&h, &budget);
-    r = json_reader_new(NULL, held_value, held_error, &h);
-    json_reader_set_budget(r, &budget);
+    r = held_reader_new(&h, &budget);
     idle = budget.used;
-    feed_text(r, long_string->str);
-    g_assert_cmpuint(h.values->len, ==, 1);
-    held_release(&h);
-    g_assert_cmpuint(budget.used, ==, idle);
-    feed_text(r, unfinished->str);
-    json_reader_end(r);
-    g_assert_cmpuint(budget.used, ==, idle);
-    g_assert_cmpuint(h.n_errors, ==, 0);
+    for (int round = 0; round < 2; round++) {
+        json_reader_feed(r, string->str, string->len);
+        g_assert_cmpuint(h.n_errors, ==, 0);
+        g_assert_cmpuint(h.values->len, ==, 1);
+        held_release(&h);
+        /* Already after the value, not only after the end of input. */
+        g_assert_cmpuint(budget.used, ==, idle);
+        json_reader_end(r);
+        g_assert_cmpuint(budget.used, ==, idle);
+    }
+    held_clear(&h);
     json_reader_free(r);
     g_assert_cmpuint(budget.used, ==, 0);
-    held_clear(&h);
 }
 
 /*
@@ -947,9 +1010,7 @@ static void test_budget_refuses(void)
     size_t idle;
     Held h;
 
-    held_init(&h, &budget);
-    r = json_reader_new(NULL, held_value, held_error, &h);
-    json_reader_set_budget(r, &budget);
+    r = held_reader_new(&h, &budget);
     idle = budget.used; /* the token buffers */
     g_assert_cmpuint(idle, >, 0);
 
@@ -1139,7 +1200,12 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/end", test_end);
     g_test_add_func("/json-reader/large-and-many", test_large_and_many);
     g_test_add_func("/json-reader/budget/refuses", test_budget_refuses);
-    g_test_add_func("/json-reader/budget/history", test_budget_history);
+    g_test_add_func("/json-reader/budget/end-gives-back",
+                    test_budget_end_gives_back);
+    g_test_add_func("/json-reader/budget/refused-buffer",
+                    test_budget_refused_buffer);
+    g_test_add_func("/json-reader/budget/escaped-quote",
+                    test_budget_escaped_quote);
     g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
     g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();

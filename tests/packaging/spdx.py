@@ -19,7 +19,8 @@ LICENSE = 'MIT'
 TAG = 'SPDX-License-Identifier: ' + LICENSE
 # Folders that hold no source: build trees, and test data.
 SKIP_DIRS = {'.git', 'build', 'build-asan', '__pycache__'}
-SKIP_PREFIXES = ('tests/qapi-schema/', 'tests/unit/corpus/')
+SKIP_PREFIXES = ('tests/qapi-schema/', 'tests/unit/corpus/',
+                 'tests/fuzz/corpus/', 'tests/fuzz/regressions/')
 # Executable scripts without an extension, by path.
 SCRIPTS = ('.ci/run', 'bench/gen-bench', 'bench/qcow2-bench',
            'bench/qmp-bench', 'bench/snapshot-bench')
