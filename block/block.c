@@ -474,6 +474,16 @@ int64_t block_node_actual_size(const BlockNode *node)
     return (int64_t)st.st_blocks * 512;
 }
 
+bool block_chain_has_file(const BlockNode *top, dev_t dev, ino_t ino)
+{
+    for (const BlockNode *n = top; n; n = n->backing) {
+        if (n->dev == dev && n->ino == ino) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino)
 {
     *dev = node->dev;

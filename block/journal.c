@@ -202,14 +202,8 @@ static char *read_journal(int fd, GError **errp)
 static bool in_use(BlockNode *const *tops, size_t n, dev_t dev, ino_t ino)
 {
     for (size_t t = 0; t < n; t++) {
-        for (BlockNode *node = tops[t]; node; node = block_node_backing(node)) {
-            dev_t node_dev;
-            ino_t node_ino;
-
-            block_node_file_id(node, &node_dev, &node_ino);
-            if (node_dev == dev && node_ino == ino) {
-                return true;
-            }
+        if (block_chain_has_file(tops[t], dev, ino)) {
+            return true;
         }
     }
     return false;

@@ -391,6 +391,18 @@ typedef struct PrepareJob {
     Qcow2CreateOptions opts;
 } PrepareJob;
 
+/* P's overlay file exists, open as FD: note its device and inode. */
+static void note_made(Prepared *p, int fd)
+{
+    struct stat st;
+
+    p->made = true;
+    if (fstat(fd, &st) == 0) {
+        p->new_dev = st.st_dev;
+        p->new_ino = st.st_ino;
+    }
+}
+
 /*
  * Make the file of P's overlay unnamed in its directory (O_TMPFILE).
  * Returns the descriptor, or -1: with *ERRP set, or with *NAMED when the
@@ -401,7 +413,6 @@ static int make_overlay_file(Prepared *p, bool no_tmpfile, bool *named,
                              GError **errp)
 {
     g_autofree char *dir = g_path_get_dirname(p->path);
-    struct stat st;
     int fd;
 
     *named = no_tmpfile;
@@ -421,18 +432,13 @@ static int make_overlay_file(Prepared *p, bool no_tmpfile, bool *named,
                     g_strerror(errno));
         return -1;
     }
-    if (fstat(fd, &st) == 0) {
-        p->new_dev = st.st_dev;
-        p->new_ino = st.st_ino;
-    }
-    p->made = true;
+    note_made(p, fd);
     return fd;
 }
 
 /* Create P's overlay at its name (no O_TMPFILE), after the intent. */
 static int make_named_overlay_file(Prepared *p, GError **errp)
 {
-    struct stat st;
     int fd;
 
     do {
@@ -446,11 +452,7 @@ static int make_named_overlay_file(Prepared *p, GError **errp)
         return -1;
     }
     p->created = true; /* undo unlinks it */
-    p->made = true;
-    if (fstat(fd, &st) == 0) {
-        p->new_dev = st.st_dev;
-        p->new_ino = st.st_ino;
-    }
+    note_made(p, fd);
     return fd;
 }
 

@@ -208,22 +208,6 @@ static const char *member_string(json_object *obj, const char *key)
     return json_object_get_string(value);
 }
 
-/* Does the chain below TOP contain the file of NODE? */
-static bool chain_contains(BlockNode *top, BlockNode *node)
-{
-    dev_t want_dev, dev;
-    ino_t want_ino, ino;
-
-    block_node_file_id(node, &want_dev, &want_ino);
-    for (BlockNode *n = top; n; n = block_node_backing(n)) {
-        block_node_file_id(n, &dev, &ino);
-        if (dev == want_dev && ino == want_ino) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The text of the state file at PATH, or NULL with *ERRP set. */
 static char *read_state_file(const char *path, GError **errp)
 {
@@ -325,6 +309,8 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
         const char *format = member_string(entry, "format");
         BlockDevice *dev;
         BlockNode *top;
+        dev_t drive_dev;
+        ino_t drive_ino;
         size_t d;
 
         if (!id || !image || !format) {
@@ -363,7 +349,8 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
             goto out;
         }
         new_tops[d] = top;
-        if (!chain_contains(top, dev->top)) {
+        block_node_file_id(dev->top, &drive_dev, &drive_ino);
+        if (!block_chain_has_file(top, drive_dev, drive_ino)) {
             /*
              * Starting on the --drive file instead would fork the disk's
              * history; the user decides.

@@ -213,6 +213,9 @@ int64_t block_node_actual_size(const BlockNode *node);
  */
 bool block_node_relock(BlockNode *node, bool writable, GError **errp);
 
+/* Whether DEV/INO is the file of TOP or of an image below it. */
+bool block_chain_has_file(const BlockNode *top, dev_t dev, ino_t ino);
+
 /* The device and inode of NODE's open file (fstat at open time). */
 void block_node_file_id(const BlockNode *node, dev_t *dev, ino_t *ino);
 
