@@ -25,11 +25,35 @@ typedef struct BlockDriver {
     bool (*pwrite)(BlockNode *node, uint64_t offset, const void *buf,
                    size_t len, GError **errp);
     bool (*flush)(BlockNode *node, GError **errp);
+    /*
+     * What this image (not its backing chain) holds at OFFSET: the kind
+     * of the run that starts there and its length *PNUM (at least 1, at
+     * most LEN).  LEN > 0, within the node's length.
+     */
+    bool (*block_status)(BlockNode *node, uint64_t offset, uint64_t len,
+                         BlockExtentKind *kind, uint64_t *pnum, GError **errp);
+    /*
+     * Optional: make [OFFSET, OFFSET + LEN) read as zeros cheaply (no
+     * data written), FLAGS as block_node_pwrite_zeroes().  Returns 1
+     * when done, 0 when this driver cannot do it for that range (the
+     * caller writes zeros), -1 on failure with *errp set.
+     */
+    int (*zero_range)(BlockNode *node, uint64_t offset, uint64_t len,
+                      unsigned flags, GError **errp);
+    /* Optional: give up [OFFSET, OFFSET + LEN) (a hint; may do nothing). */
+    bool (*discard)(BlockNode *node, uint64_t offset, uint64_t len,
+                    GError **errp);
 } BlockDriver;
 
 struct BlockNode {
-    unsigned refcnt;
-    char *filename; /* as given to block_node_open() */
+    /*
+     * Held by every guest I/O call on this node (block_node_pread() and
+     * the others of <qapikit/block.h>): the driver's state is used by
+     * one thread at a time.  Taken top down along a chain, never up.
+     */
+    GMutex lock;
+    unsigned refcnt; /* main thread only */
+    char *filename;  /* as given to block_node_open() */
     int fd;
     dev_t dev;
     ino_t ino;
@@ -72,6 +96,10 @@ bool block_file_sync(BlockNode *node, GError **errp);
  */
 bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
                          size_t len, GError **errp);
+
+/* Zeros, for writing zeros without allocating them. */
+#define BLOCK_ZERO_BUF_SIZE ((size_t)64 * 1024)
+extern const uint8_t block_zero_buf[BLOCK_ZERO_BUF_SIZE];
 
 /*
  * Image locks (lock.c), with QEMU's permissions and bytes

@@ -130,8 +130,13 @@ bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
     size_t from_backing = 0;
 
     if (offset < blen) {
+        bool ok;
+
         from_backing = (size_t)MIN((uint64_t)len, blen - offset);
-        if (!bs->drv->pread(bs, offset, buf, from_backing, errp)) {
+        g_mutex_lock(&bs->lock);
+        ok = bs->drv->pread(bs, offset, buf, from_backing, errp);
+        g_mutex_unlock(&bs->lock);
+        if (!ok) {
             return false;
         }
     }
@@ -148,6 +153,7 @@ static void block_node_free(BlockNode *node)
         close(node->fd);
     }
     block_node_unref(node->backing);
+    g_mutex_clear(&node->lock);
     g_free(node->filename);
     g_free(node->backing_name);
     g_free(node->full_backing_name);
@@ -247,6 +253,7 @@ static BlockNode *block_node_open_chain(const char *filename,
     }
 
     g_autoptr(BlockNode) node = g_new0(BlockNode, 1);
+    g_mutex_init(&node->lock);
     node->refcnt = 1;
     node->fd = fd;
     node->filename = block_absolute_path(filename);
@@ -345,32 +352,154 @@ static bool block_check_range(BlockNode *node, uint64_t offset, size_t len,
 bool block_node_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                       GError **errp)
 {
+    bool ok;
+
     if (!block_check_range(node, offset, len, errp)) {
         return false;
     }
-    return len == 0 || node->drv->pread(node, offset, buf, len, errp);
+    if (len == 0) {
+        return true;
+    }
+    g_mutex_lock(&node->lock);
+    ok = node->drv->pread(node, offset, buf, len, errp);
+    g_mutex_unlock(&node->lock);
+    return ok;
 }
 
-bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
-                       size_t len, GError **errp)
+/* The checks of every call that changes guest data; LEN may be 0. */
+static bool block_check_write(BlockNode *node, uint64_t offset, uint64_t len,
+                              GError **errp)
 {
     if (node->read_only) {
         block_error(errp, node, "the image is read-only");
         return false;
     }
-    if (!block_check_range(node, offset, len, errp)) {
+    if (len > SIZE_MAX) {
+        block_error(errp, node, "request of %" PRIu64 " bytes is too large",
+                    len);
         return false;
     }
-    return len == 0 || node->drv->pwrite(node, offset, buf, len, errp);
+    return block_check_range(node, offset, (size_t)len, errp);
+}
+
+bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
+                       size_t len, GError **errp)
+{
+    bool ok;
+
+    if (!block_check_write(node, offset, len, errp)) {
+        return false;
+    }
+    if (len == 0) {
+        return true;
+    }
+    g_mutex_lock(&node->lock);
+    ok = node->drv->pwrite(node, offset, buf, len, errp);
+    g_mutex_unlock(&node->lock);
+    return ok;
+}
+
+const uint8_t block_zero_buf[BLOCK_ZERO_BUF_SIZE];
+
+bool block_node_pwrite_zeroes(BlockNode *node, uint64_t offset, uint64_t len,
+                              unsigned flags, GError **errp)
+{
+    bool ok = true;
+
+    if (!block_check_write(node, offset, len, errp)) {
+        return false;
+    }
+    if (len == 0) {
+        return true;
+    }
+    g_mutex_lock(&node->lock);
+    if (node->drv->zero_range) {
+        int done = node->drv->zero_range(node, offset, len, flags, errp);
+
+        if (done != 0) {
+            ok = done > 0;
+            len = 0;
+        }
+    }
+    while (ok && len > 0) {
+        size_t n = (size_t)MIN(len, (uint64_t)BLOCK_ZERO_BUF_SIZE);
+
+        ok = node->drv->pwrite(node, offset, block_zero_buf, n, errp);
+        offset += n;
+        len -= n;
+    }
+    g_mutex_unlock(&node->lock);
+    return ok;
+}
+
+bool block_node_can_zero_fast(const BlockNode *node)
+{
+    return node->drv->zero_range != NULL;
+}
+
+bool block_node_discard(BlockNode *node, uint64_t offset, uint64_t len,
+                        GError **errp)
+{
+    bool ok = true;
+
+    if (!block_check_write(node, offset, len, errp)) {
+        return false;
+    }
+    if (len > 0 && node->drv->discard) {
+        g_mutex_lock(&node->lock);
+        ok = node->drv->discard(node, offset, len, errp);
+        g_mutex_unlock(&node->lock);
+    }
+    return ok;
+}
+
+bool block_node_block_status(BlockNode *node, uint64_t offset, uint64_t len,
+                             BlockExtentKind *kind, uint64_t *pnum,
+                             GError **errp)
+{
+    if (len == 0 || offset > node->length || len > node->length - offset) {
+        block_error(errp, node,
+                    "block status of %" PRIu64 " bytes at %" PRIu64
+                    " is outside the disk (%" PRIu64 " bytes)",
+                    len, offset, node->length);
+        return false;
+    }
+    /* Down the chain while this image does not hold the run. */
+    for (;;) {
+        bool ok;
+
+        g_mutex_lock(&node->lock);
+        ok = node->drv->block_status(node, offset, len, kind, pnum, errp);
+        g_mutex_unlock(&node->lock);
+        if (!ok) {
+            return false;
+        }
+        len = *pnum;
+        if (*kind != BLOCK_EXTENT_UNALLOCATED) {
+            return true;
+        }
+        node = node->backing;
+        if (!node || offset >= node->length) {
+            *kind = BLOCK_EXTENT_ZERO;
+            return true;
+        }
+        len = MIN(len, node->length - offset);
+        *pnum = len;
+    }
 }
 
 bool block_node_flush(BlockNode *node, GError **errp)
 {
+    bool ok;
+
     /* A node made read-only after writes still has them to flush. */
     if (!node->writable_fd) {
         return true;
     }
-    return node->drv->flush(node, errp);
+    g_mutex_lock(&node->lock);
+    ok = node->drv->flush(node, errp);
+    g_mutex_unlock(&node->lock);
+    return ok;
 }
 
 uint64_t block_node_length(const BlockNode *node)

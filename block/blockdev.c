@@ -71,7 +71,7 @@ static BlockInfo *block_info(const BlockDeviceRegistry *reg,
     info->removable = false;
     info->locked = false;
     info->has_io_status = true;
-    switch (dev->io_state) {
+    switch (block_device_io_state(dev)) {
     case BLOCK_DEVICE_IO_OK:
         info->io_status = BLOCK_DEVICE_IO_STATUS_OK;
         break;

@@ -10,13 +10,31 @@
 
 #include "path.h"
 
+/* A block_device_add_resume_notifier() entry. */
+typedef struct BlockResumeNotifier {
+    BlockDeviceResumeFunc fn;
+    void *opaque;
+} BlockResumeNotifier;
+
 struct BlockDevice {
     char *id;
-    BlockNode *top;   /* one reference, owned */
+    /*
+     * One reference, owned.  Changed by the main loop only while the
+     * device is drained, so a request between block_device_io_begin()
+     * and block_device_io_end() sees one top throughout.
+     */
+    BlockNode *top;
     char *drive_file; /* the --drive file as given */
     char *node_name;  /* the top's node name, or NULL */
     bool read_only;
-    BlockDeviceIoState io_state;
+    gint io_state; /* BlockDeviceIoState, atomic */
+
+    /* Requests in flight and drains, under io_lock. */
+    GMutex io_lock;
+    GCond io_idle;      /* signalled when in_flight drops to 0 */
+    unsigned in_flight; /* between io_begin and io_end */
+    unsigned drained;   /* drain_begin calls not yet ended */
+    GArray *resume;     /* BlockResumeNotifier, main loop only */
 };
 
 struct BlockDeviceRegistry {

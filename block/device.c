@@ -24,6 +24,9 @@ static void block_device_free(BlockDevice *dev)
         g_message("%s: %s", dev->id, err->message);
     }
     block_node_unref(dev->top);
+    g_mutex_clear(&dev->io_lock);
+    g_cond_clear(&dev->io_idle);
+    g_array_unref(dev->resume);
     g_free(dev->id);
     g_free(dev->drive_file);
     g_free(dev->node_name);
@@ -193,6 +196,9 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
     dev->drive_file = g_strdup(file);
     dev->read_only = read_only;
     dev->io_state = BLOCK_DEVICE_IO_OK;
+    g_mutex_init(&dev->io_lock);
+    g_cond_init(&dev->io_idle);
+    dev->resume = g_array_new(FALSE, FALSE, sizeof(BlockResumeNotifier));
     g_ptr_array_add(reg->devices, dev);
     g_hash_table_insert(reg->by_id, dev->id, dev);
     return dev;
@@ -258,7 +264,7 @@ bool block_device_is_read_only(const BlockDevice *dev)
 
 BlockDeviceIoState block_device_io_state(const BlockDevice *dev)
 {
-    return dev->io_state;
+    return (BlockDeviceIoState)g_atomic_int_get(&dev->io_state);
 }
 
 uint64_t block_device_length(const BlockDevice *dev)
@@ -266,15 +272,16 @@ uint64_t block_device_length(const BlockDevice *dev)
     return block_node_length(dev->top);
 }
 
-static bool check_range(const BlockDevice *dev, uint64_t offset, size_t len,
+static bool check_range(const BlockDevice *dev, uint64_t offset, uint64_t len,
                         GError **errp)
 {
     uint64_t length = block_node_length(dev->top);
 
     if (offset > length || len > length - offset) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "%s: range %" G_GUINT64_FORMAT "+%zu is past the end "
-                    "of the device (%" G_GUINT64_FORMAT " bytes)",
+                    "%s: range %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+                    " is past the end of the device (%" G_GUINT64_FORMAT
+                    " bytes)",
                     dev->id, offset, len, length);
         return false;
     }
@@ -301,8 +308,8 @@ static BlockDeviceIoState device_io_failure(const BlockDevice *dev)
                                              : BLOCK_DEVICE_IO_FAILED;
 }
 
-bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
-                         size_t len, GError **errp)
+static bool check_writable(BlockDevice *dev, uint64_t offset, uint64_t len,
+                           GError **errp)
 {
     if (!check_range(dev, offset, len, errp)) {
         return false;
@@ -312,18 +319,139 @@ bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
                     "%s: the device is read-only", dev->id);
         return false;
     }
+    return true;
+}
+
+bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
+                         size_t len, GError **errp)
+{
+    if (!check_writable(dev, offset, len, errp)) {
+        return false;
+    }
     if (!block_node_pwrite(dev->top, offset, buf, len, errp)) {
-        dev->io_state = device_io_failure(dev);
+        g_atomic_int_set(&dev->io_state, device_io_failure(dev));
         g_prefix_error(errp, "%s: ", dev->id);
         return false;
     }
     return true;
 }
 
+bool block_device_pwrite_zeroes(BlockDevice *dev, uint64_t offset, uint64_t len,
+                                unsigned flags, GError **errp)
+{
+    if (!check_writable(dev, offset, len, errp)) {
+        return false;
+    }
+    if (!block_node_pwrite_zeroes(dev->top, offset, len, flags, errp)) {
+        g_atomic_int_set(&dev->io_state, device_io_failure(dev));
+        g_prefix_error(errp, "%s: ", dev->id);
+        return false;
+    }
+    return true;
+}
+
+bool block_device_discard(BlockDevice *dev, uint64_t offset, uint64_t len,
+                          GError **errp)
+{
+    if (!check_writable(dev, offset, len, errp)) {
+        return false;
+    }
+    if (!block_node_discard(dev->top, offset, len, errp)) {
+        g_prefix_error(errp, "%s: ", dev->id);
+        return false;
+    }
+    return true;
+}
+
+bool block_device_block_status(BlockDevice *dev, uint64_t offset, uint64_t len,
+                               BlockExtentKind *kind, uint64_t *pnum,
+                               GError **errp)
+{
+    if (!block_node_block_status(dev->top, offset, len, kind, pnum, errp)) {
+        g_prefix_error(errp, "%s: ", dev->id);
+        return false;
+    }
+    return true;
+}
+
+bool block_device_can_zero_fast(const BlockDevice *dev)
+{
+    return block_node_can_zero_fast(dev->top);
+}
+
+bool block_device_io_begin(BlockDevice *dev)
+{
+    bool ok;
+
+    g_mutex_lock(&dev->io_lock);
+    ok = dev->drained == 0;
+    if (ok) {
+        dev->in_flight++;
+    }
+    g_mutex_unlock(&dev->io_lock);
+    return ok;
+}
+
+void block_device_io_end(BlockDevice *dev)
+{
+    g_mutex_lock(&dev->io_lock);
+    if (--dev->in_flight == 0) {
+        g_cond_broadcast(&dev->io_idle);
+    }
+    g_mutex_unlock(&dev->io_lock);
+}
+
+void block_device_drain_begin(BlockDevice *dev)
+{
+    g_mutex_lock(&dev->io_lock);
+    dev->drained++;
+    while (dev->in_flight > 0) {
+        g_cond_wait(&dev->io_idle, &dev->io_lock);
+    }
+    g_mutex_unlock(&dev->io_lock);
+}
+
+void block_device_drain_end(BlockDevice *dev)
+{
+    bool resumed;
+
+    g_mutex_lock(&dev->io_lock);
+    resumed = --dev->drained == 0;
+    g_mutex_unlock(&dev->io_lock);
+    for (guint i = 0; resumed && i < dev->resume->len; i++) {
+        BlockResumeNotifier *n =
+            &g_array_index(dev->resume, BlockResumeNotifier, i);
+
+        n->fn(dev, n->opaque);
+    }
+}
+
+void block_device_add_resume_notifier(BlockDevice *dev,
+                                      BlockDeviceResumeFunc fn, void *opaque)
+{
+    BlockResumeNotifier n = { fn, opaque };
+
+    g_array_append_val(dev->resume, n);
+}
+
+void block_device_remove_resume_notifier(BlockDevice *dev,
+                                         BlockDeviceResumeFunc fn, void *opaque)
+{
+    for (guint i = 0; i < dev->resume->len; i++) {
+        BlockResumeNotifier *n =
+            &g_array_index(dev->resume, BlockResumeNotifier, i);
+
+        if (n->fn == fn && n->opaque == opaque) {
+            g_array_remove_index(dev->resume, i);
+            return;
+        }
+    }
+}
+
 bool block_device_flush(BlockDevice *dev, GError **errp)
 {
     if (!block_node_flush(dev->top, errp)) {
-        dev->io_state = device_io_failure(dev);
+        g_atomic_int_set(&dev->io_state, device_io_failure(dev));
         g_prefix_error(errp, "%s: ", dev->id);
         return false;
     }

@@ -185,6 +185,59 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
     return true;
 }
 
+bool qcow2_block_status(BlockNode *node, uint64_t offset, uint64_t len,
+                        BlockExtentKind *kind, uint64_t *pnum, GError **errp)
+{
+    Qcow2State *s = qcow2_state(node);
+    unsigned range_bits = s->cluster_bits + s->l2_bits;
+    uint64_t l1_index = offset >> range_bits;
+    uint64_t range_end = (l1_index + 1) << range_bits;
+    uint64_t cmask = s->cluster_size - 1;
+    Qcow2Table *l2;
+
+    /* The deferred copy-on-write cluster holds data: settle it first. */
+    if (s->cow.active && s->cow.guest < offset + len
+        && offset < s->cow.guest + s->cluster_size
+        && !qcow2_complete_cow(node, errp)) {
+        return false;
+    }
+    if (!qcow2_l2_lookup(node, l1_index, &l2, errp)) {
+        return false;
+    }
+    len = MIN(len, range_end - offset);
+    if (!l2) {
+        *kind = BLOCK_EXTENT_UNALLOCATED;
+        *pnum = len;
+        return true;
+    }
+    uint64_t index = (offset >> s->cluster_bits) & ((1ull << s->l2_bits) - 1);
+    uint64_t n = MIN(len, s->cluster_size - (offset & cmask));
+    Qcow2ClusterType type;
+    uint64_t host;
+
+    if (!qcow2_classify(node, l2_entry(l2, index), &type, &host, errp)) {
+        return false;
+    }
+    while (n < len) {
+        Qcow2ClusterType next_type = type;
+        uint64_t next_host = 0;
+
+        if (!qcow2_classify(node, l2_entry(l2, ++index), &next_type, &next_host,
+                            errp)) {
+            return false;
+        }
+        if (next_type != type) {
+            break;
+        }
+        n += MIN(len - n, s->cluster_size);
+    }
+    *kind = type == QCOW2_CLUSTER_DATA ? BLOCK_EXTENT_DATA
+        : type == QCOW2_CLUSTER_ZERO   ? BLOCK_EXTENT_ZERO
+                                       : BLOCK_EXTENT_UNALLOCATED;
+    *pnum = n;
+    return true;
+}
+
 /* Contiguous pieces of one write request, sent as one pwrite. */
 typedef struct WriteRun {
     uint64_t host;

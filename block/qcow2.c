@@ -658,4 +658,5 @@ const BlockDriver block_driver_qcow2 = {
     .pread = qcow2_co_pread,
     .pwrite = qcow2_co_pwrite,
     .flush = qcow2_flush,
+    .block_status = qcow2_block_status,
 };

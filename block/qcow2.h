@@ -168,6 +168,9 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                     GError **errp);
 bool qcow2_co_pwrite(BlockNode *node, uint64_t offset, const void *buf,
                      size_t len, GError **errp);
+/* What this image holds at OFFSET (BlockDriver.block_status). */
+bool qcow2_block_status(BlockNode *node, uint64_t offset, uint64_t len,
+                        BlockExtentKind *kind, uint64_t *pnum, GError **errp);
 /* The ordered write-back of §7.2 (W1-W4), ending with fdatasync. */
 bool qcow2_writeback(BlockNode *node, GError **errp);
 bool qcow2_metadata_dirty(Qcow2State *s);

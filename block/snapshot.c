@@ -877,7 +877,7 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
     uint64_t group = reg->group + 1;
     bool journaled = false;
     bool ok = true;
-    size_t i;
+    size_t i, checked;
 
     for (i = 0; i < n; i++) {
         prepared[i].tmp_fd = -1;
@@ -905,9 +905,19 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
         }
     }
     images_in_use_clear(&in_use);
+    checked = ok ? i : 0;
 
+    /*
+     * Requests in flight on the group's devices complete before their
+     * tops are flushed, new ones wait until the pivot (or undo) is done.
+     */
+    for (i = 0; i < checked; i++) {
+        if (prepared[i].dev) {
+            block_device_drain_begin(prepared[i].dev);
+        }
+    }
     if (ok) {
-        ok = prepare_entries(reg, prepared, i, group, &journaled, errp);
+        ok = prepare_entries(reg, prepared, checked, group, &journaled, errp);
     }
     if (ok && abort_err) {
         g_propagate_error(errp, g_steal_pointer(&abort_err));
@@ -928,6 +938,11 @@ bool block_snapshot_group(BlockDeviceRegistry *reg,
         }
     } else {
         undo(reg, prepared, n, journaled);
+    }
+    for (i = 0; i < checked; i++) {
+        if (prepared[i].dev) {
+            block_device_drain_end(prepared[i].dev);
+        }
     }
     for (i = 0; i < n; i++) {
         prepared_clear(&prepared[i]);

@@ -25,8 +25,10 @@
  *
  * Errors: GError in the QAPI domain (<qapikit/error.h>); the code is the
  * QMP error class of docs/spec/qmp-protocol.md §6.  Functions that can fail
- * return false/NULL exactly when they set *errp.  Not thread-safe: the main
- * loop owns the registry.
+ * return false/NULL exactly when they set *errp.  The main loop owns the
+ * registry and its devices; only the calls marked "any thread" (a
+ * device's guest I/O between block_device_io_begin() and
+ * block_device_io_end()) may run elsewhere.
  */
 #ifndef QAPIKIT_BLOCK_DEVICE_H
 #define QAPIKIT_BLOCK_DEVICE_H
@@ -111,15 +113,61 @@ uint64_t block_device_length(const BlockDevice *dev);
 
 /*
  * Guest I/O on the device's current top (block_node_pread(),
- * block_node_pwrite(), block_node_flush()); a failed write or flush
- * sets the device's io state to BLOCK_DEVICE_IO_FAILED.  A range past
- * block_device_length() is refused (GenericError) before any I/O.
+ * block_node_pwrite(), block_node_pwrite_zeroes(), block_node_discard(),
+ * block_node_flush(), block_node_block_status()); a failed write or
+ * flush sets the device's io state to BLOCK_DEVICE_IO_FAILED (or
+ * _NOSPACE).  A range past block_device_length() is refused
+ * (GenericError) before any I/O, and so is a write on a read-only
+ * device.
+ *
+ * Any thread, between block_device_io_begin() and block_device_io_end()
+ * (or in the main loop, which drains devices itself).
  */
 bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
                         size_t len, GError **errp);
 bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
                          size_t len, GError **errp);
+bool block_device_pwrite_zeroes(BlockDevice *dev, uint64_t offset, uint64_t len,
+                                unsigned flags, GError **errp);
+bool block_device_discard(BlockDevice *dev, uint64_t offset, uint64_t len,
+                          GError **errp);
 bool block_device_flush(BlockDevice *dev, GError **errp);
+bool block_device_block_status(BlockDevice *dev, uint64_t offset, uint64_t len,
+                               BlockExtentKind *kind, uint64_t *pnum,
+                               GError **errp);
+
+/* Whether block_device_pwrite_zeroes() writes no zeros (NBD FAST_ZERO). */
+bool block_device_can_zero_fast(const BlockDevice *dev);
+
+/*
+ * Requests from other threads, and drains
+ *
+ * A server that does guest I/O off the main loop (the NBD server)
+ * brackets each request with these.  block_device_io_begin() (any
+ * thread) counts the request in flight and returns true, or returns
+ * false while the device is drained: the caller then keeps the request
+ * and tries again when the device's resume notifiers run.
+ *
+ * block_device_drain_begin() (main loop) stops new requests and waits
+ * until those in flight have ended; block_device_drain_end() lets them
+ * in again and runs the resume notifiers (in the main loop, in the
+ * order they were added).  Drains nest.  A group snapshot drains its
+ * devices around its work; other devices go on.
+ */
+bool block_device_io_begin(BlockDevice *dev);
+void block_device_io_end(BlockDevice *dev);
+void block_device_drain_begin(BlockDevice *dev);
+void block_device_drain_end(BlockDevice *dev);
+
+typedef void (*BlockDeviceResumeFunc)(BlockDevice *dev, void *opaque);
+
+/* Main loop: call FN(DEV, OPAQUE) after each drain of DEV ends. */
+void block_device_add_resume_notifier(BlockDevice *dev,
+                                      BlockDeviceResumeFunc fn, void *opaque);
+/* Main loop: remove the notifier FN, OPAQUE (added once). */
+void block_device_remove_resume_notifier(BlockDevice *dev,
+                                         BlockDeviceResumeFunc fn,
+                                         void *opaque);
 
 /* Group snapshots (docs/spec/qcow2-format.md §11) */
 

@@ -17,7 +17,12 @@
  * when they set *errp.  Nothing an image file contains can make this
  * layer abort: a malformed image is an error, never a crash.
  *
- * Not thread-safe: one thread (the main loop) uses a node at a time.
+ * Threads: the guest I/O calls (block_node_pread(), block_node_pwrite(),
+ * block_node_pwrite_zeroes(), block_node_discard(), block_node_flush(),
+ * block_node_block_status()) may run in any thread, concurrently on one
+ * node: each holds the node's lock for its call.  Everything else
+ * (opening, references, backing links, read-only and lock changes) is
+ * for one thread, the main loop, while no guest I/O runs on the chain.
  */
 #ifndef QAPIKIT_BLOCK_H
 #define QAPIKIT_BLOCK_H
@@ -139,6 +144,53 @@ bool block_node_pwrite(BlockNode *node, uint64_t offset, const void *buf,
  * corruption or an I/O error.
  */
 bool block_node_flush(BlockNode *node, GError **errp);
+
+/* Flags of block_node_pwrite_zeroes(). */
+typedef enum BlockZeroFlags {
+    /* The range may be deallocated (a hole) rather than written. */
+    BLOCK_ZERO_MAY_UNMAP = 1u << 0,
+} BlockZeroFlags;
+
+/*
+ * Make [OFFSET, OFFSET + LEN) of NODE read as zeros, as
+ * block_node_pwrite() of zeros would, but without sending zeros where
+ * the driver can do better (raw: fallocate; FLAGS: BlockZeroFlags).
+ * Same rules and errors as block_node_pwrite().
+ */
+bool block_node_pwrite_zeroes(BlockNode *node, uint64_t offset, uint64_t len,
+                              unsigned flags, GError **errp);
+
+/*
+ * Whether block_node_pwrite_zeroes() on NODE is done without writing
+ * the zeros (NBD's FAST_ZERO): a raw image on a regular file.
+ */
+bool block_node_can_zero_fast(const BlockNode *node);
+
+/*
+ * A hint that [OFFSET, OFFSET + LEN) of NODE is no longer needed (NBD's
+ * TRIM): its content is unspecified afterwards.  Raw images punch a
+ * hole; qcow2 images keep their clusters.  Same rules as
+ * block_node_pwrite().
+ */
+bool block_node_discard(BlockNode *node, uint64_t offset, uint64_t len,
+                        GError **errp);
+
+/* What a range of guest data is, for block_node_block_status(). */
+typedef enum BlockExtentKind {
+    BLOCK_EXTENT_DATA,        /* data somewhere in the chain */
+    BLOCK_EXTENT_ZERO,        /* reads as zeros, nothing stored */
+    BLOCK_EXTENT_UNALLOCATED, /* not in this image: see its backing */
+} BlockExtentKind;
+
+/*
+ * The run of guest data at OFFSET through NODE's chain: *KIND is
+ * BLOCK_EXTENT_DATA or BLOCK_EXTENT_ZERO (unallocated in the whole
+ * chain reads as zeros), for *PNUM bytes (1 <= *PNUM <= LEN).  The
+ * range must lie within block_node_length(), LEN > 0.
+ */
+bool block_node_block_status(BlockNode *node, uint64_t offset, uint64_t len,
+                             BlockExtentKind *kind, uint64_t *pnum,
+                             GError **errp);
 
 /* Virtual size in bytes. */
 uint64_t block_node_length(const BlockNode *node);
