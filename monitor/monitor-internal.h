@@ -35,8 +35,9 @@
  *
  * The monitor's files: session.c (a session's lifetime, output and
  * input), scheduler.c (running queued requests and the monitor's
- * GSource), listeners.c (unix, TCP and fd listeners, and the streams
- * handed over), builtins.c (the built-in commands) and monitor.c (the
+ * GSource), listeners.c (the monitor's unix, TCP and fd listeners, made
+ * with listener.c (<qapikit/listener.h>), and the streams handed over),
+ * builtins.c (the built-in commands) and monitor.c (the
  * monitor's lifetime, settings, events and shutdown).  Every function
  * declared here is private to libqapikit (hidden visibility).
  */
@@ -48,6 +49,7 @@
 #endif
 
 #include <qapikit/error.h>
+#include <qapikit/listener.h>
 #include <qapikit/monitor.h>
 #include <qapikit/visitor.h>
 
@@ -115,17 +117,6 @@ struct QmpSession {
     bool busy; /* one of its requests is running */
 };
 
-typedef struct QmpListener {
-    QmpMonitor *mon;
-    GSocket *socket;
-    GSource *source;       /* polls SOCKET, or NULL while backing off */
-    GSource *retry_source; /* ends the back-off, or NULL */
-    unsigned backoff_ms;   /* the current back-off; 0: accept() works */
-    guint64 refused;       /* accept() failures in this back-off episode */
-    char *unix_path;       /* a socket file to remove, or NULL */
-    dev_t dev;
-    ino_t ino;
-} QmpListener;
 
 struct QmpMonitor {
     QmpCommandList *cmds;
@@ -147,7 +138,7 @@ struct QmpMonitor {
     size_t max_queued;
     size_t pause_bytes;
     size_t drop_bytes;
-    GPtrArray *listeners;  /* of QmpListener */
+    GPtrArray *listeners;  /* of QmpListener, owned */
     GQueue sessions;       /* of QmpSession, each holding a ref */
     GQueue runnable;       /* sessions with queued work, no ref */
     GPtrArray *dead;       /* closed sessions awaiting the reaper */

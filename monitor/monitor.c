@@ -63,25 +63,6 @@ QmpMonitor *qmp_monitor_new(QmpCommandList *commands, GMainContext *context)
     return mon;
 }
 
-static void listener_free(QmpListener *l)
-{
-    struct stat st;
-
-    monitor_destroy_source(&l->source);
-    monitor_destroy_source(&l->retry_source);
-    if (l->socket) {
-        g_socket_close(l->socket, NULL);
-        g_object_unref(l->socket);
-    }
-    /* Remove the socket file only if it is still the one we made. */
-    if (l->unix_path && lstat(l->unix_path, &st) == 0 && st.st_dev == l->dev
-        && st.st_ino == l->ino) {
-        unlink(l->unix_path);
-    }
-    g_free(l->unix_path);
-    g_free(l);
-}
-
 void qmp_monitor_free(QmpMonitor *mon)
 {
     if (!mon) {
@@ -110,7 +91,7 @@ void qmp_monitor_free(QmpMonitor *mon)
     monitor_destroy_source(&mon->done_source);
     g_queue_clear(&mon->runnable);
     for (guint i = 0; i < mon->listeners->len; i++) {
-        listener_free(mon->listeners->pdata[i]);
+        qmp_listener_free(mon->listeners->pdata[i]);
     }
     g_ptr_array_free(mon->listeners, TRUE);
     g_main_context_unref(mon->context);
@@ -365,10 +346,7 @@ void qmp_monitor_shutdown(QmpMonitor *mon, unsigned timeout_ms,
     mon->done = done;
     mon->done_opaque = opaque;
     for (guint i = 0; i < mon->listeners->len; i++) {
-        QmpListener *l = mon->listeners->pdata[i];
-
-        monitor_destroy_source(&l->source);
-        monitor_destroy_source(&l->retry_source);
+        qmp_listener_pause(mon->listeners->pdata[i]);
     }
     if (timeout_ms) {
         mon->shutdown_timer = g_timeout_source_new(timeout_ms);
