@@ -15,6 +15,7 @@
 #include <qapikit/error.h>
 #include <qapikit/event.h>
 #include <qapikit/monitor.h>
+#include <qapikit/nbd.h>
 
 #include "qapi-commands-daemon.h"
 #include "qapi-events-daemon.h"
@@ -31,6 +32,8 @@
 
 #include <glib-unix.h>
 
+#include "blockd-args.h"
+#include "blockd-nbd.h"
 #include "blockd-socket.h"
 
 #ifndef QAPIKIT_VERSION
@@ -61,6 +64,7 @@ typedef struct Daemon {
     QmpMonitor *mon;
     QmpCommandList *cmds;
     BlockDeviceRegistry *registry;
+    NbdServer *nbd;
     bool shutting_down;
     int signal_fd; /* SIGTERM and SIGINT, or -1 */
     guint signal_watch;
@@ -73,65 +77,6 @@ static void drive_options_clear(DriveOptions *drive)
     g_free(drive->id);
     g_free(drive->file);
     g_free(drive->format);
-}
-
-/*
- * Split TEXT at single commas into key=value pairs (",," is a literal
- * comma, as in QEMU), calling FN for each.  Returns false with *ERRP
- * set when a pair has no '=' or FN fails.
- */
-static bool parse_key_values(const char *text,
-                             bool (*fn)(const char *key, const char *value,
-                                        void *opaque, GError **errp),
-                             void *opaque, GError **errp)
-{
-    g_autoptr(GString) pair = g_string_new(NULL);
-    const char *p = text;
-
-    for (;;) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(pair, ',');
-            p += 2;
-            continue;
-        }
-        if (*p && *p != ',') {
-            g_string_append_c(pair, *p++);
-            continue;
-        }
-        if (pair->len) {
-            char *eq = strchr(pair->str, '=');
-
-            if (!eq) {
-                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                            "'%s' is not KEY=VALUE", pair->str);
-                return false;
-            }
-            *eq = 0;
-            if (!fn(pair->str, eq + 1, opaque, errp)) {
-                return false;
-            }
-        }
-        g_string_truncate(pair, 0);
-        if (!*p) {
-            return true;
-        }
-        p++;
-    }
-}
-
-static bool parse_on_off(const char *key, const char *value, bool *out,
-                         GError **errp)
-{
-    if (!strcmp(value, "on")) {
-        *out = true;
-    } else if (!strcmp(value, "off")) {
-        *out = false;
-    } else {
-        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                    "'%s' takes 'on' or 'off', not '%s'", key, value);
-        return false;
-    }
-    return true;
 }
 
 static bool drive_key(const char *key, const char *value, void *opaque,
@@ -152,7 +97,7 @@ static bool drive_key(const char *key, const char *value, void *opaque,
         }
         slot = &drive->format;
     } else if (!strcmp(key, "read-only")) {
-        return parse_on_off(key, value, &drive->read_only, errp);
+        return blockd_parse_on_off(key, value, &drive->read_only, errp);
     } else {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "unknown key '%s' (expected id, file, format or "
@@ -172,7 +117,7 @@ static bool drive_key(const char *key, const char *value, void *opaque,
 static bool parse_drive(const char *text, DriveOptions *drive, GError **errp)
 {
     memset(drive, 0, sizeof(*drive));
-    if (!parse_key_values(text, drive_key, drive, errp)) {
+    if (!blockd_parse_key_values(text, drive_key, drive, errp)) {
         g_prefix_error(errp, "--drive '%s': ", text);
         return false;
     }
@@ -246,39 +191,18 @@ static bool parse_qmp(const char *text, QmpAddress *addr, GError **errp)
             return false;
         }
         addr->path = g_string_free(g_steal_pointer(&path), FALSE);
-        if (*rest && !parse_key_values(rest + 1, unix_key, addr, errp)) {
+        if (*rest && !blockd_parse_key_values(rest + 1, unix_key, addr, errp)) {
             g_prefix_error(errp, "--qmp '%s': ", text);
             return false;
         }
         return true;
     }
     if (g_str_has_prefix(text, "tcp:")) {
-        const char *rest = text + 4;
-        const char *colon = strrchr(rest, ':');
-        char *end = NULL;
-        guint64 port;
+        g_autofree char *what = g_strdup_printf("--qmp '%s'", text);
 
-        if (!colon) {
-            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "--qmp '%s': expected tcp:HOST:PORT", text);
-            return false;
-        }
-        port = g_ascii_strtoull(colon + 1, &end, 10);
-        if (!colon[1] || *end || port > 65535) {
-            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
-                        "--qmp '%s': '%s' is not a port number", text,
-                        colon + 1);
-            return false;
-        }
         addr->kind = QMP_TCP;
-        addr->port = (guint16)port;
-        /* [::1] for IPv6 addresses. */
-        if (colon - rest >= 2 && rest[0] == '[' && colon[-1] == ']') {
-            addr->host = g_strndup(rest + 1, (gsize)(colon - rest - 2));
-        } else {
-            addr->host = g_strndup(rest, (gsize)(colon - rest));
-        }
-        return true;
+        return blockd_parse_host_port(text + 4, what, &addr->host, &addr->port,
+                                      errp);
     }
     g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                 "--qmp '%s': expected unix:PATH[,mode=MODE], tcp:HOST:PORT "
@@ -433,21 +357,35 @@ bool qmp_quit(GError **errp)
     return true;
 }
 
+/* Register NAME of CMDS again, to act on OPAQUE. */
+static void register_again(QmpCommandList *cmds, const char *name, void *opaque)
+{
+    const QmpCommandInfo *cmd = qmp_find_command(cmds, name);
+
+    qmp_command_list_set_opaque(cmds, opaque);
+    qmp_register_command(cmds, cmd->name, cmd->fn, cmd->options,
+                         cmd->special_features);
+}
+
 /*
- * D's commands: the schema's, which act on D's devices, and quit, which
- * acts on D (<qapikit/dispatch.h>, qmp_command_list_set_opaque()).
+ * D's commands: the schema's, which act on D's devices, the NBD
+ * server's, which act on D's server, and quit, which acts on D
+ * (<qapikit/dispatch.h>, qmp_command_list_set_opaque()).
  */
 static QmpCommandList *daemon_commands(Daemon *d)
 {
+    static const char *const nbd_commands[] = {
+        "nbd-server-start", "nbd-server-stop",     "block-export-add",
+        "block-export-del", "query-block-exports",
+    };
     QmpCommandList *cmds = qmp_command_list_new();
-    const QmpCommandInfo *quit;
 
     qmp_command_list_set_opaque(cmds, d->registry);
     qmp_init_marshal(cmds);
-    quit = qmp_find_command(cmds, "quit");
-    qmp_command_list_set_opaque(cmds, d);
-    qmp_register_command(cmds, quit->name, quit->fn, quit->options,
-                         quit->special_features);
+    register_again(cmds, "quit", d);
+    for (size_t i = 0; i < G_N_ELEMENTS(nbd_commands); i++) {
+        register_again(cmds, nbd_commands[i], d->nbd);
+    }
     qmp_command_list_set_opaque(cmds, NULL);
     return cmds;
 }
@@ -483,6 +421,29 @@ static bool start_listener(QmpMonitor *mon, const QmpAddress *addr, FILE *out,
     return true;
 }
 
+/* The NBD options into *NBD. */
+static bool parse_nbd_args(BlockdNbdArgs *nbd, char **nbd_args,
+                           char **nbd_server_args, char **export_args,
+                           GError **errp)
+{
+    for (guint i = 0; nbd_args && nbd_args[i]; i++) {
+        if (!blockd_nbd_parse_address(nbd, nbd_args[i], errp)) {
+            return false;
+        }
+    }
+    for (guint i = 0; nbd_server_args && nbd_server_args[i]; i++) {
+        if (!blockd_nbd_parse_server(nbd, nbd_server_args[i], errp)) {
+            return false;
+        }
+    }
+    for (guint i = 0; export_args && export_args[i]; i++) {
+        if (!blockd_nbd_parse_export(nbd, export_args[i], errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void version_numbers(int64_t numbers[3])
 {
     g_auto(GStrv) parts = g_strsplit(QAPIKIT_VERSION, ".", 3);
@@ -499,6 +460,9 @@ int main(int argc, char **argv)
     g_auto(GStrv) qmp_args = NULL;
     g_auto(GStrv) drive_args = NULL;
     g_autofree char *state_dir = NULL;
+    g_auto(GStrv) nbd_args = NULL;
+    g_auto(GStrv) nbd_server_args = NULL;
+    g_auto(GStrv) export_args = NULL;
     gboolean show_version = FALSE;
     GOptionEntry entries[] = {
         /*
@@ -522,6 +486,20 @@ int main(int argc, char **argv)
           "Record each device's current image in DIR, and reopen the "
           "devices from it on start",
           "DIR" },
+        { "nbd", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &nbd_args,
+          "Serve NBD on ADDRESS: unix:PATH (mode 0600) or tcp:HOST:PORT "
+          "(NBD has no authentication: keep TCP on loopback)",
+          "ADDRESS" },
+        { "nbd-server", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &nbd_server_args,
+          "The same as qemu-storage-daemon spells it: "
+          "addr.type=unix,addr.path=PATH or "
+          "addr.type=inet,addr.host=HOST,addr.port=PORT"
+          "[,max-connections=N]",
+          "OPTIONS" },
+        { "export", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &export_args,
+          "Export a device over NBD: [type=]nbd,id=ID,node-name=DEVICE"
+          "[,name=NAME][,description=TEXT][,writable=on|off] (repeatable)",
+          "OPTIONS" },
         { "version", 0, 0, G_OPTION_ARG_NONE, &show_version,
           "Print the version and exit", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -531,6 +509,7 @@ int main(int argc, char **argv)
     g_autoptr(GArray) drives = g_array_new(FALSE, TRUE, sizeof(DriveOptions));
     g_autoptr(GArray) addresses = g_array_new(FALSE, TRUE, sizeof(QmpAddress));
     Daemon daemon = { .signal_fd = -1 };
+    BlockdNbdArgs nbd;
     Daemon *d = &daemon;
     bool uses_stdio = false;
     int64_t version[3];
@@ -558,6 +537,7 @@ int main(int argc, char **argv)
                 argv[1]);
         return EXIT_USAGE;
     }
+    blockd_nbd_args_init(&nbd);
     for (guint i = 0; drive_args && drive_args[i]; i++) {
         DriveOptions drive;
 
@@ -568,6 +548,11 @@ int main(int argc, char **argv)
             goto out_args;
         }
         g_array_append_val(drives, drive);
+    }
+    if (!parse_nbd_args(&nbd, nbd_args, nbd_server_args, export_args, &err)) {
+        fprintf(stderr, "qapikit-blockd: %s\n", err->message);
+        status = EXIT_USAGE;
+        goto out_args;
     }
     for (guint i = 0; qmp_args && qmp_args[i]; i++) {
         QmpAddress addr;
@@ -605,6 +590,8 @@ int main(int argc, char **argv)
     }
 
     d->loop = g_main_loop_new(NULL, FALSE);
+    d->nbd = nbd_server_new(d->registry);
+    nbd_qmp_connect_events(d->nbd);
     d->cmds = daemon_commands(d);
     d->mon = qmp_monitor_new(d->cmds, NULL);
     version_numbers(version);
@@ -629,6 +616,11 @@ int main(int argc, char **argv)
         }
     }
 
+    if (!blockd_nbd_apply(&nbd, d->nbd, uses_stdio ? stderr : stdout, &err)) {
+        fprintf(stderr, "qapikit-blockd: %s\n", err->message);
+        goto out_monitor;
+    }
+
     if (uses_stdio && addresses->len == 1) {
         qmp_monitor_set_closed_func(d->mon, sessions_closed, d);
     }
@@ -639,10 +631,12 @@ out_monitor:
     signals_stop(d);
     qapi_event_set_emitter(NULL, NULL);
     qmp_monitor_free(d->mon);
+    nbd_server_free(d->nbd);
     qmp_command_list_free(d->cmds);
     g_main_loop_unref(d->loop);
     block_registry_free(d->registry);
 out_args:
+    blockd_nbd_args_clear(&nbd);
     for (guint i = 0; i < drives->len; i++) {
         drive_options_clear(&g_array_index(drives, DriveOptions, i));
     }

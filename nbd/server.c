@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NBD server (<qapikit/nbd.h>): its thread, its listener, the
+ * exports and the worker pool.  One client's protocol is connection.c.
+ */
+#include <string.h>
+
+#include <qapikit/error.h>
+
+#include "nbd-internal.h"
+
+/* ---- a source another thread makes ready ---- */
+
+static gboolean wake_dispatch(GSource *source, GSourceFunc fn, gpointer data)
+{
+    g_source_set_ready_time(source, -1);
+    return fn(data);
+}
+
+static GSourceFuncs wake_funcs = {
+    .dispatch = wake_dispatch,
+};
+
+/* A source of CONTEXT that runs FN(DATA) each time it is woken. */
+static GSource *wake_source_new(GMainContext *context, GSourceFunc fn,
+                                gpointer data)
+{
+    GSource *source = g_source_new(&wake_funcs, sizeof(GSource));
+
+    g_source_set_callback(source, fn, data, NULL);
+    g_source_attach(source, context);
+    return source;
+}
+
+/* Any thread: make SOURCE run once more. */
+static void wake(GSource *source)
+{
+    g_source_set_ready_time(source, 0);
+}
+
+/*
+ * Run FN(DATA) in SRV's thread, later (never in the caller's thread,
+ * even before the thread's loop runs); NOTIFY(DATA) after.
+ */
+static void run_in_thread(NbdServer *srv, GSourceFunc fn, gpointer data,
+                          GDestroyNotify notify)
+{
+    GSource *source = g_idle_source_new();
+
+    g_source_set_callback(source, fn, data, notify);
+    g_source_attach(source, srv->context);
+    g_source_unref(source);
+}
+
+/* ---- exports ---- */
+
+NbdExport *nbd_export_ref(NbdExport *exp)
+{
+    g_atomic_int_inc(&exp->refcnt);
+    return exp;
+}
+
+void nbd_export_unref(NbdExport *exp)
+{
+    NbdServer *srv = exp->srv;
+
+    if (!g_atomic_int_dec_and_test(&exp->refcnt)) {
+        return;
+    }
+    /* Finished in the main loop, which owns the device's notifiers. */
+    g_mutex_lock(&srv->lock);
+    g_ptr_array_add(srv->gone, exp);
+    g_mutex_unlock(&srv->lock);
+    wake(srv->reap_source);
+}
+
+static void export_free(NbdExport *exp)
+{
+    g_free(exp->id);
+    g_free(exp->name);
+    g_free(exp->description);
+    g_free(exp->node_name);
+    g_free(exp);
+}
+
+/* nbd: resubmit what waited for a drain of EXP's device to end. */
+static gboolean export_resume_in_thread(gpointer opaque)
+{
+    NbdExport *exp = opaque;
+    GQueue parked = exp->parked;
+
+    g_queue_init(&exp->parked);
+    for (GList *l = parked.head; l; l = l->next) {
+        nbd_request_submit(l->data);
+    }
+    g_list_free(parked.head);
+    return G_SOURCE_REMOVE;
+}
+
+/* main: a drain of EXP's device ended. */
+static void export_resume(BlockDevice *dev, void *opaque)
+{
+    NbdExport *exp = opaque;
+
+    (void)dev;
+    run_in_thread(exp->srv, export_resume_in_thread, nbd_export_ref(exp),
+                  (GDestroyNotify)nbd_export_unref);
+}
+
+/* main: EXP is gone; leave the table, tell the embedder, free it. */
+static void export_finish(NbdServer *srv, NbdExport *exp, bool notify)
+{
+    g_mutex_lock(&srv->lock);
+    g_ptr_array_remove(srv->exports, exp);
+    g_mutex_unlock(&srv->lock);
+    block_device_remove_resume_notifier(exp->dev, export_resume, exp);
+    if (notify && srv->deleted_fn) {
+        srv->deleted_fn(exp->id, srv->deleted_opaque);
+    }
+    export_free(exp);
+}
+
+static gboolean reap_cb(gpointer opaque)
+{
+    NbdServer *srv = opaque;
+    g_autoptr(GPtrArray) gone = NULL;
+
+    g_mutex_lock(&srv->lock);
+    gone = srv->gone;
+    srv->gone = g_ptr_array_new();
+    g_mutex_unlock(&srv->lock);
+    for (guint i = 0; i < gone->len; i++) {
+        export_finish(srv, gone->pdata[i], true);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+NbdExport *nbd_export_lookup(NbdServer *srv, const char *name, size_t len)
+{
+    NbdExport *found = NULL;
+
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+
+        if (!g_atomic_int_get(&exp->deleting) && strlen(exp->name) == len
+            && memcmp(exp->name, name, len) == 0) {
+            found = nbd_export_ref(exp);
+            break;
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    return found;
+}
+
+void nbd_export_foreach(NbdServer *srv,
+                        void (*fn)(NbdExport *exp, void *opaque), void *opaque)
+{
+    g_autoptr(GPtrArray) live = g_ptr_array_new();
+
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+
+        if (!g_atomic_int_get(&exp->deleting)) {
+            g_ptr_array_add(live, nbd_export_ref(exp));
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    for (guint i = 0; i < live->len; i++) {
+        fn(live->pdata[i], opaque);
+        nbd_export_unref(live->pdata[i]);
+    }
+}
+
+/* ---- the worker pool ---- */
+
+static void pool_run(gpointer data, gpointer opaque)
+{
+    NbdRequest *req = data;
+    NbdServer *srv = opaque;
+
+    nbd_request_run(req);
+    block_device_io_end(req->exp->dev);
+    g_mutex_lock(&srv->lock);
+    req->next = srv->done;
+    srv->done = req;
+    g_mutex_unlock(&srv->lock);
+    wake(srv->done_source);
+}
+
+void nbd_request_submit(NbdRequest *req)
+{
+    NbdExport *exp = req->exp;
+
+    if (!block_device_io_begin(exp->dev)) {
+        /* Drained: wait for export_resume(). */
+        g_queue_push_tail(&exp->parked, req);
+        return;
+    }
+    g_thread_pool_push(exp->srv->pool, req, NULL);
+}
+
+/* nbd: reply to what the workers finished, oldest first. */
+static gboolean done_cb(gpointer opaque)
+{
+    NbdServer *srv = opaque;
+    NbdRequest *list, *reversed = NULL;
+
+    g_mutex_lock(&srv->lock);
+    list = srv->done;
+    srv->done = NULL;
+    g_mutex_unlock(&srv->lock);
+    while (list) {
+        NbdRequest *next = list->next;
+
+        list->next = reversed;
+        reversed = list;
+        list = next;
+    }
+    while (reversed) {
+        NbdRequest *next = reversed->next;
+
+        nbd_conn_complete(reversed);
+        reversed = next;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- the server ---- */
+
+static gpointer server_thread(gpointer opaque)
+{
+    NbdServer *srv = opaque;
+
+    g_main_context_push_thread_default(srv->context);
+    g_main_loop_run(srv->loop);
+    g_main_context_pop_thread_default(srv->context);
+    return NULL;
+}
+
+NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
+{
+    NbdServer *srv = g_new0(NbdServer, 1);
+
+    srv->reg = reg;
+    srv->main_context = g_main_context_ref_thread_default();
+    srv->context = g_main_context_new();
+    srv->loop = g_main_loop_new(srv->context, FALSE);
+    g_mutex_init(&srv->lock);
+    g_cond_init(&srv->idle);
+    srv->exports = g_ptr_array_new();
+    srv->gone = g_ptr_array_new();
+    g_queue_init(&srv->conns);
+    srv->pool = g_thread_pool_new(pool_run, srv, NBD_WORKERS, FALSE, NULL);
+    srv->done_source = wake_source_new(srv->context, done_cb, srv);
+    srv->reap_source = wake_source_new(srv->main_context, reap_cb, srv);
+    srv->thread = g_thread_new("nbd-server", server_thread, srv);
+    return srv;
+}
+
+/* nbd: close the connections of EXP (every one when EXP is NULL). */
+static gboolean close_conns_in_thread(gpointer opaque)
+{
+    NbdExport *exp = opaque;
+    NbdServer *srv = exp->srv;
+    GList *l = srv->conns.head;
+
+    while (l) {
+        GList *next = l->next;
+        NbdConn *conn = l->data;
+
+        if (exp->id == NULL || nbd_conn_export(conn) == exp) {
+            nbd_conn_close(conn);
+        }
+        l = next;
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* main: stop new clients of EXP, disconnect the others; drop the table's ref. */
+static void export_delete(NbdExport *exp)
+{
+    g_atomic_int_set(&exp->deleting, 1);
+    run_in_thread(exp->srv, close_conns_in_thread, nbd_export_ref(exp),
+                  (GDestroyNotify)nbd_export_unref);
+    nbd_export_unref(exp);
+}
+
+void nbd_server_free(NbdServer *srv)
+{
+    /* A stand-in export whose NULL id means "every connection". */
+    NbdExport all = { .srv = srv, .refcnt = 1 };
+
+    if (!srv) {
+        return;
+    }
+    qmp_listener_free(srv->listener);
+    srv->listener = NULL;
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+
+        g_atomic_int_set(&exp->deleting, 1);
+    }
+    g_mutex_unlock(&srv->lock);
+    run_in_thread(srv, close_conns_in_thread, &all, NULL);
+    g_mutex_lock(&srv->lock);
+    while (g_atomic_int_get(&srv->connections) > 0) {
+        g_cond_wait(&srv->idle, &srv->lock);
+    }
+    g_mutex_unlock(&srv->lock);
+    g_main_loop_quit(srv->loop);
+    g_thread_join(srv->thread);
+    g_thread_pool_free(srv->pool, FALSE, TRUE);
+    g_source_destroy(srv->done_source);
+    g_source_unref(srv->done_source);
+    g_main_loop_unref(srv->loop);
+    /* Pending callbacks of the thread drop their references now. */
+    g_main_context_unref(srv->context);
+    g_source_destroy(srv->reap_source);
+    g_source_unref(srv->reap_source);
+    while (srv->exports->len) {
+        export_finish(srv, srv->exports->pdata[0], false);
+    }
+    g_ptr_array_free(srv->exports, TRUE);
+    g_ptr_array_free(srv->gone, TRUE);
+    g_main_context_unref(srv->main_context);
+    g_mutex_clear(&srv->lock);
+    g_cond_clear(&srv->idle);
+    g_free(srv);
+}
+
+static void accept_cb(GSocket *socket, void *opaque)
+{
+    NbdServer *srv = opaque;
+
+    if (srv->max_connections
+        && (uint32_t)g_atomic_int_get(&srv->connections)
+            >= srv->max_connections) {
+        g_debug("NBD: a client refused: %u connections already",
+                srv->max_connections);
+        g_socket_close(socket, NULL);
+        g_object_unref(socket);
+        return;
+    }
+    nbd_conn_start(srv, socket);
+}
+
+bool nbd_server_start(NbdServer *srv, const NbdAddress *addr,
+                      uint32_t max_connections, char **where, GError **errp)
+{
+    QmpListener *l = NULL;
+
+    if (srv->listener) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "NBD server already running");
+        return false;
+    }
+    switch (addr->kind) {
+    case NBD_ADDRESS_UNIX:
+        l = qmp_listener_new_unix(srv->main_context, "NBD", addr->path, 0600,
+                                  accept_cb, srv, errp);
+        break;
+    case NBD_ADDRESS_TCP:
+        l = qmp_listener_new_tcp(srv->main_context, "NBD", addr->host,
+                                 addr->port, accept_cb, srv, errp);
+        break;
+    }
+    if (!l) {
+        return false;
+    }
+    srv->listener = l;
+    srv->max_connections = max_connections;
+    if (where) {
+        *where = g_strdup(qmp_listener_address(l));
+    }
+    return true;
+}
+
+bool nbd_server_is_running(const NbdServer *srv)
+{
+    return srv->listener != NULL;
+}
+
+bool nbd_server_stop(NbdServer *srv, GError **errp)
+{
+    g_autoptr(GPtrArray) live = g_ptr_array_new();
+
+    if (!srv->listener) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "NBD server not running");
+        return false;
+    }
+    qmp_listener_free(srv->listener);
+    srv->listener = NULL;
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+
+        if (!g_atomic_int_get(&exp->deleting)) {
+            g_ptr_array_add(live, exp);
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    for (guint i = 0; i < live->len; i++) {
+        export_delete(live->pdata[i]);
+    }
+    return true;
+}
+
+/* main: the export with id ID (deleting or not), or NULL. */
+static NbdExport *export_by_id(NbdServer *srv, const char *id)
+{
+    NbdExport *found = NULL;
+
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len && !found; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+
+        if (strcmp(exp->id, id) == 0) {
+            found = exp;
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    return found;
+}
+
+bool nbd_export_add(NbdServer *srv, const NbdExportOptions *opts, GError **errp)
+{
+    const char *name = opts->name ? opts->name : opts->node_name;
+    BlockDevice *dev;
+    NbdExport *exp;
+
+    if (!srv->listener) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "NBD server not running");
+        return false;
+    }
+    if (!*opts->id) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "an export id must not be empty");
+        return false;
+    }
+    if (export_by_id(srv, opts->id)) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "Block export id '%s' is already in use", opts->id);
+        return false;
+    }
+    if (strlen(name) > NBD_MAX_NAME) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "export name '%.32s...' too long (at most %u bytes)", name,
+                    NBD_MAX_NAME);
+        return false;
+    }
+    if (opts->description && strlen(opts->description) > NBD_MAX_NAME) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "export description too long (at most %u bytes)",
+                    NBD_MAX_NAME);
+        return false;
+    }
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *other = srv->exports->pdata[i];
+
+        if (!g_atomic_int_get(&other->deleting)
+            && strcmp(other->name, name) == 0) {
+            g_mutex_unlock(&srv->lock);
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "NBD server already has export named '%s'", name);
+            return false;
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    dev = block_registry_find_node(srv->reg, opts->node_name);
+    if (!dev) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "Cannot find device=\"%s\" nor node-name=\"%s\"",
+                    opts->node_name, opts->node_name);
+        return false;
+    }
+    if (opts->writable && block_device_is_read_only(dev)) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "%s: the device is read-only: it cannot be exported "
+                    "writable",
+                    block_device_id(dev));
+        return false;
+    }
+
+    exp = g_new0(NbdExport, 1);
+    exp->refcnt = 1;
+    exp->srv = srv;
+    exp->id = g_strdup(opts->id);
+    exp->name = g_strdup(name);
+    exp->description = g_strdup(opts->description);
+    exp->node_name = g_strdup(opts->node_name);
+    exp->dev = dev;
+    exp->size = block_device_length(dev);
+    exp->writable = opts->writable;
+    g_queue_init(&exp->parked);
+    block_device_add_resume_notifier(dev, export_resume, exp);
+    g_mutex_lock(&srv->lock);
+    g_ptr_array_add(srv->exports, exp);
+    g_mutex_unlock(&srv->lock);
+    return true;
+}
+
+bool nbd_export_del(NbdServer *srv, const char *id, bool hard, GError **errp)
+{
+    NbdExport *exp = export_by_id(srv, id);
+    int clients;
+
+    if (!exp) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "Export '%s' is not found", id);
+        return false;
+    }
+    if (g_atomic_int_get(&exp->deleting)) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "Block export '%s' is already shutting down", id);
+        return false;
+    }
+    clients = g_atomic_int_get(&exp->clients);
+    if (!hard && clients > 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "export '%s' still in use: %d client%s connected (use "
+                    "mode 'hard' to disconnect them)",
+                    id, clients, clients == 1 ? "" : "s");
+        return false;
+    }
+    export_delete(exp);
+    return true;
+}
+
+static void nbd_export_info_clear(gpointer data)
+{
+    NbdExportInfo *info = data;
+
+    g_free(info->id);
+    g_free(info->node_name);
+}
+
+GArray *nbd_server_query_exports(NbdServer *srv)
+{
+    GArray *list = g_array_new(FALSE, TRUE, sizeof(NbdExportInfo));
+
+    g_array_set_clear_func(list, nbd_export_info_clear);
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+        NbdExportInfo info = {
+            .id = g_strdup(exp->id),
+            .node_name = g_strdup(exp->node_name),
+            .shutting_down = g_atomic_int_get(&exp->deleting),
+        };
+
+        g_array_append_val(list, info);
+    }
+    g_mutex_unlock(&srv->lock);
+    return list;
+}
+
+bool nbd_server_exports_device(NbdServer *srv, const BlockDevice *dev)
+{
+    bool found = false;
+
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len && !found; i++) {
+        found = ((NbdExport *)srv->exports->pdata[i])->dev == dev;
+    }
+    g_mutex_unlock(&srv->lock);
+    return found;
+}
+
+void nbd_server_set_deleted_func(NbdServer *srv, NbdExportDeletedFunc fn,
+                                 void *opaque)
+{
+    srv->deleted_fn = fn;
+    srv->deleted_opaque = opaque;
+}
