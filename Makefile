@@ -49,7 +49,7 @@ FUZZ_TARGETS ?=
 # tests/functional/test_resources.py.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format qemu-system-common strace
+        clang-format qemu-system-common strace libnbd-bin
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt

@@ -234,6 +234,14 @@ const char *block_registry_node_name_of(const BlockDeviceRegistry *reg,
     return NULL;
 }
 
+BlockDevice *block_registry_find_node(const BlockDeviceRegistry *reg,
+                                      const char *name)
+{
+    BlockDevice *dev = block_registry_find(reg, name);
+
+    return dev ? dev : block_registry_find_by_node_name(reg, name);
+}
+
 BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
                                               const char *node_name)
 {

@@ -83,6 +83,13 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
 BlockDevice *block_registry_find(const BlockDeviceRegistry *reg,
                                  const char *id);
 
+/*
+ * The device NAME names as QEMU's node-name arguments do: the device
+ * with id NAME, else the device whose top has node name NAME; or NULL.
+ */
+BlockDevice *block_registry_find_node(const BlockDeviceRegistry *reg,
+                                      const char *name);
+
 /* Number of devices, and the Nth one (borrowed) in add order. */
 size_t block_registry_count(const BlockDeviceRegistry *reg);
 BlockDevice *block_registry_nth(const BlockDeviceRegistry *reg, size_t n);
