@@ -46,7 +46,8 @@ FUZZ_TARGETS ?=
 # and clang-format: the tests of the generator's types and of the C
 # sources' format; qemu-system-common: qemu-storage-daemon, the peer of
 # the image locking tests; strace: counts the daemon's accept() calls in
-# tests/functional/test_resources.py.
+# tests/functional/test_resources.py; libnbd-bin: nbdinfo and nbdcopy,
+# real NBD clients of the NBD tests.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
         clang-format qemu-system-common strace libnbd-bin
