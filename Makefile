@@ -202,18 +202,22 @@ run: build
 	    fi; \
 	done; \
 	sock="$$demo/qmp.sock"; \
-	echo "run: QMP socket $$sock (state in $$demo/state); try, in another shell:"; \
+	echo "run: QMP socket $$sock, NBD socket $$demo/nbd.sock (state in $$demo/state); try, in another shell:"; \
 	echo "  $$qmp -s $$sock      # interactive: Tab completes, Ctrl-D ends"; \
 	echo "  $$qmp -s $$sock query-block"; \
 	echo "  t=\$$(date +%Y%m%d-%H%M%S.%N); $$qmp -s $$sock blockdev-group-snapshot-sync \\"; \
 	echo "      '{\"devlist\": [{\"device\": \"disk0\", \"snapshot-file\": \"$$demo/disk0-'\$$t'.qcow2\"}," \
 	    "{\"device\": \"disk1\", \"snapshot-file\": \"$$demo/disk1-'\$$t'.qcow2\"}]}'"; \
+	echo "  qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M' 'nbd+unix:///disk0?socket=$$demo/nbd.sock'"; \
 	echo "  socat - UNIX-CONNECT:$$sock      # then type:"; \
 	echo '    {"execute": "qmp_capabilities"}'; \
 	echo '    {"execute": "query-block"}'; \
 	echo '    {"execute": "quit"}'; \
 	echo "run: Ctrl-C or quit stops the daemon"; \
-	exec "$$blockd" --qmp "unix:$$sock" --state "$$demo/state" $$drives
+	exec "$$blockd" --qmp "unix:$$sock" --state "$$demo/state" $$drives \
+	    --nbd "unix:$$demo/nbd.sock" \
+	    --export nbd,id=disk0,node-name=disk0,writable=on \
+	    --export nbd,id=disk1,node-name=disk1,writable=on
 
 bench: build
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode dump $(BENCH_FLAGS)
