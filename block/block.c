@@ -603,6 +603,16 @@ int64_t block_node_actual_size(const BlockNode *node)
     return (int64_t)st.st_blocks * 512;
 }
 
+bool block_chain_has_node(const BlockNode *top, const BlockNode *node)
+{
+    for (; top; top = top->backing) {
+        if (top == node) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool block_chain_has_file(const BlockNode *top, dev_t dev, ino_t ino)
 {
     for (const BlockNode *n = top; n; n = n->backing) {

@@ -8,15 +8,11 @@
 #include <qapikit/dispatch.h>
 #include <qapikit/error.h>
 
-#include "device-internal.h"
+#include "blockdev.h"
 #include "qapi-commands-block.h"
 #include "qapi-events-block.h"
 
-/*
- * The registry the running command was registered with (the command
- * list's opaque pointer, <qapikit/block-device.h>), or NULL.
- */
-static BlockDeviceRegistry *command_registry(void)
+BlockDeviceRegistry *block_command_registry(void)
 {
     const QmpCommandContext *ctx = qmp_command_context();
 
@@ -58,13 +54,39 @@ static ImageInfo *image_info(const BlockDeviceRegistry *reg, BlockNode *node)
     return info;
 }
 
+BlockDeviceInfo *block_device_info(const BlockDeviceRegistry *reg,
+                                   const BlockDevice *dev, BlockNode *top,
+                                   const char *node_name, bool flat)
+{
+    BlockDeviceInfo *inserted = g_new0(BlockDeviceInfo, 1);
+    const char *backing = block_node_backing_name(top);
+
+    inserted->file = g_strdup(block_node_filename(top));
+    inserted->node_name = g_strdup(node_name);
+    /* A node that found corruption switches itself to read-only (§8). */
+    inserted->ro =
+        (dev->read_only && top == dev->top) || block_node_is_read_only(top);
+    inserted->drv = g_strdup(block_format_name(block_node_format(top)));
+    inserted->backing_file = g_strdup(backing);
+    inserted->backing_file_depth = block_node_backing_depth(top);
+    inserted->encrypted = false;
+    inserted->detect_zeroes = BLOCKDEV_DETECT_ZEROES_OPTIONS_OFF;
+    inserted->cache = g_new0(BlockdevCacheInfo, 1);
+    inserted->cache->writeback = true;
+    inserted->cache->direct = false;
+    inserted->cache->no_flush = false;
+    inserted->image = image_info(reg, top);
+    if (flat) {
+        qapi_free_ImageInfo(inserted->image->backing_image);
+        inserted->image->backing_image = NULL;
+    }
+    return inserted;
+}
+
 static BlockInfo *block_info(const BlockDeviceRegistry *reg,
                              const BlockDevice *dev)
 {
     BlockInfo *info = g_new0(BlockInfo, 1);
-    BlockDeviceInfo *inserted = g_new0(BlockDeviceInfo, 1);
-    BlockNode *top = dev->top;
-    const char *backing = block_node_backing_name(top);
 
     info->device = g_strdup(dev->id);
     info->type = g_strdup("unknown");
@@ -83,35 +105,28 @@ static BlockInfo *block_info(const BlockDeviceRegistry *reg,
         break;
     }
 
-    inserted->file = g_strdup(block_node_filename(top));
-    inserted->node_name = g_strdup(dev->node_name);
-    /* A node that found corruption switches itself to read-only (§8). */
-    inserted->ro = dev->read_only || block_node_is_read_only(top);
-    inserted->drv = g_strdup(block_format_name(block_node_format(top)));
-    inserted->backing_file = g_strdup(backing);
-    inserted->backing_file_depth = block_node_backing_depth(top);
-    inserted->encrypted = false;
-    inserted->detect_zeroes = BLOCKDEV_DETECT_ZEROES_OPTIONS_OFF;
-    inserted->cache = g_new0(BlockdevCacheInfo, 1);
-    inserted->cache->writeback = true;
-    inserted->cache->direct = false;
-    inserted->cache->no_flush = false;
-    inserted->image = image_info(reg, top);
-    info->inserted = inserted;
+    info->inserted =
+        block_device_info(reg, dev, dev->top, dev->node_name, false);
     return info;
 }
 
 BlockInfoList *qmp_query_block(GError **errp)
 {
-    BlockDeviceRegistry *reg = command_registry();
+    BlockDeviceRegistry *reg = block_command_registry();
     BlockInfoList *head = NULL;
     BlockInfoList **tail = &head;
 
     (void)errp;
     for (size_t i = 0; reg && i < block_registry_count(reg); i++) {
-        BlockInfoList *elt = g_new0(BlockInfoList, 1);
+        BlockDevice *dev = block_registry_nth(reg, i);
+        BlockInfoList *elt;
 
-        elt->value = block_info(reg, block_registry_nth(reg, i));
+        /* QEMU lists its backends here, not the nodes of blockdev-add. */
+        if (block_device_is_node(dev)) {
+            continue;
+        }
+        elt = g_new0(BlockInfoList, 1);
+        elt->value = block_info(reg, dev);
         *tail = elt;
         tail = &elt->next;
     }
@@ -125,7 +140,7 @@ BlockInfoList *qmp_query_block(GError **errp)
 static bool run_group(const BlockSnapshotEntry *entries, size_t n,
                       GError **errp)
 {
-    BlockDeviceRegistry *reg = command_registry();
+    BlockDeviceRegistry *reg = block_command_registry();
     g_autoptr(BlockDeviceRegistry) empty = NULL;
     g_autofree const BlockDevice **resolved =
         g_new0(const BlockDevice *, n ? n : 1);
@@ -146,7 +161,11 @@ static bool run_group(const BlockSnapshotEntry *entries, size_t n,
         }
         value = g_new0(BlockSnapshotGroupDevice, 1);
         /* The group succeeded, so every snapshot's device was found. */
-        value->device = g_strdup(resolved[i] ? resolved[i]->id : "");
+        if (resolved[i] && block_device_is_node(resolved[i])) {
+            value->node_name = g_strdup(resolved[i]->id);
+        } else {
+            value->device = g_strdup(resolved[i] ? resolved[i]->id : "");
+        }
         value->snapshot_file = g_strdup(entries[i].snapshot_file);
         value->format = g_strdup("qcow2");
         QAPI_LIST_APPEND(tail, value);

@@ -29,6 +29,19 @@ struct BlockDevice {
     bool read_only;
     gint io_state; /* BlockDeviceIoState, atomic */
 
+    /*
+     * A node blockdev-add added (block_registry_add_node()): ID is its
+     * node name, DRIVE_FILE its file; listed by query-named-block-nodes,
+     * not by query-block.
+     */
+    bool is_node;
+    BlockNode *origin; /* the node it opened (borrowed, in TOP's chain) */
+    char *file_node;   /* the file node it was opened through, or NULL */
+    struct BlockDevice
+        *backing_dev;       /* the node given as its backing, or NULL */
+    unsigned backing_users; /* nodes that have this one as backing */
+    unsigned users;         /* exports (block_device_use()) */
+
     /* Requests in flight and drains, under io_lock. */
     GMutex io_lock;
     GCond io_idle;      /* signalled when in_flight drops to 0 */
@@ -45,6 +58,11 @@ struct BlockDeviceRegistry {
      * (borrowed: nodes never leave a chain while the registry lives).
      */
     GHashTable *node_names;
+    /*
+     * File nodes (blockdev-add driver 'file'): name (owned) ->
+     * BlockFileNode (owned).
+     */
+    GHashTable *file_nodes;
     char *state_dir;      /* NULL: no --state */
     char *state_dir_real; /* realpath() of state_dir, for target checks */
     int state_lock_fd;    /* flock on the state directory, or -1 */
@@ -53,6 +71,30 @@ struct BlockDeviceRegistry {
     BlockSnapshotFaultHook fault_hook; /* tests only (fault.c) */
     void *fault_opaque;
 };
+
+/* A file node: a name for a file, which a format node opens. */
+typedef struct BlockFileNode {
+    char *filename;
+    unsigned users; /* format nodes opened through it */
+} BlockFileNode;
+
+/* Free DEV (flushed first, as at exit); main loop only. */
+void block_device_free(BlockDevice *dev);
+
+/* A new device ID on the chain TOP (taken over), not yet registered. */
+BlockDevice *block_device_new(const char *id, BlockNode *top, const char *file,
+                              bool read_only);
+
+/* Whether ID is a valid device id or node name. */
+bool block_device_id_valid(const char *id);
+
+/*
+ * Whether the new chain TOP of device ID may be used next to the devices
+ * of REG (see block_registry_add_drive()), EXCEPT (or NULL) left out.
+ */
+bool block_check_chain_free(const BlockDeviceRegistry *reg, const char *id,
+                            BlockNode *top, const BlockDevice *except,
+                            GError **errp);
 
 /* The node name of NODE, or NULL. */
 const char *block_registry_node_name_of(const BlockDeviceRegistry *reg,

@@ -12,7 +12,7 @@
 
 #include "device-internal.h"
 
-static void block_device_free(BlockDevice *dev)
+void block_device_free(BlockDevice *dev)
 {
     g_autoptr(GError) err = NULL;
 
@@ -28,9 +28,18 @@ static void block_device_free(BlockDevice *dev)
     g_cond_clear(&dev->io_idle);
     g_array_unref(dev->resume);
     g_free(dev->id);
+    g_free(dev->file_node);
     g_free(dev->drive_file);
     g_free(dev->node_name);
     g_free(dev);
+}
+
+static void file_node_free(gpointer data)
+{
+    BlockFileNode *f = data;
+
+    g_free(f->filename);
+    g_free(f);
 }
 
 BlockDeviceRegistry *block_registry_new(void)
@@ -42,6 +51,8 @@ BlockDeviceRegistry *block_registry_new(void)
     reg->by_id = g_hash_table_new(g_str_hash, g_str_equal);
     reg->node_names =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    reg->file_nodes =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, file_node_free);
     reg->state_lock_fd = -1;
     reg->journal_fd = -1;
     return reg;
@@ -55,6 +66,7 @@ void block_registry_free(BlockDeviceRegistry *reg)
     g_hash_table_destroy(reg->by_id);
     g_hash_table_destroy(reg->node_names);
     g_ptr_array_free(reg->devices, true);
+    g_hash_table_destroy(reg->file_nodes);
     g_free(reg->state_dir);
     g_free(reg->state_dir_real);
     if (reg->state_lock_fd >= 0) {
@@ -66,7 +78,7 @@ void block_registry_free(BlockDeviceRegistry *reg)
     g_free(reg);
 }
 
-static bool device_id_valid(const char *id)
+bool block_device_id_valid(const char *id)
 {
     size_t len = strlen(id);
 
@@ -89,11 +101,14 @@ static bool device_id_valid(const char *id)
  */
 static bool check_top_free(const BlockDeviceRegistry *reg, const char *id,
                            const char *file, dev_t st_dev, ino_t st_ino,
-                           GError **errp)
+                           const BlockDevice *except, GError **errp)
 {
     for (guint i = 0; i < reg->devices->len; i++) {
         const BlockDevice *other = g_ptr_array_index(reg->devices, i);
 
+        if (other == except) {
+            continue;
+        }
         for (BlockNode *node = other->top; node;
              node = block_node_backing(node)) {
             dev_t node_dev;
@@ -121,15 +136,16 @@ static bool check_top_free(const BlockDeviceRegistry *reg, const char *id,
  * is the top of one of them (the image that device writes).  Read-only
  * backing images may be shared.
  */
-static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
-                             BlockNode *top, GError **errp)
+bool block_check_chain_free(const BlockDeviceRegistry *reg, const char *id,
+                            BlockNode *top, const BlockDevice *except,
+                            GError **errp)
 {
     dev_t st_dev;
     ino_t st_ino;
 
     block_node_file_id(top, &st_dev, &st_ino);
     if (!check_top_free(reg, id, block_node_filename(top), st_dev, st_ino,
-                        errp)) {
+                        except, errp)) {
         return false;
     }
     for (BlockNode *node = block_node_backing(top); node;
@@ -140,6 +156,9 @@ static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
             dev_t top_dev;
             ino_t top_ino;
 
+            if (other == except) {
+                continue;
+            }
             block_node_file_id(other->top, &top_dev, &top_ino);
             if (top_dev == st_dev && top_ino == st_ino) {
                 g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
@@ -154,6 +173,22 @@ static bool check_chain_free(const BlockDeviceRegistry *reg, const char *id,
     return true;
 }
 
+BlockDevice *block_device_new(const char *id, BlockNode *top, const char *file,
+                              bool read_only)
+{
+    BlockDevice *dev = g_new0(BlockDevice, 1);
+
+    dev->id = g_strdup(id);
+    dev->top = top;
+    dev->drive_file = g_strdup(file);
+    dev->read_only = read_only;
+    dev->io_state = BLOCK_DEVICE_IO_OK;
+    g_mutex_init(&dev->io_lock);
+    g_cond_init(&dev->io_idle);
+    dev->resume = g_array_new(FALSE, FALSE, sizeof(BlockResumeNotifier));
+    return dev;
+}
+
 BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
                                       const char *file, const char *format,
                                       bool read_only, GError **errp)
@@ -162,7 +197,7 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
     BlockDevice *dev;
     struct stat st;
 
-    if (!device_id_valid(id)) {
+    if (!block_device_id_valid(id)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "invalid device id '%s': a letter, then letters, "
                     "digits, '.', '_' or '-', at most 127 bytes",
@@ -176,7 +211,7 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
     }
     /* Refused before the file is opened (and maybe written). */
     if (stat(file, &st) == 0
-        && !check_top_free(reg, id, file, st.st_dev, st.st_ino, errp)) {
+        && !check_top_free(reg, id, file, st.st_dev, st.st_ino, NULL, errp)) {
         return NULL;
     }
     top = block_node_open(
@@ -186,19 +221,11 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
         g_prefix_error(errp, "%s: ", id);
         return NULL;
     }
-    if (!check_chain_free(reg, id, top, errp)) {
+    if (!block_check_chain_free(reg, id, top, NULL, errp)) {
         block_node_unref(top);
         return NULL;
     }
-    dev = g_new0(BlockDevice, 1);
-    dev->id = g_strdup(id);
-    dev->top = top;
-    dev->drive_file = g_strdup(file);
-    dev->read_only = read_only;
-    dev->io_state = BLOCK_DEVICE_IO_OK;
-    g_mutex_init(&dev->io_lock);
-    g_cond_init(&dev->io_idle);
-    dev->resume = g_array_new(FALSE, FALSE, sizeof(BlockResumeNotifier));
+    dev = block_device_new(id, top, file, read_only);
     g_ptr_array_add(reg->devices, dev);
     g_hash_table_insert(reg->by_id, dev->id, dev);
     return dev;
@@ -239,7 +266,7 @@ BlockDevice *block_registry_find_node(const BlockDeviceRegistry *reg,
 {
     BlockDevice *dev = block_registry_find(reg, name);
 
-    return dev ? dev : block_registry_find_by_node_name(reg, name);
+    return dev ? dev : block_registry_find_named_node(reg, name);
 }
 
 BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,

@@ -154,7 +154,7 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared, size_t i,
             return false;
         }
     } else {
-        p->dev = block_registry_find_by_node_name(reg, e->node_name);
+        p->dev = block_registry_find_named_node(reg, e->node_name);
         if (!p->dev) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_DEVICENOTFOUND,
                         "no device's image has node name '%s'", e->node_name);
@@ -275,7 +275,9 @@ static bool check_entry(BlockDeviceRegistry *reg, Prepared *prepared, size_t i,
                         id, e->snapshot_node_name);
             return false;
         }
-        if (g_hash_table_contains(reg->node_names, e->snapshot_node_name)) {
+        if (g_hash_table_contains(reg->node_names, e->snapshot_node_name)
+            || g_hash_table_contains(reg->file_nodes, e->snapshot_node_name)
+            || block_registry_find(reg, e->snapshot_node_name)) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "%s: node name '%s' is already in use", id,
                         e->snapshot_node_name);

@@ -114,6 +114,7 @@ static void export_finish(NbdServer *srv, NbdExport *exp, bool notify)
     g_ptr_array_remove(srv->exports, exp);
     g_mutex_unlock(&srv->lock);
     block_device_remove_resume_notifier(exp->dev, export_resume, exp);
+    block_device_unuse(exp->dev);
     if (notify && srv->deleted_fn) {
         srv->deleted_fn(exp->id, srv->deleted_opaque);
     }
@@ -499,6 +500,7 @@ bool nbd_export_add(NbdServer *srv, const NbdExportOptions *opts, GError **errp)
     exp->writable = opts->writable;
     g_queue_init(&exp->parked);
     block_device_add_resume_notifier(dev, export_resume, exp);
+    block_device_use(dev);
     g_mutex_lock(&srv->lock);
     g_ptr_array_add(srv->exports, exp);
     g_mutex_unlock(&srv->lock);

@@ -590,6 +590,17 @@ int main(int argc, char **argv)
     }
 
     d->loop = g_main_loop_new(NULL, FALSE);
+    /*
+     * Before the address lines: a client may signal as soon as it sees
+     * them.  And before any thread starts (the NBD server's): threads
+     * inherit the blocked signals, so that SIGTERM reaches the signalfd
+     * and not a thread that would take the default action.
+     */
+    if (!signals_start(d)) {
+        fprintf(stderr, "qapikit-blockd: cannot handle signals: %s\n",
+                g_strerror(errno));
+        goto out_monitor;
+    }
     d->nbd = nbd_server_new(d->registry);
     nbd_qmp_connect_events(d->nbd);
     d->cmds = daemon_commands(d);
@@ -599,13 +610,6 @@ int main(int argc, char **argv)
                             "qapikit-blockd " QAPIKIT_VERSION);
     qmp_monitor_set_schema(d->mon, &qmp_schema_qlit);
     qapi_event_set_emitter(qmp_monitor_event_emitter, NULL);
-    /* Before the address lines: a client may signal as soon as it sees
-     * them. */
-    if (!signals_start(d)) {
-        fprintf(stderr, "qapikit-blockd: cannot handle signals: %s\n",
-                g_strerror(errno));
-        goto out_monitor;
-    }
 
     for (guint i = 0; i < addresses->len; i++) {
         /* With a stdio session, stdout carries QMP: report on stderr. */

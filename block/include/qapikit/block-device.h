@@ -79,13 +79,89 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
                                       const char *file, const char *format,
                                       bool read_only, GError **errp);
 
+/* Nodes added at run time (blockdev-add) */
+
+/* What a node's backing is, for block_registry_add_node(). */
+typedef enum BlockBackingMode {
+    BLOCK_BACKING_DEFAULT, /* the chain the image records */
+    BLOCK_BACKING_NONE,    /* none: unallocated data reads as zeros */
+    BLOCK_BACKING_NODE,    /* the node BACKING_NODE */
+} BlockBackingMode;
+
+/* A node to add.  Strings are lent for the call. */
+typedef struct BlockNodeSpec {
+    const char *node_name; /* required, a valid device id */
+    const char *format;    /* "qcow2" or "raw" */
+    const char *filename;  /* the image, or NULL with ... */
+    const char *file_node; /* ... a file node of REG opening it */
+    bool read_only;
+    bool force_share; /* with READ_ONLY: no locks (qemu-img -U) */
+    BlockBackingMode backing;
+    const char *backing_node; /* BLOCK_BACKING_NODE: its node name */
+} BlockNodeSpec;
+
+/*
+ * Open a node as blockdev-add does: a device of REG named SPEC's node
+ * name, which block_registry_find() and block_registry_find_node() find,
+ * the snapshot functions snapshot and block_registry_count() counts, but
+ * which block_device_is_node() tells apart from --drive devices
+ * (query-block lists only those).  The names of devices, nodes and file
+ * nodes share one namespace.  The image checks are those of
+ * block_registry_add_drive().  A BLOCK_BACKING_NODE backing must be a
+ * node of REG that no export uses: its image becomes this node's
+ * read-only backing image, and it cannot be deleted before this node.
+ * Returns the device (owned by REG) or NULL with *errp set (GenericError,
+ * OpenFileFailed from the open).
+ */
+BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
+                                     const BlockNodeSpec *spec, GError **errp);
+
+/*
+ * A file node (blockdev-add driver 'file'): NODE_NAME names FILENAME for
+ * a later block_registry_add_node() (SPEC->file_node).  Nothing is opened
+ * yet.
+ */
+bool block_registry_add_file_node(BlockDeviceRegistry *reg,
+                                  const char *node_name, const char *filename,
+                                  GError **errp);
+
+/*
+ * Delete the node or file node NODE_NAME (blockdev-del): refused for a
+ * --drive device, a node an export uses or another node has as backing,
+ * and a file node a node was opened through.  The node's images are
+ * flushed and closed.
+ */
+bool block_registry_del_node(BlockDeviceRegistry *reg, const char *node_name,
+                             GError **errp);
+
+/* Whether DEV was added by block_registry_add_node(). */
+bool block_device_is_node(const BlockDevice *dev);
+
+/* The image DEV's node was opened on (the node it added), for queries. */
+BlockNode *block_device_origin(const BlockDevice *dev);
+
+/*
+ * Count a user of DEV (an export) and drop it: a used node cannot be
+ * deleted.  Main loop.
+ */
+void block_device_use(BlockDevice *dev);
+void block_device_unuse(BlockDevice *dev);
+
 /* The device named ID (borrowed), or NULL. */
 BlockDevice *block_registry_find(const BlockDeviceRegistry *reg,
                                  const char *id);
 
 /*
- * The device NAME names as QEMU's node-name arguments do: the device
- * with id NAME, else the device whose top has node name NAME; or NULL.
+ * The device NAME names as QEMU's node-name arguments do: a node added
+ * by block_registry_add_node() as NAME, or the device whose top has node
+ * name NAME; or NULL.
+ */
+BlockDevice *block_registry_find_named_node(const BlockDeviceRegistry *reg,
+                                            const char *name);
+
+/*
+ * The device NAME names for block-export-add: the device with id NAME,
+ * else block_registry_find_named_node(); or NULL.
  */
 BlockDevice *block_registry_find_node(const BlockDeviceRegistry *reg,
                                       const char *name);

@@ -265,6 +265,9 @@ int64_t block_node_actual_size(const BlockNode *node);
  */
 bool block_node_relock(BlockNode *node, bool writable, GError **errp);
 
+/* Whether NODE is TOP or an image below it. */
+bool block_chain_has_node(const BlockNode *top, const BlockNode *node);
+
 /* Whether DEV/INO is the file of TOP or of an image below it. */
 bool block_chain_has_file(const BlockNode *top, dev_t dev, ino_t ino);
 
