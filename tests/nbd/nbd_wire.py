@@ -142,7 +142,11 @@ def connect(address: str) -> socket.socket:
     if address.startswith("unix:"):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(TIMEOUT)
-        sock.connect(address[len("unix:"):])
+        try:
+            sock.connect(address[len("unix:"):])
+        except OSError:
+            sock.close()
+            raise
         return sock
     assert address.startswith("tcp:"), address
     host, port = address[len("tcp:"):].rsplit(":", 1)
