@@ -167,8 +167,13 @@ class NbdClient:
         self.pending: dict[int, tuple[int, int, int]] = {}
         self.partial: dict[int, Reply] = {}
         self.done: dict[int, Reply] = {}
+        try:
+            greeting = self.recv_exact(18)
+        except Closed:
+            self.sock.close()
+            raise
         magic, opt_magic, self.handshake_flags = struct.unpack(
-            ">QQH", self.recv_exact(18))
+            ">QQH", greeting)
         if magic != NBDMAGIC or opt_magic != IHAVEOPT:
             raise AssertionError(f"bad greeting {magic:#x} {opt_magic:#x}")
 

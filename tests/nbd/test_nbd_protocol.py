@@ -185,6 +185,41 @@ class ProtocolTest(BlockdTestCase):
                     w.TF_SEND_WRITE_ZEROES):
             self.assertTrue(flags & bit, hex(flags))
 
+    def test_malformed_and_oversized_options(self) -> None:
+        conn = self.client()
+        conn.handshake()
+        go = conn.info_request("rw")
+        for data in (go + b"zz", b"\0\0", b"\xff\xff\xff\xf0abc\0\0"):
+            replies = conn.option(w.OPT_GO, data)
+            self.assertEqual([r.type for r in replies], [w.REP_ERR_INVALID])
+        replies = conn.option(w.OPT_LIST, b"x")
+        self.assertEqual([r.type for r in replies], [w.REP_ERR_INVALID])
+        # Option data too large: read and dropped, TOO_BIG.
+        replies = conn.option(w.OPT_LIST, b"x" * 100000)
+        self.assertEqual([r.type for r in replies], [0x80000009])
+        # SET_META_CONTEXT before STRUCTURED_REPLY: INVALID; on a missing
+        # export: UNKNOWN.
+        replies = conn.meta_context(w.OPT_SET_META_CONTEXT, "rw",
+                                    ("base:allocation",))
+        self.assertEqual([r.type for r in replies], [w.REP_ERR_INVALID])
+        replies = conn.meta_context(w.OPT_LIST_META_CONTEXT, "zz", ())
+        self.assertEqual([r.type for r in replies], [w.REP_ERR_UNKNOWN])
+        self.assertEqual(conn.go("rw")[0], RW_SIZE)
+
+    def test_meta_context_is_for_its_export(self) -> None:
+        """base:allocation chosen for rw does not carry over to a GO into
+        q: BLOCK_STATUS there is EINVAL."""
+        conn = self.client()
+        conn.handshake()
+        conn.structured_reply()
+        replies = conn.meta_context(w.OPT_SET_META_CONTEXT, "rw",
+                                    ("base:allocation",))
+        self.assertEqual(replies[-1].type, w.REP_ACK)
+        conn.go("q")
+        self.assertEqual(conn.call(w.CMD_BLOCK_STATUS, 0, 4096).error,
+                         w.EINVAL)
+        self.assertEqual(conn.read(0, 4).error, 0)
+
     def test_list(self) -> None:
         conn = self.client()
         conn.handshake()

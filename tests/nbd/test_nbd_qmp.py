@@ -13,6 +13,7 @@ import signal
 import socket
 import stat
 import sys
+import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -282,6 +283,29 @@ class QmpNbdTest(BlockdTestCase):
         self.assertRegex(daemon.nbd_address, r"^tcp:127\.0\.0\.1:[1-9]\d*$")
         conn = self.connect(daemon.nbd_address, "disk2")
         self.assertEqual(conn.read(0, 4).data, b"CCCC")
+
+    def test_max_connections(self) -> None:
+        """max-connections=1: a second client is closed before the greeting
+        while the first is connected; once it has gone, one is served."""
+        daemon = self.daemon_with_disks((
+            "--nbd-server", f"addr.type=unix,addr.path={self.path('m.sock')},"
+            "max-connections=1",
+            "--export", "nbd,id=m0,node-name=disk0"))
+        assert daemon.nbd_address is not None
+        first = self.connect(daemon.nbd_address, "disk0")
+        with self.assertRaises(w.Closed):
+            w.NbdClient(daemon.nbd_address).close()
+        first.disconnect()
+        self.assertTrue(first.wait_closed())
+        deadline = time.monotonic() + TIMEOUT   # the server notices the
+        while True:                             # close on its own thread
+            try:
+                conn = self.connect(daemon.nbd_address, "disk0")
+                break
+            except w.Closed:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+        self.assertEqual(conn.read(0, 2).data, b"AA")
 
     def test_command_line_nbd_tcp(self) -> None:
         daemon = self.daemon_with_disks((
