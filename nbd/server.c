@@ -3,6 +3,8 @@
  * The NBD server (<qapikit/nbd.h>): its thread, its listener, the
  * exports and the worker pool.  One client's protocol is connection.c.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include <qapikit/error.h>
@@ -243,6 +245,7 @@ static gpointer server_thread(gpointer opaque)
 NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
 {
     NbdServer *srv = g_new0(NbdServer, 1);
+    sigset_t all, old;
 
     srv->reg = reg;
     srv->main_context = g_main_context_ref_thread_default();
@@ -253,10 +256,20 @@ NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
     srv->exports = g_ptr_array_new();
     srv->gone = g_ptr_array_new();
     g_queue_init(&srv->conns);
-    srv->pool = g_thread_pool_new(pool_run, srv, NBD_WORKERS, FALSE, NULL);
     srv->done_source = wake_source_new(srv->context, done_cb, srv);
     srv->reap_source = wake_source_new(srv->main_context, reap_cb, srv);
+    /*
+     * Our threads (and the pool's workers, started from ours) take no
+     * signal: the process's SIGTERM and SIGINT belong to whoever waits
+     * for them (the daemon's signalfd), whatever the caller's mask is
+     * now.  Otherwise the kernel may hand one to a thread that has it
+     * unblocked, whose default action kills the process.
+     */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    srv->pool = g_thread_pool_new(pool_run, srv, NBD_WORKERS, FALSE, NULL);
     srv->thread = g_thread_new("nbd-server", server_thread, srv);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return srv;
 }
 

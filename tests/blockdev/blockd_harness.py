@@ -24,6 +24,7 @@ from typing import Any, Optional, Sequence
 TIMEOUT = float(os.environ.get("QAPIKIT_TEST_TIMEOUT", "60"))
 
 ADDRESS_LINE = re.compile(r"^qapikit-blockd: QMP on unix:(\S+)$")
+NBD_LINE = re.compile(r"^qapikit-blockd: NBD on (\S+)$")
 
 DISK_SIZE = 1 << 20
 
@@ -97,7 +98,11 @@ class Daemon:
 
     def __init__(self, binary: str, workdir: str,
                  drives: Sequence[tuple[str, str, Optional[str]]],
-                 state: Optional[str] = None, name: str = "qmp") -> None:
+                 state: Optional[str] = None, name: str = "qmp",
+                 extra_args: Sequence[str] = ()) -> None:
+        """EXTRA_ARGS go after the drives; with --nbd or --nbd-server among
+        them, the daemon's NBD line is read too: its address ("unix:PATH"
+        or "tcp:IP:PORT") is in nbd_address."""
         self.socket_path = os.path.join(workdir, f"{name}.sock")
         args = [binary, "--qmp", f"unix:{self.socket_path}"]
         for device, path, fmt in drives:
@@ -107,6 +112,7 @@ class Daemon:
             args += ["--drive", spec]
         if state:
             args += ["--state", state]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
@@ -116,6 +122,16 @@ class Daemon:
             self.proc.kill()
             _, err = self.proc.communicate(timeout=TIMEOUT)
             raise AssertionError(f"daemon did not start: {line!r} {err!r}")
+        self.nbd_address: Optional[str] = None
+        if any(arg.startswith(("--nbd", "--nbd-server")) for arg in extra_args):
+            line = self.proc.stdout.readline()
+            nbd = NBD_LINE.match(line.strip())
+            if not nbd:
+                self.proc.kill()
+                _, err = self.proc.communicate(timeout=TIMEOUT)
+                raise AssertionError(
+                    f"no NBD address from the daemon: {line!r} {err!r}")
+            self.nbd_address = nbd.group(1)
         self.clients: list[QmpClient] = []
 
     def client(self) -> QmpClient:
@@ -190,10 +206,11 @@ class BlockdTestCase(unittest.TestCase):
                  "raw") for i in range(count)]
 
     def start(self, drives: Sequence[tuple[str, str, Optional[str]]],
-              state: Optional[str] = None) -> Daemon:
+              state: Optional[str] = None,
+              extra_args: Sequence[str] = ()) -> Daemon:
         self.started += 1
         daemon = Daemon(self.binary, self.workdir, drives, state,
-                        name=f"qmp{self.started}")
+                        name=f"qmp{self.started}", extra_args=extra_args)
         self.daemons.append(daemon)
         return daemon
 
