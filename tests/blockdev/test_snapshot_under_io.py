@@ -32,11 +32,13 @@ import threading
 import time
 from typing import Any, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "nbd"))
 
-from blockd_harness import (QmpClient, QmpError, BlockdTestCase,  # noqa: E402
+from blockd_harness import (QmpClient, BlockdTestCase,  # noqa: E402
                             TIMEOUT, main)
-from nbd_client import NbdClient  # noqa: E402
+from nbd_wire import NbdClient  # noqa: E402
 
 BLOCK = 4096
 DEVICES = 3
@@ -80,7 +82,8 @@ class Writer(threading.Thread):
 
     def run(self) -> None:
         try:
-            client = NbdClient(self.nbd, f"disk{self.device}")
+            client = NbdClient(f"unix:{self.nbd}")
+            client.open(f"disk{self.device}", structured=False)
             seq = 0
             while not self.stop_event.is_set():
                 offset = (seq * self.slots + self.slot) * BLOCK
@@ -88,10 +91,13 @@ class Writer(threading.Thread):
                     break
                 w = Write(self.index, seq, self.device, offset)
                 w.issued = time.monotonic_ns()
-                client.write(offset, pattern(self.index, seq))
+                reply = client.write(offset, pattern(self.index, seq))
+                if reply.error:
+                    raise AssertionError(f"write failed: {reply.error}")
                 w.acked = time.monotonic_ns()
                 self.writes.append(w)
                 seq += 1
+            client.disconnect()
             client.close()
         except BaseException as e:  # reported by the test
             self.error = e
