@@ -35,10 +35,16 @@ struct BlockDevice {
      * not by query-block.
      */
     bool is_node;
-    BlockNode *origin; /* the node it opened (borrowed, in TOP's chain) */
-    char *file_node;   /* the file node it was opened through, or NULL */
-    struct BlockDevice
-        *backing_dev;       /* the node given as its backing, or NULL */
+    /* The node it opened (borrowed: it stays in TOP's chain). */
+    BlockNode *origin;
+    /* As blockdev-add gave them, for the state file. */
+    char *spec_format;
+    bool force_share;
+    BlockBackingMode backing_mode;
+    /* The file node it was opened through, or NULL. */
+    char *file_node;
+    /* The node given as its backing, or NULL. */
+    struct BlockDevice *backing_dev;
     unsigned backing_users; /* nodes that have this one as backing */
     unsigned users;         /* exports (block_device_use()) */
 
@@ -63,6 +69,13 @@ struct BlockDeviceRegistry {
      * BlockFileNode (owned).
      */
     GHashTable *file_nodes;
+    /*
+     * The embedder's parts of the state file: name -> StateExtension
+     * (owned), and what the file held for each name when it was loaded:
+     * name -> JSON text (both owned).
+     */
+    GHashTable *extensions;
+    GHashTable *loaded_extensions;
     char *state_dir;      /* NULL: no --state */
     char *state_dir_real; /* realpath() of state_dir, for target checks */
     int state_lock_fd;    /* flock on the state directory, or -1 */
@@ -78,6 +91,23 @@ typedef struct BlockFileNode {
     unsigned users; /* format nodes opened through it */
 } BlockFileNode;
 
+/* A block_registry_set_state_extension() entry. */
+typedef struct StateExtension {
+    BlockStateExtensionFunc fn;
+    void *opaque;
+} StateExtension;
+
+/*
+ * Open the node SPEC as block_registry_add_node() does, on IMAGE (of
+ * IMAGE_FORMAT), a later top over SPEC's file, when not NULL (a node the
+ * state file records); no state is saved.
+ */
+BlockDevice *block_registry_restore_node(BlockDeviceRegistry *reg,
+                                         const BlockNodeSpec *spec,
+                                         const char *image,
+                                         const char *image_format,
+                                         GError **errp);
+
 /* Free DEV (flushed first, as at exit); main loop only. */
 void block_device_free(BlockDevice *dev);
 
@@ -87,6 +117,15 @@ BlockDevice *block_device_new(const char *id, BlockNode *top, const char *file,
 
 /* Whether ID is a valid device id or node name. */
 bool block_device_id_valid(const char *id);
+
+/*
+ * Whether FILE, to be the top of the new device ID, is no image of the
+ * chains of REG's devices (EXCEPT, or NULL, left out); checked before
+ * FILE is opened.  A FILE that does not exist passes (the open fails).
+ */
+bool block_check_file_free(const BlockDeviceRegistry *reg, const char *id,
+                           const char *file, const BlockDevice *except,
+                           GError **errp);
 
 /*
  * Whether the new chain TOP of device ID may be used next to the devices
@@ -107,13 +146,15 @@ BlockDevice *block_registry_find_by_node_name(const BlockDeviceRegistry *reg,
 /*
  * Write the state file of REG's state directory naming, for each
  * device, NEW_TOPS[i] if not NULL (the device at index i is about to
- * pivot onto it) else its current top, with GROUP as the last committed
+ * pivot onto it, named NEW_NAMES[i] if NEW_NAMES is not NULL) else its
+ * current top, with GROUP as the last committed
  * group; durable when it returns true (a fresh temp file, fdatasync,
  * rename, fsync of the directory), and then REG's group is GROUP.  On
  * failure the old state file is intact and no temp file is left.
  */
 bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
-                      uint64_t group, GError **errp);
+                      const char *const *new_names, uint64_t group,
+                      GError **errp);
 
 /*
  * Open PATH, a file of the state directory, with FLAGS (O_RDONLY,
@@ -124,7 +165,7 @@ bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
 int block_state_dir_open(const char *path, int flags, GError **errp);
 
 /* The state file format; the journal's records carry it too. */
-#define BLOCK_STATE_VERSION 2
+#define BLOCK_STATE_VERSION 3
 
 /* The intent journal of a state directory (journal.c) */
 

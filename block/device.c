@@ -29,6 +29,7 @@ void block_device_free(BlockDevice *dev)
     g_array_unref(dev->resume);
     g_free(dev->id);
     g_free(dev->file_node);
+    g_free(dev->spec_format);
     g_free(dev->drive_file);
     g_free(dev->node_name);
     g_free(dev);
@@ -53,6 +54,10 @@ BlockDeviceRegistry *block_registry_new(void)
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     reg->file_nodes =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, file_node_free);
+    reg->extensions =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    reg->loaded_extensions =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     reg->state_lock_fd = -1;
     reg->journal_fd = -1;
     return reg;
@@ -67,6 +72,8 @@ void block_registry_free(BlockDeviceRegistry *reg)
     g_hash_table_destroy(reg->node_names);
     g_ptr_array_free(reg->devices, true);
     g_hash_table_destroy(reg->file_nodes);
+    g_hash_table_destroy(reg->extensions);
+    g_hash_table_destroy(reg->loaded_extensions);
     g_free(reg->state_dir);
     g_free(reg->state_dir_real);
     if (reg->state_lock_fd >= 0) {
@@ -136,6 +143,16 @@ static bool check_top_free(const BlockDeviceRegistry *reg, const char *id,
  * is the top of one of them (the image that device writes).  Read-only
  * backing images may be shared.
  */
+bool block_check_file_free(const BlockDeviceRegistry *reg, const char *id,
+                           const char *file, const BlockDevice *except,
+                           GError **errp)
+{
+    struct stat st;
+
+    return stat(file, &st) != 0
+        || check_top_free(reg, id, file, st.st_dev, st.st_ino, except, errp);
+}
+
 bool block_check_chain_free(const BlockDeviceRegistry *reg, const char *id,
                             BlockNode *top, const BlockDevice *except,
                             GError **errp)
@@ -195,7 +212,6 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
 {
     BlockNode *top;
     BlockDevice *dev;
-    struct stat st;
 
     if (!block_device_id_valid(id)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
@@ -210,8 +226,7 @@ BlockDevice *block_registry_add_drive(BlockDeviceRegistry *reg, const char *id,
         return NULL;
     }
     /* Refused before the file is opened (and maybe written). */
-    if (stat(file, &st) == 0
-        && !check_top_free(reg, id, file, st.st_dev, st.st_ino, NULL, errp)) {
+    if (!block_check_file_free(reg, id, file, NULL, errp)) {
         return NULL;
     }
     top = block_node_open(

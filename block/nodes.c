@@ -3,11 +3,16 @@
  * Nodes added at run time (blockdev-add, blockdev-del): devices of the
  * registry that QMP names by node name (<qapikit/block-device.h>).
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <qapikit/error.h>
 
 #include "device-internal.h"
+
+static bool node_delete(BlockDeviceRegistry *reg, const char *node_name,
+                        GError **errp);
 
 /* Whether NAME is free for a new device, node or file node. */
 static bool name_free(const BlockDeviceRegistry *reg, const char *name,
@@ -40,8 +45,12 @@ bool block_registry_add_file_node(BlockDeviceRegistry *reg,
         return false;
     }
     f = g_new0(BlockFileNode, 1);
-    f->filename = g_strdup(filename);
+    f->filename = block_absolute_path(filename);
     g_hash_table_insert(reg->file_nodes, g_strdup(node_name), f);
+    if (reg->state_dir && !block_registry_save_state(reg, errp)) {
+        g_hash_table_remove(reg->file_nodes, node_name);
+        return false;
+    }
     return true;
 }
 
@@ -67,14 +76,103 @@ static BlockDevice *backing_of(BlockDeviceRegistry *reg,
     return b;
 }
 
-BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
-                                     const BlockNodeSpec *spec, GError **errp)
+/*
+ * Open the chain from IMAGE (FORMAT) down to the image FILE, whose
+ * backing is attached per SPEC (BACKING_DEV's top for a node backing):
+ * the images in between, a node's overlays, record their backing names.
+ * *ORIGIN is FILE's node.  Returns the top, or NULL with *errp set.
+ */
+static BlockNode *open_over(const BlockNodeSpec *spec, const char *image,
+                            const char *format, const char *file,
+                            unsigned flags, BlockDevice *backing_dev,
+                            BlockNode **origin, GError **errp)
+{
+    g_autoptr(BlockNode) top = NULL;
+    BlockNode *cur;
+    struct stat st;
+    unsigned depth = 0;
+
+    if (stat(file, &st) != 0) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_OPENFILEFAILED,
+                    "%s: Could not open '%s': %s", spec->node_name, file,
+                    g_strerror(errno));
+        return NULL;
+    }
+    if (spec->backing == BLOCK_BACKING_DEFAULT) {
+        /* The whole chain the images record. */
+        top = block_node_open(image, format, flags, errp);
+        for (cur = top; cur; cur = block_node_backing(cur)) {
+            dev_t d;
+            ino_t i;
+
+            block_node_file_id(cur, &d, &i);
+            if (d == st.st_dev && i == st.st_ino) {
+                break;
+            }
+        }
+        if (top && !cur) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "%s: the image '%s' recorded for the node is not "
+                        "over its file '%s'",
+                        spec->node_name, image, file);
+            return NULL;
+        }
+        *origin = cur;
+        return top ? g_steal_pointer(&top) : NULL;
+    }
+    /* Down to FILE one image at a time, then the backing SPEC says. */
+    top = block_node_open(image, format, flags | BLOCK_OPEN_NO_BACKING, errp);
+    cur = top;
+    while (cur) {
+        dev_t d;
+        ino_t i;
+        BlockNode *next;
+
+        block_node_file_id(cur, &d, &i);
+        if (d == st.st_dev && i == st.st_ino) {
+            break;
+        }
+        if (!block_node_full_backing_name(cur)
+            || ++depth >= BLOCK_MAX_CHAIN_DEPTH) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "%s: the image '%s' recorded for the node is not "
+                        "over its file '%s'",
+                        spec->node_name, image, file);
+            return NULL;
+        }
+        next = block_node_open(
+            block_node_full_backing_name(cur), block_node_backing_format(cur),
+            (flags & BLOCK_OPEN_FORCE_SHARE) | BLOCK_OPEN_READ_ONLY
+                | BLOCK_OPEN_NO_BACKING,
+            errp);
+        if (!next) {
+            return NULL;
+        }
+        block_node_set_backing(cur, next);
+        block_node_unref(next);
+        cur = next;
+    }
+    if (!cur) {
+        return NULL;
+    }
+    if (backing_dev) {
+        block_node_set_backing(cur, backing_dev->top);
+    }
+    *origin = cur;
+    return g_steal_pointer(&top);
+}
+
+BlockDevice *block_registry_restore_node(BlockDeviceRegistry *reg,
+                                         const BlockNodeSpec *spec,
+                                         const char *image,
+                                         const char *image_format,
+                                         GError **errp)
 {
     const char *filename = spec->filename;
     BlockFileNode *file_node = NULL;
     BlockDevice *backing_dev = NULL;
     unsigned flags = spec->read_only ? BLOCK_OPEN_READ_ONLY : 0;
-    BlockNode *top;
+    BlockNode *top, *origin = NULL;
     BlockDevice *dev;
 
     if (!spec->node_name) {
@@ -95,6 +193,11 @@ BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
         }
         filename = file_node->filename;
     }
+    if (!filename) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "%s: no file to open", spec->node_name);
+        return NULL;
+    }
     if (spec->force_share && !spec->read_only) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "force-share=on can only be used with read-only images");
@@ -103,21 +206,22 @@ BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
     if (spec->force_share) {
         flags |= BLOCK_OPEN_FORCE_SHARE;
     }
-    if (spec->backing != BLOCK_BACKING_DEFAULT) {
-        flags |= BLOCK_OPEN_NO_BACKING;
-    }
     if (spec->backing == BLOCK_BACKING_NODE
         && !(backing_dev = backing_of(reg, spec, errp))) {
         return NULL;
     }
 
-    top = block_node_open(filename, spec->format, flags, errp);
+    /* Refused before the file is opened (and maybe written). */
+    if (!block_check_file_free(reg, spec->node_name, image ? image : filename,
+                               backing_dev, errp)) {
+        return NULL;
+    }
+    top = open_over(spec, image ? image : filename,
+                    image ? image_format : spec->format, filename, flags,
+                    backing_dev, &origin, errp);
     if (!top) {
         g_prefix_error(errp, "%s: ", spec->node_name);
         return NULL;
-    }
-    if (backing_dev) {
-        block_node_set_backing(top, backing_dev->top);
     }
     if (!block_check_chain_free(reg, spec->node_name, top, backing_dev, errp)) {
         block_node_unref(top);
@@ -125,8 +229,13 @@ BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
     }
     dev = block_device_new(spec->node_name, top, filename, spec->read_only);
     dev->is_node = true;
-    dev->origin = top;
-    dev->node_name = g_strdup(spec->node_name);
+    dev->origin = origin;
+    dev->spec_format = g_strdup(spec->format);
+    dev->force_share = spec->force_share;
+    dev->backing_mode = spec->backing;
+    if (top == origin) {
+        dev->node_name = g_strdup(spec->node_name);
+    }
     if (file_node) {
         dev->file_node = g_strdup(spec->file_node);
         file_node->users++;
@@ -140,6 +249,18 @@ BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
     }
     g_ptr_array_add(reg->devices, dev);
     g_hash_table_insert(reg->by_id, dev->id, dev);
+    return dev;
+}
+
+BlockDevice *block_registry_add_node(BlockDeviceRegistry *reg,
+                                     const BlockNodeSpec *spec, GError **errp)
+{
+    BlockDevice *dev = block_registry_restore_node(reg, spec, NULL, NULL, errp);
+
+    if (dev && reg->state_dir && !block_registry_save_state(reg, errp)) {
+        node_delete(reg, spec->node_name, NULL);
+        return NULL;
+    }
     return dev;
 }
 
@@ -157,8 +278,9 @@ static void forget_node_names(BlockDeviceRegistry *reg, const BlockDevice *dev)
     }
 }
 
-bool block_registry_del_node(BlockDeviceRegistry *reg, const char *node_name,
-                             GError **errp)
+/* Delete NODE_NAME as block_registry_del_node() does, saving nothing. */
+static bool node_delete(BlockDeviceRegistry *reg, const char *node_name,
+                        GError **errp)
 {
     BlockDevice *dev = block_registry_find(reg, node_name);
     BlockFileNode *f = g_hash_table_lookup(reg->file_nodes, node_name);
@@ -201,6 +323,21 @@ bool block_registry_del_node(BlockDeviceRegistry *reg, const char *node_name,
     g_hash_table_remove(reg->by_id, dev->id);
     /* The array frees it (flushed and closed). */
     g_ptr_array_remove(reg->devices, dev);
+    return true;
+}
+
+bool block_registry_del_node(BlockDeviceRegistry *reg, const char *node_name,
+                             GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!node_delete(reg, node_name, errp)) {
+        return false;
+    }
+    /* The node is gone; a state file that still names it is only stale. */
+    if (reg->state_dir && !block_registry_save_state(reg, &err)) {
+        g_message("%s", err->message);
+    }
     return true;
 }
 

@@ -855,6 +855,7 @@ static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
 {
     size_t count = block_registry_count(reg);
     g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
+    g_autofree const char **new_names = g_new0(const char *, count + 1);
 
     for (size_t i = 0; i < n; i++) {
         if (!prepared[i].dev) {
@@ -863,10 +864,11 @@ static bool record_state(BlockDeviceRegistry *reg, Prepared *prepared, size_t n,
         for (size_t d = 0; d < count; d++) {
             if (block_registry_nth(reg, d) == prepared[i].dev) {
                 new_tops[d] = prepared[i].overlay;
+                new_names[d] = prepared[i].node_name;
             }
         }
     }
-    return block_state_save(reg, new_tops, group, errp);
+    return block_state_save(reg, new_tops, new_names, group, errp);
 }
 
 bool block_snapshot_group(BlockDeviceRegistry *reg,

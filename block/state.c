@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -66,11 +67,123 @@ int block_state_dir_open(const char *path, int flags, GError **errp)
     return fd;
 }
 
+static const char *backing_mode_name(BlockBackingMode mode)
+{
+    return mode == BLOCK_BACKING_NONE ? "none"
+        : mode == BLOCK_BACKING_NODE  ? "node"
+                                      : "default";
+}
+
+/* The entry of DEV, on TOP: what a --drive device or a node needs. */
+static json_object *device_to_json(BlockDevice *dev, BlockNode *top)
+{
+    g_autofree char *image = block_absolute_path(block_node_filename(top));
+    json_object *entry = json_object_new_object();
+    const char *format = block_format_name(block_node_format(top));
+
+    if (!dev->is_node) {
+        json_object_object_add(entry, "device",
+                               json_object_new_string(dev->id));
+        json_object_object_add(entry, "image", json_object_new_string(image));
+        json_object_object_add(entry, "format", json_object_new_string(format));
+        return entry;
+    }
+    json_object_object_add(entry, "node-name", json_object_new_string(dev->id));
+    json_object_object_add(entry, "format",
+                           json_object_new_string(dev->spec_format));
+    json_object_object_add(entry, "file",
+                           json_object_new_string(dev->drive_file));
+    if (dev->file_node) {
+        json_object_object_add(entry, "file-node",
+                               json_object_new_string(dev->file_node));
+    }
+    json_object_object_add(
+        entry, "read-only",
+        json_object_new_boolean(dev->read_only && !dev->backing_users));
+    json_object_object_add(entry, "force-share",
+                           json_object_new_boolean(dev->force_share));
+    json_object_object_add(
+        entry, "backing",
+        json_object_new_string(backing_mode_name(dev->backing_mode)));
+    if (dev->backing_dev) {
+        json_object_object_add(entry, "backing-node",
+                               json_object_new_string(dev->backing_dev->id));
+    }
+    json_object_object_add(entry, "image", json_object_new_string(image));
+    json_object_object_add(entry, "image-format",
+                           json_object_new_string(format));
+    return entry;
+}
+
+/* Record that the image of NODE is called NAME. */
+static void node_name_to_json(json_object *names, const char *name,
+                              BlockNode *node)
+{
+    g_autofree char *image = block_absolute_path(block_node_filename(node));
+    json_object *entry = json_object_new_object();
+
+    json_object_object_add(entry, "node-name", json_object_new_string(name));
+    json_object_object_add(entry, "image", json_object_new_string(image));
+    json_object_array_add(names, entry);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The file nodes, sorted by name. */
+static json_object *file_nodes_to_json(BlockDeviceRegistry *reg)
+{
+    json_object *list = json_object_new_array();
+    g_autofree gpointer *names =
+        g_hash_table_get_keys_as_array(reg->file_nodes, NULL);
+    guint n = g_hash_table_size(reg->file_nodes);
+
+    qsort(names, n, sizeof(*names), compare_names);
+    for (guint i = 0; i < n; i++) {
+        BlockFileNode *f = g_hash_table_lookup(reg->file_nodes, names[i]);
+        json_object *entry = json_object_new_object();
+
+        json_object_object_add(entry, "node-name",
+                               json_object_new_string(names[i]));
+        json_object_object_add(entry, "filename",
+                               json_object_new_string(f->filename));
+        json_object_array_add(list, entry);
+    }
+    return list;
+}
+
+/* The embedders' parts: name -> the object each gives. */
+static json_object *extensions_to_json(BlockDeviceRegistry *reg)
+{
+    json_object *obj = json_object_new_object();
+    GHashTableIter iter;
+    gpointer name, value;
+
+    g_hash_table_iter_init(&iter, reg->extensions);
+    while (g_hash_table_iter_next(&iter, &name, &value)) {
+        StateExtension *ext = value;
+        g_autofree char *text = ext->fn(ext->opaque);
+        json_object *part = text ? json_tokener_parse(text) : NULL;
+
+        if (part) {
+            json_object_object_add(obj, name, part);
+        }
+    }
+    return obj;
+}
+
 static json_object *state_to_json(BlockDeviceRegistry *reg,
-                                  BlockNode *const *new_tops, uint64_t group)
+                                  BlockNode *const *new_tops,
+                                  const char *const *new_names, uint64_t group)
 {
     json_object *root = json_object_new_object();
     json_object *devices = json_object_new_array();
+    json_object *nodes = json_object_new_array();
+    json_object *names = json_object_new_array();
+    GHashTableIter iter;
+    gpointer name, node;
 
     json_object_object_add(root, "version",
                            json_object_new_int(BLOCK_STATE_VERSION));
@@ -78,19 +191,52 @@ static json_object *state_to_json(BlockDeviceRegistry *reg,
     for (size_t d = 0; d < block_registry_count(reg); d++) {
         BlockDevice *dev = block_registry_nth(reg, d);
         BlockNode *top = new_tops && new_tops[d] ? new_tops[d] : dev->top;
-        g_autofree char *image = block_absolute_path(block_node_filename(top));
-        json_object *entry = json_object_new_object();
 
-        json_object_object_add(entry, "device",
-                               json_object_new_string(dev->id));
-        json_object_object_add(entry, "image", json_object_new_string(image));
-        json_object_object_add(
-            entry, "format",
-            json_object_new_string(block_format_name(block_node_format(top))));
-        json_object_array_add(devices, entry);
+        json_object_array_add(dev->is_node ? nodes : devices,
+                              device_to_json(dev, top));
+        if (new_tops && new_tops[d] && new_names && new_names[d]) {
+            node_name_to_json(names, new_names[d], new_tops[d]);
+        }
     }
+    g_hash_table_iter_init(&iter, reg->node_names);
+    while (g_hash_table_iter_next(&iter, &name, &node)) {
+        node_name_to_json(names, name, node);
+    }
+    json_object_object_add(root, "node-names", names);
     json_object_object_add(root, "devices", devices);
+    json_object_object_add(root, "file-nodes", file_nodes_to_json(reg));
+    json_object_object_add(root, "nodes", nodes);
+    json_object_object_add(root, "extensions", extensions_to_json(reg));
     return root;
+}
+
+bool block_registry_save_state(BlockDeviceRegistry *reg, GError **errp)
+{
+    return !reg->state_dir
+        || block_state_save(reg, NULL, NULL, reg->group, errp);
+}
+
+void block_registry_set_state_extension(BlockDeviceRegistry *reg,
+                                        const char *name,
+                                        BlockStateExtensionFunc fn,
+                                        void *opaque)
+{
+    StateExtension *ext;
+
+    if (!fn) {
+        g_hash_table_remove(reg->extensions, name);
+        return;
+    }
+    ext = g_new0(StateExtension, 1);
+    ext->fn = fn;
+    ext->opaque = opaque;
+    g_hash_table_insert(reg->extensions, g_strdup(name), ext);
+}
+
+const char *block_registry_state_extension(const BlockDeviceRegistry *reg,
+                                           const char *name)
+{
+    return g_hash_table_lookup(reg->loaded_extensions, name);
 }
 
 static bool write_all(int fd, const char *buf, size_t len)
@@ -111,12 +257,13 @@ static bool write_all(int fd, const char *buf, size_t len)
 }
 
 bool block_state_save(BlockDeviceRegistry *reg, BlockNode *const *new_tops,
-                      uint64_t group, GError **errp)
+                      const char *const *new_names, uint64_t group,
+                      GError **errp)
 {
     g_autofree char *path =
         g_build_filename(reg->state_dir, BLOCK_STATE_FILE, NULL);
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
-    json_object *root = state_to_json(reg, new_tops, group);
+    json_object *root = state_to_json(reg, new_tops, new_names, group);
     g_autofree char *text = g_strconcat(
         json_object_to_json_string_ext(
             root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -254,25 +401,21 @@ static bool is_top_of(const BlockDevice *dev, const char *image)
 }
 
 /*
- * Open the tops the state file at PATH names for REG's devices into
- * NEW_TOPS (indexed like the devices; NULL where the device keeps its
- * image), and read its group counter into *GROUP.
+ * The state file at PATH parsed, its version checked, its devices array
+ * in *DEVICES and its group in *GROUP; NULL with *ERRP set.
  */
-static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
-                               BlockNode **new_tops, uint64_t *group,
-                               GError **errp)
+static json_object *parse_state(const char *path, json_object **devices,
+                                uint64_t *group, GError **errp)
 {
     g_autofree char *text = read_state_file(path, errp);
     json_object *root;
-    json_object *devices = NULL;
     json_object *version = NULL;
     json_object *group_obj = NULL;
     enum json_tokener_error jerr;
     int64_t v;
-    bool ok = false;
 
     if (!text) {
-        return false;
+        return NULL;
     }
     root = json_tokener_parse_verbose(text, &jerr);
     if (!root || !json_object_is_type(root, json_type_object)
@@ -280,7 +423,8 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
         || !json_object_is_type(version, json_type_int)) {
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "'%s' is not a state file (no version)", path);
-        goto out;
+        json_object_put(root);
+        return NULL;
     }
     v = json_object_get_int64(version);
     if (v < STATE_VERSION_MIN || v > BLOCK_STATE_VERSION) {
@@ -288,10 +432,11 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                     "state file '%s' has version %" PRId64
                     "; this qapikit-blockd reads versions %d to %d",
                     path, v, STATE_VERSION_MIN, BLOCK_STATE_VERSION);
-        goto out;
+        json_object_put(root);
+        return NULL;
     }
-    if (!json_object_object_get_ex(root, "devices", &devices)
-        || !json_object_is_type(devices, json_type_array)
+    if (!json_object_object_get_ex(root, "devices", devices)
+        || !json_object_is_type(*devices, json_type_array)
         || (v >= 2
             && (!json_object_object_get_ex(root, "group", &group_obj)
                 || !json_object_is_type(group_obj, json_type_int)))) {
@@ -299,9 +444,22 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                     "state file '%s' needs %s", path,
                     v >= 2 ? "a 'devices' array and a 'group' number"
                            : "a 'devices' array");
-        goto out;
+        json_object_put(root);
+        return NULL;
     }
     *group = group_obj ? json_object_get_uint64(group_obj) : 0;
+    return root;
+}
+
+/*
+ * Open the tops DEVICES (the state file's, at PATH) names for REG's
+ * devices into NEW_TOPS (indexed like the devices; NULL where the device
+ * keeps its image).
+ */
+static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
+                               json_object *devices, BlockNode **new_tops,
+                               GError **errp)
+{
     for (size_t i = 0; i < json_object_array_length(devices); i++) {
         json_object *entry = json_object_array_get_idx(devices, i);
         const char *id = member_string(entry, "device");
@@ -318,7 +476,7 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                         "state file '%s': entry %zu needs the strings "
                         "'device', 'image' and 'format'",
                         path, i);
-            goto out;
+            return false;
         }
         dev = block_registry_find(reg, id);
         if (!dev) {
@@ -332,7 +490,7 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
         if (new_tops[d]) {
             g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                         "state file '%s' names device '%s' twice", path, id);
-            goto out;
+            return false;
         }
         if (is_top_of(dev, image)) {
             continue; /* still on its --drive image */
@@ -346,7 +504,7 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                            "%s: cannot reopen the image recorded in "
                            "the state file '%s': ",
                            id, path);
-            goto out;
+            return false;
         }
         new_tops[d] = top;
         block_node_file_id(dev->top, &drive_dev, &drive_ino);
@@ -361,13 +519,170 @@ static bool open_recorded_tops(BlockDeviceRegistry *reg, const char *path,
                         "the drive's file, remove the device's entry from "
                         "the state file",
                         id, image, path, dev->drive_file);
-            goto out;
+            return false;
         }
     }
-    ok = true;
-out:
-    json_object_put(root);
-    return ok;
+    return true;
+}
+
+static bool member_bool(json_object *obj, const char *key)
+{
+    json_object *value;
+
+    return json_object_object_get_ex(obj, key, &value)
+        && json_object_get_boolean(value);
+}
+
+/*
+ * The file nodes and nodes the state file (ROOT, at PATH) records,
+ * added to REG in order; their names are appended to ADDED.
+ */
+static bool restore_nodes(BlockDeviceRegistry *reg, const char *path,
+                          json_object *root, GPtrArray *added, GError **errp)
+{
+    json_object *list;
+
+    if (json_object_object_get_ex(root, "file-nodes", &list)) {
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+            json_object *entry = json_object_array_get_idx(list, i);
+            const char *name = member_string(entry, "node-name");
+            const char *filename = member_string(entry, "filename");
+            BlockFileNode *f;
+
+            if (!name || !filename) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "state file '%s': file node %zu needs "
+                            "'node-name' and 'filename'",
+                            path, i);
+                return false;
+            }
+            if (!block_device_id_valid(name)
+                || g_hash_table_contains(reg->by_id, name)
+                || g_hash_table_contains(reg->file_nodes, name)) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "state file '%s': file node '%s' is invalid or "
+                            "its name is in use",
+                            path, name);
+                return false;
+            }
+            f = g_new0(BlockFileNode, 1);
+            f->filename = g_strdup(filename);
+            g_hash_table_insert(reg->file_nodes, g_strdup(name), f);
+            g_ptr_array_add(added, g_strdup(name));
+        }
+    }
+    if (!json_object_object_get_ex(root, "nodes", &list)) {
+        return true;
+    }
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *entry = json_object_array_get_idx(list, i);
+        const char *backing = member_string(entry, "backing");
+        BlockNodeSpec spec = {
+            .node_name = member_string(entry, "node-name"),
+            .format = member_string(entry, "format"),
+            .filename = member_string(entry, "file"),
+            .file_node = member_string(entry, "file-node"),
+            .read_only = member_bool(entry, "read-only"),
+            .force_share = member_bool(entry, "force-share"),
+            .backing_node = member_string(entry, "backing-node"),
+        };
+        const char *image = member_string(entry, "image");
+        const char *image_format = member_string(entry, "image-format");
+        BlockDevice *dev;
+
+        if (!spec.node_name || !spec.format || !spec.filename || !image
+            || !image_format || !backing) {
+            g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                        "state file '%s': node %zu needs 'node-name', "
+                        "'format', 'file', 'backing', 'image' and "
+                        "'image-format'",
+                        path, i);
+            return false;
+        }
+        spec.backing = !strcmp(backing, "none") ? BLOCK_BACKING_NONE
+            : !strcmp(backing, "node") && spec.backing_node
+            ? BLOCK_BACKING_NODE
+            : BLOCK_BACKING_DEFAULT;
+        if (spec.file_node) {
+            spec.filename = NULL;
+        }
+        dev =
+            block_registry_restore_node(reg, &spec, image, image_format, errp);
+        if (!dev) {
+            g_prefix_error(errp, "state file '%s': ", path);
+            return false;
+        }
+        g_ptr_array_add(added, g_strdup(spec.node_name));
+    }
+    return true;
+}
+
+/*
+ * The node names ROOT records ("node-names": name and image file), given
+ * again to the images of the chains TOPS (of REG's devices, in order);
+ * a name whose image is in no chain is dropped.
+ */
+static void restore_node_names(BlockDeviceRegistry *reg, json_object *root,
+                               BlockNode *const *tops)
+{
+    json_object *list;
+
+    if (!json_object_object_get_ex(root, "node-names", &list)
+        || !json_object_is_type(list, json_type_array)) {
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        json_object *entry = json_object_array_get_idx(list, i);
+        const char *name = member_string(entry, "node-name");
+        const char *image = member_string(entry, "image");
+        struct stat st;
+
+        if (!name || !image || !block_device_id_valid(name)
+            || g_hash_table_contains(reg->node_names, name)
+            || block_registry_find(reg, name) || stat(image, &st) != 0) {
+            continue;
+        }
+        for (size_t d = 0; d < block_registry_count(reg); d++) {
+            BlockDevice *dev = block_registry_nth(reg, d);
+            BlockNode *node = tops[d];
+
+            while (node) {
+                dev_t nd;
+                ino_t ni;
+
+                block_node_file_id(node, &nd, &ni);
+                if (nd == st.st_dev && ni == st.st_ino) {
+                    break;
+                }
+                node = block_node_backing(node);
+            }
+            if (node) {
+                g_hash_table_insert(reg->node_names, g_strdup(name), node);
+                if (node == tops[d]) {
+                    g_free(dev->node_name);
+                    dev->node_name = g_strdup(name);
+                }
+                break;
+            }
+        }
+    }
+}
+
+/* The extensions of ROOT, kept as text for their embedders. */
+static void keep_extensions(BlockDeviceRegistry *reg, json_object *root)
+{
+    json_object *extensions;
+
+    g_hash_table_remove_all(reg->loaded_extensions);
+    if (!json_object_object_get_ex(root, "extensions", &extensions)
+        || !json_object_is_type(extensions, json_type_object)) {
+        return;
+    }
+    json_object_object_foreach(extensions, name, value)
+    {
+        g_hash_table_insert(reg->loaded_extensions, g_strdup(name),
+                            g_strdup(json_object_to_json_string(value)));
+    }
 }
 
 /*
@@ -445,14 +760,18 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
 {
     size_t count = block_registry_count(reg);
     g_autofree BlockNode **new_tops = g_new0(BlockNode *, count + 1);
-    g_autofree BlockNode **tops = g_new0(BlockNode *, count + 1);
+    g_autofree BlockNode **tops = NULL;
+    g_autoptr(GPtrArray) added = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *abs_dir = block_absolute_path(dir);
     g_autofree char *real_dir = NULL;
     g_autofree char *path = g_build_filename(abs_dir, BLOCK_STATE_FILE, NULL);
+    json_object *root = NULL;
+    json_object *devices = NULL;
     struct stat st;
     uint64_t group = 0;
     bool have_state;
     int lock_fd, journal_fd = -1;
+    size_t all;
     bool ok;
 
     if (g_mkdir_with_parents(abs_dir, 0700) != 0
@@ -469,32 +788,46 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
         return false;
     }
     have_state = lstat(path, &st) == 0;
+    ok = !have_state || (root = parse_state(path, &devices, &group, errp));
     /* The recorded chains are opened over the drives' own images. */
     relock_tops(reg, new_tops, false, NULL);
-    ok = !have_state || open_recorded_tops(reg, path, new_tops, &group, errp);
+    ok =
+        ok && (!root || open_recorded_tops(reg, path, devices, new_tops, errp));
     ok = ok && relock_tops(reg, new_tops, true, errp);
+    ok = ok && (!root || restore_nodes(reg, path, root, added, errp));
     if (ok) {
         journal_fd = block_journal_open(abs_dir, errp);
         ok = journal_fd >= 0;
     }
     if (ok) {
-        for (size_t d = 0; d < count; d++) {
-            tops[d] =
-                new_tops[d] ? new_tops[d] : block_registry_nth(reg, d)->top;
+        /* The nodes restored above count too. */
+        all = block_registry_count(reg);
+        tops = g_new0(BlockNode *, all + 1);
+        for (size_t d = 0; d < all; d++) {
+            tops[d] = d < count && new_tops[d]
+                ? new_tops[d]
+                : block_registry_nth(reg, d)->top;
         }
-        ok = block_journal_recover(journal_fd, group, have_state, tops, count,
+        ok = block_journal_recover(journal_fd, group, have_state, tops, all,
                                    errp);
+    }
+    if (ok && root) {
+        keep_extensions(reg, root);
+        restore_node_names(reg, root, tops);
     }
     if (ok) {
         g_autofree char *old_dir = g_steal_pointer(&reg->state_dir);
+        g_autofree BlockNode **save_tops = g_new0(BlockNode *, all + 1);
 
+        memcpy(save_tops, new_tops, count * sizeof(*new_tops));
         reg->state_dir = g_strdup(abs_dir);
-        ok = block_state_save(reg, new_tops, group, errp);
+        ok = block_state_save(reg, save_tops, NULL, group, errp);
         if (!ok) {
             g_free(reg->state_dir);
             reg->state_dir = g_steal_pointer(&old_dir);
         }
     }
+    json_object_put(root);
     if (ok) {
         replace_fd(&reg->state_lock_fd, lock_fd);
         replace_fd(&reg->journal_fd, journal_fd);
@@ -504,6 +837,18 @@ bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
         close(lock_fd);
         if (journal_fd >= 0) {
             close(journal_fd);
+        }
+        /* Nodes, then file nodes, newest first. */
+        for (guint i = added->len; i-- > 0;) {
+            block_registry_del_node(reg, added->pdata[i], NULL);
+        }
+        g_hash_table_remove_all(reg->loaded_extensions);
+        /* Only what this load named: the registry had none before. */
+        g_hash_table_remove_all(reg->node_names);
+        for (size_t d = 0; d < block_registry_count(reg); d++) {
+            BlockDevice *dev = block_registry_nth(reg, d);
+
+            g_clear_pointer(&dev->node_name, g_free);
         }
         relock_tops(reg, NULL, true, NULL);
     }

@@ -71,7 +71,8 @@ struct NbdServer {
 
     QmpListener *listener; /* main; NULL: not running */
     uint32_t max_connections;
-    gint connections; /* atomic: open connections */
+    NbdAddress address; /* where it listens (strings owned), for the state */
+    gint connections;   /* atomic: open connections */
 
     GMutex lock;          /* guards the fields below */
     GPtrArray *exports;   /* NbdExport, add order (their table ref) */

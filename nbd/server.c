@@ -5,7 +5,10 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include <qapikit/error.h>
 
@@ -230,6 +233,93 @@ static gboolean done_cb(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+/* ---- the state file's part ("nbd") ---- */
+
+static void address_clear(NbdAddress *addr)
+{
+    g_free((char *)addr->path);
+    g_free((char *)addr->host);
+    memset(addr, 0, sizeof(*addr));
+}
+
+/* main: where SRV listens and its exports, as JSON (a new string). */
+static char *state_json(void *opaque)
+{
+    NbdServer *srv = opaque;
+    json_object *root = json_object_new_object();
+    json_object *exports = json_object_new_array();
+    char *text;
+
+    if (srv->listener) {
+        json_object *server = json_object_new_object();
+
+        if (srv->address.kind == NBD_ADDRESS_UNIX) {
+            json_object_object_add(server, "type",
+                                   json_object_new_string("unix"));
+            json_object_object_add(server, "path",
+                                   json_object_new_string(srv->address.path));
+        } else {
+            json_object_object_add(server, "type",
+                                   json_object_new_string("inet"));
+            json_object_object_add(
+                server, "host",
+                json_object_new_string(srv->address.host ? srv->address.host
+                                                         : ""));
+            json_object_object_add(server, "port",
+                                   json_object_new_int(srv->address.port));
+        }
+        json_object_object_add(server, "max-connections",
+                               json_object_new_int64(srv->max_connections));
+        json_object_object_add(root, "server", server);
+    }
+    g_mutex_lock(&srv->lock);
+    for (guint i = 0; i < srv->exports->len; i++) {
+        NbdExport *exp = srv->exports->pdata[i];
+        json_object *entry;
+
+        if (g_atomic_int_get(&exp->deleting)) {
+            continue;
+        }
+        entry = json_object_new_object();
+        json_object_object_add(entry, "id", json_object_new_string(exp->id));
+        json_object_object_add(entry, "node-name",
+                               json_object_new_string(exp->node_name));
+        json_object_object_add(entry, "name",
+                               json_object_new_string(exp->name));
+        if (exp->description) {
+            json_object_object_add(entry, "description",
+                                   json_object_new_string(exp->description));
+        }
+        json_object_object_add(entry, "writable",
+                               json_object_new_boolean(exp->writable));
+        json_object_array_add(exports, entry);
+    }
+    g_mutex_unlock(&srv->lock);
+    json_object_object_add(root, "exports", exports);
+    text = g_strdup(json_object_to_json_string(root));
+    json_object_put(root);
+    return text;
+}
+
+/* main: record SRV's change in the state file (if there is one). */
+static bool persist(NbdServer *srv, GError **errp)
+{
+    return block_registry_save_state(srv->reg, errp);
+}
+
+/*
+ * main: record a change that happened whatever the state file says (a
+ * deletion); a failure is only logged.
+ */
+static void log_persist_failure(NbdServer *srv)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!persist(srv, &err)) {
+        g_message("NBD: %s", err->message);
+    }
+}
+
 /* ---- the server ---- */
 
 static gpointer server_thread(gpointer opaque)
@@ -270,6 +360,7 @@ NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
     srv->pool = g_thread_pool_new(pool_run, srv, NBD_WORKERS, FALSE, NULL);
     srv->thread = g_thread_new("nbd-server", server_thread, srv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    block_registry_set_state_extension(reg, "nbd", state_json, srv);
     return srv;
 }
 
@@ -309,8 +400,10 @@ void nbd_server_free(NbdServer *srv)
     if (!srv) {
         return;
     }
+    block_registry_set_state_extension(srv->reg, "nbd", NULL, NULL);
     qmp_listener_free(srv->listener);
     srv->listener = NULL;
+    address_clear(&srv->address);
     g_mutex_lock(&srv->lock);
     for (guint i = 0; i < srv->exports->len; i++) {
         NbdExport *exp = srv->exports->pdata[i];
@@ -386,6 +479,22 @@ bool nbd_server_start(NbdServer *srv, const NbdAddress *addr,
     }
     srv->listener = l;
     srv->max_connections = max_connections;
+    srv->address.kind = addr->kind;
+    srv->address.path = g_strdup(addr->path);
+    srv->address.host = g_strdup(addr->host);
+    srv->address.port = addr->port;
+    if (addr->kind == NBD_ADDRESS_TCP && addr->port == 0) {
+        /* The port it got, so that a restart listens there again. */
+        const char *colon = strrchr(qmp_listener_address(l), ':');
+
+        srv->address.port = colon ? (guint16)atoi(colon + 1) : 0;
+    }
+    if (!persist(srv, errp)) {
+        qmp_listener_free(srv->listener);
+        srv->listener = NULL;
+        address_clear(&srv->address);
+        return false;
+    }
     if (where) {
         *where = g_strdup(qmp_listener_address(l));
     }
@@ -395,6 +504,11 @@ bool nbd_server_start(NbdServer *srv, const NbdAddress *addr,
 bool nbd_server_is_running(const NbdServer *srv)
 {
     return srv->listener != NULL;
+}
+
+const char *nbd_server_address(const NbdServer *srv)
+{
+    return srv->listener ? qmp_listener_address(srv->listener) : NULL;
 }
 
 bool nbd_server_stop(NbdServer *srv, GError **errp)
@@ -408,6 +522,7 @@ bool nbd_server_stop(NbdServer *srv, GError **errp)
     }
     qmp_listener_free(srv->listener);
     srv->listener = NULL;
+    address_clear(&srv->address);
     g_mutex_lock(&srv->lock);
     for (guint i = 0; i < srv->exports->len; i++) {
         NbdExport *exp = srv->exports->pdata[i];
@@ -420,6 +535,7 @@ bool nbd_server_stop(NbdServer *srv, GError **errp)
     for (guint i = 0; i < live->len; i++) {
         export_delete(live->pdata[i]);
     }
+    log_persist_failure(srv);
     return true;
 }
 
@@ -517,6 +633,10 @@ bool nbd_export_add(NbdServer *srv, const NbdExportOptions *opts, GError **errp)
     g_mutex_lock(&srv->lock);
     g_ptr_array_add(srv->exports, exp);
     g_mutex_unlock(&srv->lock);
+    if (!persist(srv, errp)) {
+        export_delete(exp);
+        return false;
+    }
     return true;
 }
 
@@ -544,6 +664,7 @@ bool nbd_export_del(NbdServer *srv, const char *id, bool hard, GError **errp)
         return false;
     }
     export_delete(exp);
+    log_persist_failure(srv);
     return true;
 }
 
@@ -592,4 +713,96 @@ void nbd_server_set_deleted_func(NbdServer *srv, NbdExportDeletedFunc fn,
 {
     srv->deleted_fn = fn;
     srv->deleted_opaque = opaque;
+}
+
+static const char *json_string_of(json_object *obj, const char *key)
+{
+    json_object *value;
+
+    return json_object_object_get_ex(obj, key, &value)
+            && json_object_is_type(value, json_type_string)
+        ? json_object_get_string(value)
+        : NULL;
+}
+
+static int64_t json_int_of(json_object *obj, const char *key)
+{
+    json_object *value;
+
+    return json_object_object_get_ex(obj, key, &value)
+        ? json_object_get_int64(value)
+        : 0;
+}
+
+/* Start the server RECORD describes (the state file's "server"). */
+static bool restore_server(NbdServer *srv, json_object *record, GError **errp)
+{
+    const char *type = json_string_of(record, "type");
+    int64_t port = json_int_of(record, "port");
+    int64_t max = json_int_of(record, "max-connections");
+    NbdAddress addr = { 0 };
+
+    if (type && !strcmp(type, "unix") && json_string_of(record, "path")) {
+        addr.kind = NBD_ADDRESS_UNIX;
+        addr.path = json_string_of(record, "path");
+    } else if (type && !strcmp(type, "inet") && port > 0 && port <= 65535) {
+        addr.kind = NBD_ADDRESS_TCP;
+        addr.host = json_string_of(record, "host");
+        addr.port = (guint16)port;
+    } else {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "the recorded NBD server address is not valid");
+        return false;
+    }
+    return nbd_server_start(srv, &addr,
+                            max > 0 && max <= G_MAXUINT32 ? (uint32_t)max : 0,
+                            NULL, errp);
+}
+
+bool nbd_server_restore(NbdServer *srv, GError **errp)
+{
+    const char *text = block_registry_state_extension(srv->reg, "nbd");
+    json_object *root, *server, *exports;
+    bool ok = true;
+
+    if (!text) {
+        return true;
+    }
+    root = json_tokener_parse(text);
+    if (!root) {
+        g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                    "the recorded NBD state is not JSON");
+        return false;
+    }
+    if (!srv->listener && json_object_object_get_ex(root, "server", &server)) {
+        ok = restore_server(srv, server, errp);
+    }
+    if (ok && json_object_object_get_ex(root, "exports", &exports)
+        && json_object_is_type(exports, json_type_array)) {
+        for (size_t i = 0; ok && i < json_object_array_length(exports); i++) {
+            json_object *entry = json_object_array_get_idx(exports, i);
+            json_object *writable = NULL;
+            NbdExportOptions opts = {
+                .id = json_string_of(entry, "id"),
+                .node_name = json_string_of(entry, "node-name"),
+                .name = json_string_of(entry, "name"),
+                .description = json_string_of(entry, "description"),
+            };
+
+            json_object_object_get_ex(entry, "writable", &writable);
+            opts.writable = writable && json_object_get_boolean(writable);
+            if (!opts.id || !opts.node_name) {
+                g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "recorded export %zu has no id or node-name", i);
+                ok = false;
+            } else if (!export_by_id(srv, opts.id)) {
+                ok = nbd_export_add(srv, &opts, errp);
+                if (!ok) {
+                    g_prefix_error(errp, "recorded export '%s': ", opts.id);
+                }
+            }
+        }
+    }
+    json_object_put(root);
+    return ok;
 }

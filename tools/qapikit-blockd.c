@@ -624,6 +624,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "qapikit-blockd: %s\n", err->message);
         goto out_monitor;
     }
+    /* What the state file recorded, besides the command line's. */
+    if (!nbd_server_restore(d->nbd, &err)) {
+        fprintf(stderr, "qapikit-blockd: state directory '%s': %s\n", state_dir,
+                err->message);
+        goto out_monitor;
+    }
+    if (!nbd.have_server && nbd_server_address(d->nbd)) {
+        FILE *out = uses_stdio ? stderr : stdout;
+
+        fprintf(out, "qapikit-blockd: NBD on %s\n", nbd_server_address(d->nbd));
+        fflush(out);
+    }
 
     if (uses_stdio && addresses->len == 1) {
         qmp_monitor_set_closed_func(d->mon, sessions_closed, d);

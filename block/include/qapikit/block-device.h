@@ -407,6 +407,33 @@ void block_registry_set_fault_hook(BlockDeviceRegistry *reg,
 bool block_registry_load_state(BlockDeviceRegistry *reg, const char *dir,
                                GError **errp);
 
+/*
+ * Write REG's state file now, after a change that is not a snapshot
+ * (blockdev-add and blockdev-del do it themselves; an embedder whose
+ * state extension changed calls it): durable when it returns true.
+ * Without a state directory there is nothing to do (true).
+ */
+bool block_registry_save_state(BlockDeviceRegistry *reg, GError **errp);
+
+/*
+ * The embedder's own part of the state file, under "extensions": NAME
+ * (the NBD server uses "nbd").  Each save calls FN(OPAQUE), which returns
+ * a new string of JSON (an object), or NULL for nothing; FN NULL removes
+ * NAME.  Main loop.
+ */
+typedef char *(*BlockStateExtensionFunc)(void *opaque);
+void block_registry_set_state_extension(BlockDeviceRegistry *reg,
+                                        const char *name,
+                                        BlockStateExtensionFunc fn,
+                                        void *opaque);
+
+/*
+ * The JSON text the state file held under "extensions" for NAME when
+ * block_registry_load_state() read it (borrowed), or NULL.
+ */
+const char *block_registry_state_extension(const BlockDeviceRegistry *reg,
+                                           const char *name);
+
 /* REG's state directory, or NULL. */
 const char *block_registry_state_dir(const BlockDeviceRegistry *reg);
 

@@ -41,8 +41,20 @@ typedef struct NbdServer NbdServer;
 /*
  * A server for the devices of REG (borrowed: it must outlive the
  * server), not listening yet.  Starts the server's thread.
+ *
+ * With a state directory (block_registry_load_state()), the server
+ * records where it listens and its exports in REG's state file (the
+ * extension "nbd"), rewriting it after each change;
+ * nbd_server_restore() brings them back after a restart.
  */
 NbdServer *nbd_server_new(BlockDeviceRegistry *reg);
+
+/*
+ * Start what REG's state file recorded: the server, unless it runs
+ * already (a command line's address comes first), and each export whose
+ * id is not in use.  Nothing recorded: nothing to do.
+ */
+bool nbd_server_restore(NbdServer *srv, GError **errp);
 
 /*
  * Close every connection (requests in flight complete first), drop
@@ -77,6 +89,9 @@ bool nbd_server_start(NbdServer *srv, const NbdAddress *addr,
 
 /* Whether nbd_server_start() succeeded and nbd_server_stop() did not run. */
 bool nbd_server_is_running(const NbdServer *srv);
+
+/* Where SRV listens ("unix:PATH", "tcp:IP:PORT"; borrowed), or NULL. */
+const char *nbd_server_address(const NbdServer *srv);
 
 /*
  * Stop listening and delete every export as block-export-del's hard
