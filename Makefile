@@ -18,7 +18,10 @@
 #                     (bench/gen-bench), then the
 #                     visitors' throughput against json-c (visitor-bench),
 #                     then QMP round trips against qemu-storage-daemon
-#                     (bench/qmp-bench)
+#                     (bench/qmp-bench), group snapshots
+#                     (bench/snapshot-bench), then NBD against
+#                     qemu-storage-daemon and nbdkit (bench/nbd-bench;
+#                     installs BENCH_DEPS)
 #   make deps         install the Debian packages that are missing
 #   make clean        remove the build directories
 
@@ -32,6 +35,7 @@ BENCH_FLAGS ?=
 VISITOR_BENCH_FLAGS ?=
 QMP_BENCH_FLAGS ?=
 SNAPSHOT_BENCH_FLAGS ?=
+NBD_BENCH_FLAGS ?=
 ASAN_SETUP_FLAGS := -Db_sanitize=address,undefined -Db_lundef=false
 FUZZ_SETUP_FLAGS := $(ASAN_SETUP_FLAGS) -Dfuzzing=true
 FUZZ_CC ?= clang
@@ -219,7 +223,15 @@ run: build
 	    --export nbd,id=disk0,node-name=disk0,writable=on \
 	    --export nbd,id=disk1,node-name=disk1,writable=on
 
+# What `make bench` adds (through `make deps DEPS=...`): the peers and
+# the client of bench/nbd-bench.  fio: the client (its nbd engine links
+# libnbd); nbdkit: its file plugin, a peer on raw images; libnbd-bin:
+# nbdcopy; qemu-utils: qemu-img and qemu-io make and fill the images;
+# qemu-system-common: qemu-storage-daemon, the other peer.
+BENCH_DEPS := fio nbdkit libnbd-bin qemu-utils qemu-system-common
+
 bench: build
+	@$(MAKE) --no-print-directory deps DEPS="$(BENCH_DEPS)"
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode dump $(BENCH_FLAGS)
 	@echo
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode gen $(BENCH_FLAGS)
@@ -232,6 +244,9 @@ bench: build
 	@echo
 	@"$(call python_of,$(BUILD))" bench/snapshot-bench \
 	    --blockd $(BUILD)/tools/qapikit-blockd $(SNAPSHOT_BENCH_FLAGS)
+	@echo
+	@"$(call python_of,$(BUILD))" bench/nbd-bench --build $(BUILD) \
+	    $(NBD_BENCH_FLAGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
