@@ -54,6 +54,7 @@ struct NbdConn {
     GSource *deadline; /* the end of the handshake, or NULL */
     GList *link;       /* in srv->conns while open */
     bool closed;
+    bool replied; /* in srv->replied */
 
     ConnState state;
     bool no_zeroes;
@@ -70,6 +71,9 @@ struct NbdConn {
     size_t got;
     uint64_t skip; /* bytes still to discard */
     uint8_t *scratch;
+    uint8_t *rbuf; /* read ahead: bytes [RPOS, RLEN) not used yet */
+    size_t rpos;
+    size_t rlen;
     uint32_t opt;
     uint32_t opt_len;
     uint8_t *opt_data;
@@ -82,6 +86,9 @@ struct NbdConn {
 };
 
 #define SCRATCH_SIZE 65536
+#define READ_AHEAD 65536
+/* Buffers one sendmsg() gathers (two per reply). */
+#define FLUSH_IOV 64
 
 static void conn_unref(NbdConn *conn);
 static void conn_update(NbdConn *conn);
@@ -181,21 +188,24 @@ static void out_bytes(NbdConn *conn, const void *p, size_t len)
 static bool conn_flush(NbdConn *conn)
 {
     while (!g_queue_is_empty(&conn->out)) {
-        OutItem *item = g_queue_peek_head(&conn->out);
-        struct iovec iov[2];
+        struct iovec iov[FLUSH_IOV];
         int n = 0;
         ssize_t r;
 
-        if (item->done < item->head_len) {
-            iov[n].iov_base = item->head + item->done;
-            iov[n++].iov_len = item->head_len - item->done;
-        }
-        if (item->data_len) {
+        /* As many queued replies as fit, in one system call. */
+        for (GList *l = conn->out.head; l && n + 2 <= FLUSH_IOV; l = l->next) {
+            OutItem *item = l->data;
             size_t data_done =
                 item->done > item->head_len ? item->done - item->head_len : 0;
 
-            iov[n].iov_base = (void *)(item->data + data_done);
-            iov[n++].iov_len = item->data_len - data_done;
+            if (item->done < item->head_len) {
+                iov[n].iov_base = item->head + item->done;
+                iov[n++].iov_len = item->head_len - item->done;
+            }
+            if (item->data_len > data_done) {
+                iov[n].iov_base = (void *)(item->data + data_done);
+                iov[n++].iov_len = item->data_len - data_done;
+            }
         }
         do {
             struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
@@ -205,13 +215,20 @@ static bool conn_flush(NbdConn *conn)
         if (r < 0) {
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
-        item->done += (size_t)r;
         conn->out_bytes -= (size_t)r;
-        if (item->done < item->head_len + item->data_len) {
-            return true;
+        /* Retire what was written. */
+        while (r > 0) {
+            OutItem *item = g_queue_peek_head(&conn->out);
+            size_t left = item->head_len + item->data_len - item->done;
+
+            if ((size_t)r < left) {
+                item->done += (size_t)r;
+                return true; /* the socket is full */
+            }
+            r -= (ssize_t)left;
+            g_queue_pop_head(&conn->out);
+            out_item_free(item);
         }
-        g_queue_pop_head(&conn->out);
-        out_item_free(item);
     }
     return true;
 }
@@ -817,34 +834,55 @@ static bool conn_reading(const NbdConn *conn)
 /* Read what there is; false when the connection ended. */
 static bool conn_read(NbdConn *conn)
 {
-    /* A few reads per turn, so that one client cannot hold the thread. */
-    for (int turn = 0; turn < 64 && conn_reading(conn); turn++) {
+    /*
+     * Small pieces (headers, small writes) come through a read-ahead
+     * buffer, so that pipelined requests cost one recv() for many; large
+     * ones go straight to their place.  A few recv() per turn, so that
+     * one client cannot hold the thread.
+     */
+    int recvs = 0;
+
+    while (conn_reading(conn)) {
         bool skipping =
             conn->state == CONN_OPT_SKIP || conn->state == CONN_REQ_SKIP;
+        uint64_t need = skipping ? conn->skip : conn->want - conn->got;
         uint8_t *dst;
-        size_t want;
+        size_t len;
         ssize_t n;
 
-        if (skipping) {
-            if (conn->skip == 0) {
-                input_done(conn);
-                continue;
+        if (need == 0) {
+            input_done(conn);
+            continue;
+        }
+        if (conn->rpos < conn->rlen) {
+            len = (size_t)MIN(need, (uint64_t)(conn->rlen - conn->rpos));
+            if (skipping) {
+                conn->skip -= len;
+            } else {
+                memcpy(conn->dst + conn->got, conn->rbuf + conn->rpos, len);
+                conn->got += len;
             }
-            if (!conn->scratch) {
+            conn->rpos += len;
+            continue;
+        }
+        if (recvs++ == 16) {
+            break;
+        }
+        if (need >= READ_AHEAD / 2) {
+            if (skipping && !conn->scratch) {
                 conn->scratch = g_malloc(SCRATCH_SIZE);
             }
-            dst = conn->scratch;
-            want = (size_t)MIN(conn->skip, (uint64_t)SCRATCH_SIZE);
+            dst = skipping ? conn->scratch : conn->dst + conn->got;
+            len = (size_t)MIN(need, skipping ? (uint64_t)SCRATCH_SIZE : need);
         } else {
-            if (conn->got == conn->want) {
-                input_done(conn);
-                continue;
+            if (!conn->rbuf) {
+                conn->rbuf = g_malloc(READ_AHEAD);
             }
-            dst = conn->dst + conn->got;
-            want = conn->want - conn->got;
+            dst = conn->rbuf;
+            len = READ_AHEAD;
         }
         do {
-            n = recv(conn->fd, dst, want, 0);
+            n = recv(conn->fd, dst, len, 0);
         } while (n < 0 && errno == EINTR);
         if (n == 0) {
             return false;
@@ -852,7 +890,10 @@ static bool conn_read(NbdConn *conn)
         if (n < 0) {
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
-        if (skipping) {
+        if (dst == conn->rbuf) {
+            conn->rpos = 0;
+            conn->rlen = (size_t)n;
+        } else if (skipping) {
             conn->skip -= (uint64_t)n;
         } else {
             conn->got += (size_t)n;
@@ -876,6 +917,7 @@ static void conn_unref(NbdConn *conn)
     }
     g_free(conn->meta_export);
     g_free(conn->scratch);
+    g_free(conn->rbuf);
     g_free(conn->opt_data);
     g_object_unref(conn->socket);
     g_free(conn);
@@ -948,6 +990,15 @@ static void conn_update(NbdConn *conn)
     GIOCondition events = 0;
 
     if (conn->closed) {
+        return;
+    }
+    /*
+     * Input read ahead while the connection was not reading (too much in
+     * flight) will not make the socket poll readable: use it now.
+     */
+    if (conn_reading(conn) && conn->rpos < conn->rlen
+        && (!conn_read(conn) || !conn_flush(conn))) {
+        nbd_conn_close(conn);
         return;
     }
     if (conn->state == CONN_DRAINING && conn->in_flight == 0
@@ -1065,13 +1116,27 @@ void nbd_conn_complete(NbdRequest *req)
         request_free(req);
         return;
     }
-    conn->refcnt++;
     queue_reply(conn, req);
-    if (!conn_flush(conn)) {
-        nbd_conn_close(conn);
+    if (!conn->replied) {
+        conn->replied = true;
+        conn->refcnt++;
+        g_ptr_array_add(conn->srv->replied, conn);
     }
-    conn_update(conn);
-    conn_unref(conn);
+}
+
+void nbd_conn_send_replies(NbdServer *srv)
+{
+    for (guint i = 0; i < srv->replied->len; i++) {
+        NbdConn *conn = srv->replied->pdata[i];
+
+        conn->replied = false;
+        if (!conn->closed && !conn_flush(conn)) {
+            nbd_conn_close(conn);
+        }
+        conn_update(conn);
+        conn_unref(conn);
+    }
+    g_ptr_array_set_size(srv->replied, 0);
 }
 
 /* ---- the work, in a worker ---- */

@@ -83,6 +83,7 @@ struct NbdServer {
     GSource *reap_source; /* main: finishes GONE */
 
     GQueue conns; /* nbd: NbdConn, open ones */
+    GPtrArray *replied; /* nbd: connections with replies queued by a batch */
     NbdExportDeletedFunc deleted_fn;
     void *deleted_opaque;
 };
@@ -111,8 +112,14 @@ void nbd_request_submit(NbdRequest *req);
 /* main: serve a new client on SOCKET (taken over) in SRV's thread. */
 void nbd_conn_start(NbdServer *srv, GSocket *socket);
 
-/* nbd: a worker finished REQ; send its reply. */
+/*
+ * nbd: a worker finished REQ; queue its reply, written by
+ * nbd_conn_send_replies() once the batch of completions is queued.
+ */
 void nbd_conn_complete(NbdRequest *req);
+
+/* nbd: write the replies nbd_conn_complete() queued, one call per client. */
+void nbd_conn_send_replies(NbdServer *srv);
 
 /* nbd: close CONN now (a hard delete, the server stopping). */
 void nbd_conn_close(NbdConn *conn);

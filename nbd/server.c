@@ -230,6 +230,7 @@ static gboolean done_cb(gpointer opaque)
         nbd_conn_complete(reversed);
         reversed = next;
     }
+    nbd_conn_send_replies(srv);
     return G_SOURCE_CONTINUE;
 }
 
@@ -346,6 +347,7 @@ NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
     srv->exports = g_ptr_array_new();
     srv->gone = g_ptr_array_new();
     g_queue_init(&srv->conns);
+    srv->replied = g_ptr_array_new();
     srv->done_source = wake_source_new(srv->context, done_cb, srv);
     srv->reap_source = wake_source_new(srv->main_context, reap_cb, srv);
     /*
@@ -432,6 +434,7 @@ void nbd_server_free(NbdServer *srv)
     }
     g_ptr_array_free(srv->exports, TRUE);
     g_ptr_array_free(srv->gone, TRUE);
+    g_ptr_array_free(srv->replied, TRUE);
     g_main_context_unref(srv->main_context);
     g_mutex_clear(&srv->lock);
     g_cond_clear(&srv->idle);
