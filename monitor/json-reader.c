@@ -149,6 +149,7 @@ static void budget_add(JsonBudget *budget, size_t bytes)
     JsonBudget *top = budget->parent ? budget->parent : budget;
 
     budget->used += bytes;
+    budget->peak = MAX(budget->peak, budget->used);
     if (budget->parent) {
         budget->parent->used += bytes;
     }
@@ -206,6 +207,14 @@ void json_budget_release(JsonBudget *budget, size_t bytes)
         give_back_memory();
         top->peak = top->used;
     }
+}
+
+void json_budget_retire(JsonBudget *budget)
+{
+    if (budget->peak >= JSON_BUDGET_GIVE_BACK / 8) {
+        give_back_memory();
+    }
+    budget->peak = 0;
 }
 
 /* The bytes of CONTAINER's table (hash entries, or array slots). */

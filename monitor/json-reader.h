@@ -103,7 +103,7 @@ struct JsonBudget {
     size_t guaranteed; /* what PARENT never refuses */
     JsonBudget *parent;
     size_t used; /* charged now */
-    size_t peak; /* top-level: the most used since memory was given back */
+    size_t peak; /* the most used (top-level: since memory was given back) */
 };
 
 #define JSON_BUDGET_GIVE_BACK ((size_t)8 * 1024 * 1024)
@@ -121,6 +121,15 @@ bool json_budget_charge(JsonBudget *budget, size_t bytes,
  * stand for is freed; may give memory back to the system (above).
  */
 void json_budget_release(JsonBudget *budget, size_t bytes);
+
+/*
+ * BUDGET's owner has freed what it held and is done with it.  When it
+ * once held an eighth of JSON_BUDGET_GIVE_BACK or more, the heap's free
+ * memory is given back (above): what the owner kept beside its charged
+ * values (buffers, queues) went with it, and no later release would
+ * account for that.
+ */
+void json_budget_retire(JsonBudget *budget);
 
 /*
  * A complete top-level value.  The callee owns the reference to VALUE

@@ -117,7 +117,6 @@ struct QmpSession {
     bool busy; /* one of its requests is running */
 };
 
-
 struct QmpMonitor {
     QmpCommandList *cmds;
     GThread *thread; /* the one that created it (events) */

@@ -52,6 +52,7 @@ void session_unref(QmpSession *s)
         g_string_free(s->outbuf, TRUE);
     }
     g_clear_object(&s->stream);
+    json_budget_retire(&s->budget);
     g_free(s);
 }
 

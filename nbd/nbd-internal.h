@@ -65,7 +65,7 @@ struct NbdServer {
     BlockDeviceRegistry *reg;   /* main */
     GMainContext *main_context; /* callbacks run here */
     GMainContext *context;      /* the nbd thread's */
-    GMainLoop *loop;
+    int stopping;               /* atomic: the thread ends its loop */
     GThread *thread;
     GThreadPool *pool;
 
@@ -82,7 +82,7 @@ struct NbdServer {
     GPtrArray *gone;      /* exports whose last ref dropped */
     GSource *reap_source; /* main: finishes GONE */
 
-    GQueue conns; /* nbd: NbdConn, open ones */
+    GQueue conns;       /* nbd: NbdConn, open ones */
     GPtrArray *replied; /* nbd: connections with replies queued by a batch */
     NbdExportDeletedFunc deleted_fn;
     void *deleted_opaque;

@@ -328,7 +328,13 @@ static gpointer server_thread(gpointer opaque)
     NbdServer *srv = opaque;
 
     g_main_context_push_thread_default(srv->context);
-    g_main_loop_run(srv->loop);
+    /*
+     * Not a GMainLoop: its quit is lost when it comes before the loop
+     * has started running, as when the server is freed right away.
+     */
+    while (!g_atomic_int_get(&srv->stopping)) {
+        g_main_context_iteration(srv->context, TRUE);
+    }
     g_main_context_pop_thread_default(srv->context);
     return NULL;
 }
@@ -341,7 +347,6 @@ NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
     srv->reg = reg;
     srv->main_context = g_main_context_ref_thread_default();
     srv->context = g_main_context_new();
-    srv->loop = g_main_loop_new(srv->context, FALSE);
     g_mutex_init(&srv->lock);
     g_cond_init(&srv->idle);
     srv->exports = g_ptr_array_new();
@@ -419,12 +424,12 @@ void nbd_server_free(NbdServer *srv)
         g_cond_wait(&srv->idle, &srv->lock);
     }
     g_mutex_unlock(&srv->lock);
-    g_main_loop_quit(srv->loop);
+    g_atomic_int_set(&srv->stopping, 1);
+    g_main_context_wakeup(srv->context);
     g_thread_join(srv->thread);
     g_thread_pool_free(srv->pool, FALSE, TRUE);
     g_source_destroy(srv->done_source);
     g_source_unref(srv->done_source);
-    g_main_loop_unref(srv->loop);
     /* Pending callbacks of the thread drop their references now. */
     g_main_context_unref(srv->context);
     g_source_destroy(srv->reap_source);

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qapikit/error.h>
 
@@ -1177,6 +1178,58 @@ static void test_budget_estimate(void)
 #endif
 }
 
+/* This process's resident memory, in bytes. */
+static size_t resident_bytes(void)
+{
+    g_autofree char *statm = NULL;
+    unsigned long size = 0, resident = 0;
+
+    g_assert_true(g_file_get_contents("/proc/self/statm", &statm, NULL, NULL));
+    g_assert_cmpint(sscanf(statm, "%lu %lu", &size, &resident), ==, 2);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * A session's budget held a megabyte; what the session kept beside it
+ * (32 MiB of small buffers, never charged) is freed after the last
+ * release, so no release gives it back: retiring the budget does.
+ */
+static void test_budget_retire_gives_back(void)
+{
+#ifdef MEASURE_HEAP
+    JsonBudget top = { .name = "monitor" };
+    JsonBudget session = { .name = "session", .parent = &top };
+    enum {
+        N = 32 * 1024,
+        SIZE = 1024
+    };
+    char **chunks = g_new(char *, N + 1);
+    size_t before;
+
+    g_assert_true(json_budget_charge(&session, 1024 * 1024, NULL));
+    for (size_t i = 0; i <= N; i++) {
+        chunks[i] = g_malloc(SIZE);
+        memset(chunks[i], 1, SIZE);
+    }
+    json_budget_release(&session, 1024 * 1024);
+    /* All but the last: the heap's top stays in use, no automatic trim. */
+    for (size_t i = 0; i < N; i++) {
+        g_free(chunks[i]);
+    }
+    before = resident_bytes();
+    g_assert_cmpuint(session.peak, ==, 1024 * 1024);
+    json_budget_retire(&session);
+    g_assert_cmpuint(session.peak, ==, 0);
+    g_test_message("resident %zu KiB before retiring, %zu KiB after",
+                   before / 1024, resident_bytes() / 1024);
+    g_assert_cmpuint(resident_bytes() + 16 * 1024 * 1024, <, before);
+    g_free(chunks[N]);
+    g_free(chunks);
+#else
+    g_test_skip("the heap is glibc's only without AddressSanitizer");
+#endif
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1207,6 +1260,8 @@ int main(int argc, char **argv)
     g_test_add_func("/json-reader/budget/escaped-quote",
                     test_budget_escaped_quote);
     g_test_add_func("/json-reader/budget/guaranteed", test_budget_guaranteed);
+    g_test_add_func("/json-reader/budget/retire-gives-back",
+                    test_budget_retire_gives_back);
     g_test_add_func("/json-reader/budget/estimate", test_budget_estimate);
     return g_test_run();
 }
