@@ -9,6 +9,7 @@
 #include "json-reader.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1178,6 +1179,7 @@ static void test_budget_estimate(void)
 #endif
 }
 
+#ifdef MEASURE_HEAP
 /* This process's resident memory, in bytes. */
 static size_t resident_bytes(void)
 {
@@ -1188,6 +1190,7 @@ static size_t resident_bytes(void)
     g_assert_cmpint(sscanf(statm, "%lu %lu", &size, &resident), ==, 2);
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /*
  * A session's budget held a megabyte; what the session kept beside it
