@@ -40,6 +40,12 @@ typedef struct BlockDriver {
      */
     int (*zero_range)(BlockNode *node, uint64_t offset, uint64_t len,
                       unsigned flags, GError **errp);
+    /*
+     * Optional: whether pread of [OFFSET, OFFSET + LEN) would write
+     * nothing (no metadata write-back, no deferred copy-on-write), so
+     * that block_node_pread_nowait() may try it; NULL: always.
+     */
+    bool (*pread_writes_nothing)(BlockNode *node, uint64_t offset, size_t len);
     /* Optional: give up [OFFSET, OFFSET + LEN) (a hint; may do nothing). */
     bool (*discard)(BlockNode *node, uint64_t offset, uint64_t len,
                     GError **errp);

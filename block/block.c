@@ -4,11 +4,13 @@
  * format, opening its backing chain, and dispatching I/O to the format
  * driver.
  */
+#define _GNU_SOURCE /* preadv2, RWF_NOWAIT */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "block-int.h"
@@ -50,6 +52,32 @@ bool block_format_from_name(const char *name, BlockFormat *format,
     return false;
 }
 
+/*
+ * Set in a thread while block_node_pread_nowait() runs there: reads take
+ * no lock they would wait for and read only what the page cache holds.
+ */
+static _Thread_local bool io_nowait;
+
+/* In nowait mode: whether to give up instead of waiting (and say so). */
+static bool nowait_gives_up(GError **errp)
+{
+    if (io_nowait) {
+        g_set_error_literal(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
+                            "the read would wait");
+    }
+    return io_nowait;
+}
+
+/* Lock NODE; in nowait mode only if it is free. */
+static bool node_lock(BlockNode *node, GError **errp)
+{
+    if (!io_nowait) {
+        g_mutex_lock(&node->lock);
+        return true;
+    }
+    return g_mutex_trylock(&node->lock) || !nowait_gives_up(errp);
+}
+
 bool block_file_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                       GError **errp)
 {
@@ -61,7 +89,20 @@ bool block_file_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
         }
         size_t chunk =
             MIN(len, (size_t)MIN(node->file_size - offset, (uint64_t)1 << 30));
-        ssize_t n = pread(node->fd, p, chunk, (off_t)offset);
+        ssize_t n;
+
+        if (io_nowait) {
+            struct iovec iov = { .iov_base = p, .iov_len = chunk };
+
+            /* EAGAIN: not in the page cache (EOPNOTSUPP: no such reads). */
+            n = preadv2(node->fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+            if (n < 0 && errno != EINTR) {
+                nowait_gives_up(errp);
+                return false;
+            }
+        } else {
+            n = pread(node->fd, p, chunk, (off_t)offset);
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -133,7 +174,9 @@ bool block_backing_pread(BlockNode *node, uint64_t offset, void *buf,
         bool ok;
 
         from_backing = (size_t)MIN((uint64_t)len, blen - offset);
-        g_mutex_lock(&bs->lock);
+        if (!node_lock(bs, errp)) {
+            return false;
+        }
         ok = bs->drv->pread(bs, offset, buf, from_backing, errp);
         g_mutex_unlock(&bs->lock);
         if (!ok) {
@@ -362,6 +405,27 @@ bool block_node_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
     }
     g_mutex_lock(&node->lock);
     ok = node->drv->pread(node, offset, buf, len, errp);
+    g_mutex_unlock(&node->lock);
+    return ok;
+}
+
+bool block_node_pread_nowait(BlockNode *node, uint64_t offset, void *buf,
+                             size_t len)
+{
+    g_autoptr(GError) err = NULL;
+    bool ok;
+
+    if (offset > node->length || len > node->length - offset || len == 0
+        || !g_mutex_trylock(&node->lock)) {
+        return false;
+    }
+    ok = !node->drv->pread_writes_nothing
+         || node->drv->pread_writes_nothing(node, offset, len);
+    if (ok) {
+        io_nowait = true;
+        ok = node->drv->pread(node, offset, buf, len, &err);
+        io_nowait = false;
+    }
     g_mutex_unlock(&node->lock);
     return ok;
 }

@@ -351,6 +351,13 @@ bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
     return true;
 }
 
+bool block_device_pread_nowait(BlockDevice *dev, uint64_t offset, void *buf,
+                               size_t len)
+{
+    return check_range(dev, offset, len, NULL)
+        && block_node_pread_nowait(dev->top, offset, buf, len);
+}
+
 /* The io-status after a failed write or flush of DEV. */
 static BlockDeviceIoState device_io_failure(const BlockDevice *dev)
 {

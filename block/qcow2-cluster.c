@@ -185,6 +185,19 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
     return true;
 }
 
+bool qcow2_pread_writes_nothing(BlockNode *node, uint64_t offset, size_t len)
+{
+    Qcow2State *s = qcow2_state(node);
+    /* The L2 tables the read may load, each of which the cache keeps. */
+    uint64_t l2_span = (uint64_t)s->cluster_size * (s->cluster_size / 8);
+    uint64_t tables = len / l2_span + 2;
+
+    /* Past its limit the cache would write its dirty tables back. */
+    return s->cache_bytes + tables * s->cluster_size <= QCOW2_CACHE_MAX
+        && !(s->cow.active && s->cow.guest < offset + len
+             && offset < s->cow.guest + s->cluster_size);
+}
+
 bool qcow2_block_status(BlockNode *node, uint64_t offset, uint64_t len,
                         BlockExtentKind *kind, uint64_t *pnum, GError **errp)
 {

@@ -659,4 +659,5 @@ const BlockDriver block_driver_qcow2 = {
     .pwrite = qcow2_co_pwrite,
     .flush = qcow2_flush,
     .block_status = qcow2_block_status,
+    .pread_writes_nothing = qcow2_pread_writes_nothing,
 };

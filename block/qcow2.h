@@ -168,6 +168,8 @@ bool qcow2_co_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                     GError **errp);
 bool qcow2_co_pwrite(BlockNode *node, uint64_t offset, const void *buf,
                      size_t len, GError **errp);
+/* BlockDriver.pread_writes_nothing. */
+bool qcow2_pread_writes_nothing(BlockNode *node, uint64_t offset, size_t len);
 /* What this image holds at OFFSET (BlockDriver.block_status). */
 bool qcow2_block_status(BlockNode *node, uint64_t offset, uint64_t len,
                         BlockExtentKind *kind, uint64_t *pnum, GError **errp);

@@ -1038,6 +1038,8 @@ static gboolean conn_source_dispatch(GSource *source, GSourceFunc fn,
         nbd_conn_close(conn);
     }
     conn_update(conn);
+    /* Requests done at once while reading (nbd_request_submit()). */
+    nbd_conn_send_replies(conn->srv);
     conn_unref(conn);
     return G_SOURCE_CONTINUE;
 }
@@ -1194,7 +1196,9 @@ void nbd_request_run(NbdRequest *req)
 
     switch (req->type) {
     case NBD_CMD_READ:
-        req->buf = g_try_malloc(req->len);
+        if (!req->buf) { /* (nbd_request_submit() may have made it) */
+            req->buf = g_try_malloc(req->len);
+        }
         if (!req->buf) {
             req->error = NBD_ENOMEM;
             return;

@@ -24,9 +24,10 @@
 #define NBD_MAX_IN_FLIGHT 64u /* requests per connection */
 #define NBD_MAX_IN_FLIGHT_BYTES (64u * 1024 * 1024)
 #define NBD_MAX_OUTPUT (64u * 1024 * 1024) /* queued replies per connection */
-#define NBD_MAX_EXTENTS 1024u     /* descriptors per block status reply */
-#define NBD_HANDSHAKE_SECONDS 10u /* from connect to transmission */
-#define NBD_WORKERS 16            /* threads of the I/O pool */
+#define NBD_MAX_EXTENTS 1024u       /* descriptors per block status reply */
+#define NBD_HANDSHAKE_SECONDS 10u   /* from connect to transmission */
+#define NBD_WORKERS 16              /* threads of the I/O pool */
+#define NBD_NOWAIT_MAX (128 * 1024) /* reads tried in the nbd thread first */
 
 typedef struct NbdConn NbdConn;
 
@@ -104,7 +105,11 @@ NbdExport *nbd_export_lookup(NbdServer *srv, const char *name, size_t len);
 void nbd_export_foreach(NbdServer *srv,
                         void (*fn)(NbdExport *exp, void *opaque), void *opaque);
 
-/* nbd: hand REQ to a worker. */
+/*
+ * nbd: hand REQ to a worker; a small read the page cache can serve at
+ * once is done here instead and completed (nbd_conn_complete()): the
+ * caller then calls nbd_conn_send_replies().
+ */
 void nbd_request_submit(NbdRequest *req);
 
 /* connection.c */
@@ -113,7 +118,7 @@ void nbd_request_submit(NbdRequest *req);
 void nbd_conn_start(NbdServer *srv, GSocket *socket);
 
 /*
- * nbd: a worker finished REQ; queue its reply, written by
+ * nbd: REQ is done (by a worker, or at once); queue its reply, written by
  * nbd_conn_send_replies() once the batch of completions is queued.
  */
 void nbd_conn_complete(NbdRequest *req);

@@ -99,6 +99,7 @@ static gboolean export_resume_in_thread(gpointer opaque)
         nbd_request_submit(l->data);
     }
     g_list_free(parked.head);
+    nbd_conn_send_replies(exp->srv);
     return G_SOURCE_REMOVE;
 }
 
@@ -195,6 +196,28 @@ static void pool_run(gpointer data, gpointer opaque)
     wake(srv->done_source);
 }
 
+/*
+ * nbd: a small read whose data the page cache holds is done here, at
+ * once, and its reply joins the others of this round (a worker would
+ * cost two thread switches for a copy); true when REQ is complete.
+ */
+static bool read_at_once(NbdRequest *req)
+{
+    BlockDevice *dev = req->exp->dev;
+
+    if (req->type != NBD_CMD_READ || req->len > NBD_NOWAIT_MAX) {
+        return false;
+    }
+    req->buf = g_try_malloc(req->len);
+    if (!req->buf
+        || !block_device_pread_nowait(dev, req->offset, req->buf, req->len)) {
+        return false; /* the worker reads it (into BUF, if there is one) */
+    }
+    block_device_io_end(dev);
+    nbd_conn_complete(req);
+    return true;
+}
+
 void nbd_request_submit(NbdRequest *req)
 {
     NbdExport *exp = req->exp;
@@ -204,7 +227,9 @@ void nbd_request_submit(NbdRequest *req)
         g_queue_push_tail(&exp->parked, req);
         return;
     }
-    g_thread_pool_push(exp->srv->pool, req, NULL);
+    if (!read_at_once(req)) {
+        g_thread_pool_push(exp->srv->pool, req, NULL);
+    }
 }
 
 /* nbd: reply to what the workers finished, oldest first. */

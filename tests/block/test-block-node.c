@@ -6,10 +6,12 @@
  * round trip in process with small clusters (new refcount blocks and a
  * growing refcount table).
  */
+#define _GNU_SOURCE /* preadv2, RWF_NOWAIT */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -369,10 +371,73 @@ static void test_cache_trim(Fixture *f, gconstpointer data)
     }
 }
 
+/* Whether the kernel serves reads of PATH's cached pages without waiting. */
+static bool nowait_reads_work(const char *path)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+
+    g_assert_cmpint(fd, >=, 0);
+    n = preadv2(fd, &iov, 1, 0, RWF_NOWAIT);
+    close(fd);
+    return n == 1;
+}
+
+/*
+ * block_node_pread_nowait(): the same bytes as block_node_pread() where
+ * it succeeds; false past the end, for nothing, and where a read would
+ * write (a qcow2 cluster whose copy-on-write is deferred).
+ */
+static void test_pread_nowait(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *base = fpath(f, "base.raw");
+    g_autofree char *top = fpath(f, "top.qcow2");
+    g_autofree uint8_t *pattern = g_malloc(1 << 20);
+    uint8_t buf[4096], want[4096];
+
+    for (size_t i = 0; i < 1 << 20; i++) {
+        pattern[i] = (uint8_t)(i * 13 + i / 4096);
+    }
+    g_assert_true(
+        g_file_set_contents(base, (const char *)pattern, 1 << 20, NULL));
+    create_qcow2(top, 1 << 20, 16, "base.raw", "raw");
+    g_autoptr(BlockNode) node = block_node_open(top, NULL, 0, &err);
+    g_assert_no_error(err);
+
+    g_assert_false(block_node_pread_nowait(node, (1 << 20) - 100, buf, 4096));
+    g_assert_false(block_node_pread_nowait(node, 0, buf, 0));
+
+    /* Half a cluster written: the other half's copy waits for a write. */
+    memset(want, 0xa5, sizeof(want));
+    g_assert_true(block_node_pwrite(node, 65536, want, sizeof(want), &err));
+    g_assert_false(block_node_pread_nowait(node, 65536, buf, sizeof(buf)));
+    g_assert_false(block_node_pread_nowait(node, 100000, buf, sizeof(buf)));
+    if (!nowait_reads_work(base)) {
+        g_test_skip("no RWF_NOWAIT reads on this file system");
+        return;
+    }
+    /* From the backing file, through the overlay's tables. */
+    g_assert_true(block_node_pread_nowait(node, 8192, buf, sizeof(buf)));
+    g_assert_cmpmem(buf, sizeof(buf), pattern + 8192, sizeof(buf));
+    /* Once written back, the overlay's own cluster too. */
+    g_assert_true(block_node_flush(node, &err));
+    g_assert_true(block_node_pread_nowait(node, 65536, buf, sizeof(buf)));
+    g_assert_cmpmem(buf, sizeof(buf), want, sizeof(want));
+    g_assert_true(block_node_pread(node, 100000, want, sizeof(want), &err));
+    g_assert_true(block_node_pread_nowait(node, 100000, buf, sizeof(buf)));
+    g_assert_cmpmem(buf, sizeof(buf), want, sizeof(want));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/block/refcount-widths", test_refcount_widths);
+    g_test_add("/block/pread-nowait", Fixture, NULL, fixture_setup,
+               test_pread_nowait, fixture_teardown);
     g_test_add("/block/create-contract", Fixture, NULL, fixture_setup,
                test_create_contract, fixture_teardown);
     g_test_add("/block/open-errors", Fixture, NULL, fixture_setup,

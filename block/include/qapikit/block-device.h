@@ -208,6 +208,15 @@ uint64_t block_device_length(const BlockDevice *dev);
  */
 bool block_device_pread(BlockDevice *dev, uint64_t offset, void *buf,
                         size_t len, GError **errp);
+
+/*
+ * block_device_pread() if it can be done at once, without waiting (see
+ * block_node_pread_nowait()): true when BUF holds the data; false when
+ * it would wait, or on any error (then call block_device_pread()).
+ * Between block_device_io_begin() and block_device_io_end().
+ */
+bool block_device_pread_nowait(BlockDevice *dev, uint64_t offset, void *buf,
+                               size_t len);
 bool block_device_pwrite(BlockDevice *dev, uint64_t offset, const void *buf,
                          size_t len, GError **errp);
 bool block_device_pwrite_zeroes(BlockDevice *dev, uint64_t offset, uint64_t len,

@@ -123,6 +123,17 @@ bool block_node_pread(BlockNode *node, uint64_t offset, void *buf, size_t len,
                       GError **errp);
 
 /*
+ * block_node_pread() if it can be done at once: only data the page
+ * cache holds, no lock that is taken, nothing written (no metadata
+ * write-back due).  True when BUF holds the data; false when it would
+ * have waited, or for any error: then do block_node_pread() (BUF may
+ * have been written).  For a server that reads in its event loop and
+ * hands only what would wait to a thread.
+ */
+bool block_node_pread_nowait(BlockNode *node, uint64_t offset, void *buf,
+                             size_t len);
+
+/*
  * Write LEN bytes of guest data at OFFSET into this image (never into a
  * backing node), allocating clusters with copy-on-write from the chain
  * for partial clusters (docs/spec/qcow2-format.md §7).  Refused on a read-only
