@@ -389,7 +389,11 @@ NbdServer *nbd_server_new(BlockDeviceRegistry *reg)
      */
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
-    srv->pool = g_thread_pool_new(pool_run, srv, NBD_WORKERS, FALSE, NULL);
+    srv->pool =
+        g_thread_pool_new(pool_run, srv,
+                          CLAMP(g_get_num_processors() * NBD_WORKERS_PER_CPU,
+                                NBD_WORKERS_MIN, NBD_WORKERS_MAX),
+                          FALSE, NULL);
     srv->thread = g_thread_new("nbd-server", server_thread, srv);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     block_registry_set_state_extension(reg, "nbd", state_json, srv);
