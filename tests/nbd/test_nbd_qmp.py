@@ -14,7 +14,7 @@ import socket
 import stat
 import sys
 import time
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -26,6 +26,7 @@ from blockd_harness import (DISK_SIZE, TIMEOUT, BlockdTestCase,  # noqa: E402
                             Daemon, QmpClient, QmpError)
 
 DELETED = "BLOCK_EXPORT_DELETED"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -79,6 +80,19 @@ class QmpNbdTest(BlockdTestCase):
 
     def exports(self, qmp: QmpClient) -> dict[str, dict[str, Any]]:
         return {e["id"]: e for e in qmp.execute("query-block-exports")}
+
+    def once_noticed(self, attempt: Callable[[], T],
+                     refused: type[Exception]) -> T:
+        """ATTEMPT's result once it is no longer REFUSED: a client that
+        has gone is noticed by the server on its own thread, a moment
+        later (bounded by TIMEOUT)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                return attempt()
+            except refused:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
 
     def assert_no_event_yet(self, qmp: QmpClient) -> None:
         self.assertNotIn(DELETED, [e["event"] for e in qmp.events])
@@ -213,7 +227,8 @@ class QmpNbdTest(BlockdTestCase):
         self.assertEqual(probe.go("disk1")[0], DISK_SIZE)
         # Safe with no client: deleted, event after the reply.
         probe.close()
-        qmp.execute("block-export-del", id="e1")
+        self.once_noticed(lambda: qmp.execute("block-export-del", id="e1"),
+                          QmpError)
         self.assertEqual(qmp.wait_event(DELETED)["data"], {"id": "e1"})
         self.assertEqual(self.exports(qmp), {})
         # The id is free again, the write through e0 is on disk.
@@ -297,14 +312,9 @@ class QmpNbdTest(BlockdTestCase):
             w.NbdClient(daemon.nbd_address).close()
         first.disconnect()
         self.assertTrue(first.wait_closed())
-        deadline = time.monotonic() + TIMEOUT   # the server notices the
-        while True:                             # close on its own thread
-            try:
-                conn = self.connect(daemon.nbd_address, "disk0")
-                break
-            except w.Closed:
-                self.assertLess(time.monotonic(), deadline)
-                time.sleep(0.05)
+        address = daemon.nbd_address
+        conn = self.once_noticed(lambda: self.connect(address, "disk0"),
+                                 w.Closed)
         self.assertEqual(conn.read(0, 2).data, b"AA")
 
     def test_command_line_nbd_tcp(self) -> None:
