@@ -984,6 +984,15 @@ NbdExport *nbd_conn_export(const NbdConn *conn)
     return conn->exp;
 }
 
+bool nbd_conn_client_gone(const NbdConn *conn)
+{
+    char byte;
+
+    /* A peek that finds the end of the stream, with nothing read ahead. */
+    return !conn->closed && conn->rpos == conn->rlen
+        && recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* After any progress: poll for what CONN waits for, or close it. */
 static void conn_update(NbdConn *conn)
 {

@@ -139,6 +139,12 @@ void nbd_conn_close(NbdConn *conn);
 /* nbd: the export CONN serves, or NULL during the handshake. */
 NbdExport *nbd_conn_export(const NbdConn *conn);
 
+/*
+ * nbd: whether CONN's client has gone: it closed its end of the socket
+ * and left nothing unread (its requests, if any, may still be running).
+ */
+bool nbd_conn_client_gone(const NbdConn *conn);
+
 /* worker: carry out REQ on its export's device. */
 void nbd_request_run(NbdRequest *req);
 

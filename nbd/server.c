@@ -677,6 +677,52 @@ bool nbd_export_add(NbdServer *srv, const NbdExportOptions *opts, GError **errp)
     return true;
 }
 
+typedef struct GoneSweep {
+    NbdExport *exp;
+    bool done; /* under the server's lock */
+} GoneSweep;
+
+/* nbd: close the connections of the sweep's export whose client has gone. */
+static gboolean sweep_gone_in_thread(gpointer opaque)
+{
+    GoneSweep *sweep = opaque;
+    NbdServer *srv = sweep->exp->srv;
+    GList *l = srv->conns.head;
+
+    while (l) {
+        GList *next = l->next;
+        NbdConn *conn = l->data;
+
+        if (nbd_conn_export(conn) == sweep->exp && nbd_conn_client_gone(conn)) {
+            nbd_conn_close(conn);
+        }
+        l = next;
+    }
+    g_mutex_lock(&srv->lock);
+    sweep->done = true;
+    g_cond_broadcast(&srv->idle);
+    g_mutex_unlock(&srv->lock);
+    return G_SOURCE_REMOVE;
+}
+
+/*
+ * main: a client that closed its socket just before a safe deletion is
+ * not using EXP any more, even if the nbd thread has not read that end
+ * yet: have it look now, and wait (it never waits for main).
+ */
+static void sweep_gone_clients(NbdExport *exp)
+{
+    NbdServer *srv = exp->srv;
+    GoneSweep sweep = { .exp = exp };
+
+    run_in_thread(srv, sweep_gone_in_thread, &sweep, NULL);
+    g_mutex_lock(&srv->lock);
+    while (!sweep.done) {
+        g_cond_wait(&srv->idle, &srv->lock);
+    }
+    g_mutex_unlock(&srv->lock);
+}
+
 bool nbd_export_del(NbdServer *srv, const char *id, bool hard, GError **errp)
 {
     NbdExport *exp = export_by_id(srv, id);
@@ -691,6 +737,9 @@ bool nbd_export_del(NbdServer *srv, const char *id, bool hard, GError **errp)
         g_set_error(errp, QAPI_ERROR, QAPI_ERROR_CLASS_GENERICERROR,
                     "Block export '%s' is already shutting down", id);
         return false;
+    }
+    if (!hard && g_atomic_int_get(&exp->clients) > 0) {
+        sweep_gone_clients(exp);
     }
     clients = g_atomic_int_get(&exp->clients);
     if (!hard && clients > 0) {
