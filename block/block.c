@@ -420,7 +420,7 @@ bool block_node_pread_nowait(BlockNode *node, uint64_t offset, void *buf,
         return false;
     }
     ok = !node->drv->pread_writes_nothing
-         || node->drv->pread_writes_nothing(node, offset, len);
+        || node->drv->pread_writes_nothing(node, offset, len);
     if (ok) {
         io_nowait = true;
         ok = node->drv->pread(node, offset, buf, len, &err);
