@@ -34,7 +34,7 @@
 #define NBD_WORKERS_PER_CPU 2
 #define NBD_WORKERS_MIN 4
 #define NBD_WORKERS_MAX 16
-#define NBD_NOWAIT_MAX (128 * 1024) /* reads tried in the nbd thread first */
+#define NBD_NOWAIT_MAX (256 * 1024) /* reads tried in the nbd thread first */
 
 typedef struct NbdConn NbdConn;
 
