@@ -234,7 +234,7 @@ bool blockd_nbd_parse_export(BlockdNbdArgs *args, const char *text,
     return true;
 }
 
-bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, FILE *out,
+bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
                       GError **errp)
 {
     NbdAddress addr = {
@@ -273,7 +273,6 @@ bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, FILE *out,
             return false;
         }
     }
-    fprintf(out, "qapikit-blockd: NBD on %s\n", where);
-    fflush(out);
+    g_string_append_printf(lines, "qapikit-blockd: NBD on %s\n", where);
     return true;
 }

@@ -390,9 +390,9 @@ static QmpCommandList *daemon_commands(Daemon *d)
     return cmds;
 }
 
-/* Listen on ADDR and print where (on OUT). */
-static bool start_listener(QmpMonitor *mon, const QmpAddress *addr, FILE *out,
-                           GError **errp)
+/* Listen on ADDR and append the line saying where to LINES. */
+static bool start_listener(QmpMonitor *mon, const QmpAddress *addr,
+                           GString *lines, GError **errp)
 {
     g_autofree char *where = NULL;
 
@@ -416,8 +416,7 @@ static bool start_listener(QmpMonitor *mon, const QmpAddress *addr, FILE *out,
         where = g_strdup("stdio");
         break;
     }
-    fprintf(out, "qapikit-blockd: QMP on %s\n", where);
-    fflush(out);
+    g_string_append_printf(lines, "qapikit-blockd: QMP on %s\n", where);
     return true;
 }
 
@@ -463,6 +462,7 @@ int main(int argc, char **argv)
     g_auto(GStrv) nbd_args = NULL;
     g_auto(GStrv) nbd_server_args = NULL;
     g_auto(GStrv) export_args = NULL;
+    g_autoptr(GString) lines = g_string_new(NULL); /* the address lines */
     gboolean show_version = FALSE;
     GOptionEntry entries[] = {
         /*
@@ -611,16 +611,19 @@ int main(int argc, char **argv)
     qmp_monitor_set_schema(d->mon, &qmp_schema_qlit);
     qapi_event_set_emitter(qmp_monitor_event_emitter, NULL);
 
+    /*
+     * The address lines go out once everything has started, so that a
+     * start that fails prints none.
+     */
     for (guint i = 0; i < addresses->len; i++) {
-        /* With a stdio session, stdout carries QMP: report on stderr. */
         if (!start_listener(d->mon, &g_array_index(addresses, QmpAddress, i),
-                            uses_stdio ? stderr : stdout, &err)) {
+                            lines, &err)) {
             fprintf(stderr, "qapikit-blockd: %s\n", err->message);
             goto out_monitor;
         }
     }
 
-    if (!blockd_nbd_apply(&nbd, d->nbd, uses_stdio ? stderr : stdout, &err)) {
+    if (!blockd_nbd_apply(&nbd, d->nbd, lines, &err)) {
         fprintf(stderr, "qapikit-blockd: %s\n", err->message);
         goto out_monitor;
     }
@@ -631,11 +634,12 @@ int main(int argc, char **argv)
         goto out_monitor;
     }
     if (!nbd.have_server && nbd_server_address(d->nbd)) {
-        FILE *out = uses_stdio ? stderr : stdout;
-
-        fprintf(out, "qapikit-blockd: NBD on %s\n", nbd_server_address(d->nbd));
-        fflush(out);
+        g_string_append_printf(lines, "qapikit-blockd: NBD on %s\n",
+                               nbd_server_address(d->nbd));
     }
+    /* With a stdio session, stdout carries QMP: report on stderr. */
+    fputs(lines->str, uses_stdio ? stderr : stdout);
+    fflush(uses_stdio ? stderr : stdout);
 
     if (uses_stdio && addresses->len == 1) {
         qmp_monitor_set_closed_func(d->mon, sessions_closed, d);

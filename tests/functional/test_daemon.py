@@ -171,6 +171,23 @@ class DaemonTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertTrue(os.path.isdir(path))
 
+    def test_failed_start_prints_no_address(self) -> None:
+        # The QMP and NBD listeners open, then an export fails: no address
+        # line (a script waiting for one would connect to nothing), exit
+        # status 1, both sockets removed.
+        workdir = qmp_harness.new_workdir(self)
+        qmp = os.path.join(workdir, "qmp.sock")
+        nbd = os.path.join(workdir, "nbd.sock")
+        result = self.run_daemon("--qmp", f"unix:{qmp}",
+                                 "--nbd", f"unix:{nbd}",
+                                 "--export", "nbd,id=e0,node-name=nosuch",
+                                 workdir=workdir)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertEqual(result.stdout, b"")
+        self.assertIn(b"nosuch", result.stderr)
+        self.assertFalse(os.path.exists(qmp))
+        self.assertFalse(os.path.exists(nbd))
+
     def test_missing_directory_refused(self) -> None:
         workdir = qmp_harness.new_workdir(self)
         path = os.path.join(workdir, "no", "such", "dir", "qmp.sock")
