@@ -51,10 +51,11 @@ FUZZ_TARGETS ?=
 # sources' format; qemu-system-common: qemu-storage-daemon, the peer of
 # the image locking tests; strace: counts the daemon's accept() calls in
 # tests/functional/test_resources.py; libnbd-bin: nbdinfo and nbdcopy,
-# real NBD clients of the NBD tests.
+# real NBD clients of the NBD tests; python3-jsonschema: validates the
+# generator's JSON Schema output in its tests.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format qemu-system-common strace libnbd-bin
+        clang-format qemu-system-common strace libnbd-bin python3-jsonschema
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt

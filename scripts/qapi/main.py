@@ -3,6 +3,7 @@
 
 import argparse
 import gc
+import os
 import re
 import sys
 from typing import List, NoReturn, Optional
@@ -50,6 +51,9 @@ def _options() -> _Parser:
                         'program that implements a module others include)')
     parser.add_argument('--dump-model', action='store_true',
                         help='print the checked model and write nothing')
+    parser.add_argument('--json-schema', action='store_true',
+                        help='write the wire as a JSON Schema document, '
+                        'qapi-schema.json, instead of C')
     parser.add_argument('--version', action='version',
                         version='qapi-gen.py (qapikit) %s' % VERSION)
     parser.add_argument('schema', metavar='SCHEMA',
@@ -68,6 +72,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not _PREFIX.fullmatch(args.prefix) and args.prefix != '':
         parser.error("invalid prefix '%s': it must match "
                      "[A-Za-z_.-][A-Za-z0-9_.-]*" % args.prefix)
+    if args.dump_model and args.json_schema:
+        parser.error('--dump-model and --json-schema exclude each other')
     try:
         schema = QAPISchema(args.schema, compat=args.compat,
                             all_commands=args.all_commands)
@@ -78,8 +84,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .dump import dump_model
         sys.stdout.write(dump_model(schema))
         return 0
-    from .gen import generate
-    files = generate(schema, args.prefix, args.builtins, args.mask)
+    from .gen import OutputFiles, generate
+    if args.json_schema:
+        from .jsonschema import json_schema
+        files = OutputFiles()
+        files.add('qapi-schema.json',
+                  json_schema(schema, os.path.basename(args.schema)))
+    else:
+        files = generate(schema, args.prefix, args.builtins, args.mask)
     try:
         files.write(args.output_dir)
     except QAPIError as err:

@@ -54,6 +54,8 @@ class CommandLine(unittest.TestCase):
         self.assert_usage_error(['-m', '-u', 'good.json'])
         self.assert_usage_error(['-p', '9 bad', 'good.json'])
         self.assert_usage_error(['-p', 'a/b', 'good.json'])
+        self.assert_usage_error(['--dump-model', '--json-schema',
+                                 'good.json'])
 
     def test_suppress_tracing_is_accepted_and_ignored(self) -> None:
         plain = os.path.join(self.tmp, 'plain')
