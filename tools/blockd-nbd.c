@@ -234,8 +234,7 @@ bool blockd_nbd_parse_export(BlockdNbdArgs *args, const char *text,
     return true;
 }
 
-bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
-                      GError **errp)
+bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GError **errp)
 {
     NbdAddress addr = {
         .kind = args->kind,
@@ -243,7 +242,6 @@ bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
         .host = args->host,
         .port = args->port,
     };
-    g_autofree char *where = NULL;
 
     if (!args->have_server) {
         if (args->exports->len) {
@@ -253,7 +251,7 @@ bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
         }
         return true;
     }
-    if (!nbd_server_start(srv, &addr, (uint32_t)args->max_connections, &where,
+    if (!nbd_server_start(srv, &addr, (uint32_t)args->max_connections, NULL,
                           errp)) {
         g_prefix_error(errp, "NBD server: ");
         return false;
@@ -273,6 +271,5 @@ bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
             return false;
         }
     }
-    g_string_append_printf(lines, "qapikit-blockd: NBD on %s\n", where);
     return true;
 }

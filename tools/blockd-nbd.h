@@ -51,10 +51,8 @@ bool blockd_nbd_parse_export(BlockdNbdArgs *args, const char *text,
 
 /*
  * Start SRV as ARGS say (nothing without --nbd or --nbd-server; an
- * --export without them is an error) and append the line saying where
- * it listens to LINES.
+ * --export without them is an error).
  */
-bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GString *lines,
-                      GError **errp);
+bool blockd_nbd_apply(const BlockdNbdArgs *args, NbdServer *srv, GError **errp);
 
 #endif /* QAPIKIT_BLOCKD_NBD_H */

@@ -623,7 +623,7 @@ int main(int argc, char **argv)
         }
     }
 
-    if (!blockd_nbd_apply(&nbd, d->nbd, lines, &err)) {
+    if (!blockd_nbd_apply(&nbd, d->nbd, &err)) {
         fprintf(stderr, "qapikit-blockd: %s\n", err->message);
         goto out_monitor;
     }
@@ -633,7 +633,8 @@ int main(int argc, char **argv)
                 err->message);
         goto out_monitor;
     }
-    if (!nbd.have_server && nbd_server_address(d->nbd)) {
+    /* From the command line or the state file. */
+    if (nbd_server_address(d->nbd)) {
         g_string_append_printf(lines, "qapikit-blockd: NBD on %s\n",
                                nbd_server_address(d->nbd));
     }
