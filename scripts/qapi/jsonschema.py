@@ -22,7 +22,7 @@ they guard is described, with the condition in a $comment.
 """
 
 import json
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from .schema import (AlternateType, ArrayType, BuiltinType, Command,
                      EnumType, Event, Feature, IfCond, ObjectMember,
@@ -162,7 +162,9 @@ class JSONSchemaBuilder(SchemaVisitor):
         self.defs[entity.name] = _annotate({'oneOf': branches},
                                            entity.ifcond, entity.features)
 
-    def _arguments(self, entity: Command) -> Optional[Schema]:
+    def _data(self, entity: Union[Command, Event]) -> Optional[Schema]:
+        """The schema of ENTITY's arguments (or event data); None when
+        it has none (no type, or an implicit one without members)."""
         arg_type = entity.arg_type
         if arg_type is None or (isinstance(arg_type, ObjectType)
                                 and not arg_type.members
@@ -171,7 +173,7 @@ class JSONSchemaBuilder(SchemaVisitor):
         return self.use(arg_type)
 
     def visit_command(self, entity: Command) -> None:
-        args = self._arguments(entity)
+        args = self._data(entity)
         properties: Schema = {
             'execute': {'const': entity.name},
             'arguments': args if args is not None else {
@@ -209,10 +211,9 @@ class JSONSchemaBuilder(SchemaVisitor):
             },
         }
         required = ['event', 'timestamp']
-        if entity.arg_type is not None and (
-                not isinstance(entity.arg_type, ObjectType)
-                or entity.arg_type.members or not entity.arg_type.is_implicit()):
-            properties['data'] = self.use(entity.arg_type)
+        data = self._data(entity)
+        if data is not None:
+            properties['data'] = data
             required.append('data')
         self.defs['event:%s' % entity.name] = _annotate(
             {'type': 'object', 'properties': properties,
