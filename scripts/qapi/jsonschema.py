@@ -10,7 +10,8 @@ One document, qapi-schema.json, from the checked model
   $defs/TYPE:members  an object type's members without the strictness,
                       for composing: a union's base with a branch, a
                       branch that is itself a union
-  $defs/request:NAME  a command's request (execute, arguments, id)
+  $defs/request:NAME  a command's request (execute, arguments, id; an
+                      allow-oob command's may say exec-oob instead)
   $defs/reply:NAME    its success reply (return, id)
   $defs/event:NAME    an event (event, data, timestamp)
 
@@ -183,9 +184,15 @@ class JSONSchemaBuilder(SchemaVisitor):
         request: Schema = {'type': 'object', 'properties': properties,
                            'required': ['execute'],
                            'additionalProperties': False}
+        if entity.allow_oob:
+            # Either form names it, never both (qmp-protocol.md §4).
+            properties['exec-oob'] = properties['execute']
+            del request['required']
+            request['oneOf'] = [{'required': ['execute']},
+                                {'required': ['exec-oob']}]
         if (args is not None and isinstance(entity.arg_type, ObjectType)
                 and any(not m.optional for m in entity.arg_type.members)):
-            request['required'].append('arguments')
+            request.setdefault('required', []).append('arguments')
         self.defs['request:%s' % entity.name] = _annotate(
             request, entity.ifcond, entity.features)
         self.requests.append(entity.name)

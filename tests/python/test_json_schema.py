@@ -113,6 +113,8 @@ class JSONSchemaTest(unittest.TestCase):
              'arguments': {'a': 1, 'colors': ['red']}, 'id': 'a'},
             {'execute': 'ks-inline-args',
              'arguments': {'a': -5, 'b': 'x', 'colors': [], 'alt': 'y'}},
+            {'exec-oob': 'ks-oob', 'id': 1},        # allow-oob: either form
+            {'execute': 'ks-oob'},
         ]
         bad = [
             {'execute': 'no-such-command'},
@@ -124,6 +126,8 @@ class JSONSchemaTest(unittest.TestCase):
             {'execute': 'ks-inline-args',
              'arguments': {'a': 'one', 'colors': ['red']}},
             {'arguments': {}},
+            {'exec-oob': 'ks-no-args'},             # not allow-oob
+            {'execute': 'ks-oob', 'exec-oob': 'ks-oob'},
         ]
         for request in good:
             with self.subTest(request=request):
