@@ -31,6 +31,8 @@ import time
 import unittest
 from typing import Any, Iterable, Optional, Sequence
 
+from wire_check import SessionState, wire_check
+
 # Ids nest up to 1024 levels; Python's decoder recurses once per level.
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
 
@@ -143,6 +145,10 @@ class RawClient:
         self.events: list[dict[str, Any]] = []
         self.greeting: Optional[dict[str, Any]] = None
         self._next_id = 0
+        # Requests sent with an id, by id, until their reply comes: each
+        # pair goes to the wire schema check (wire_check.py).
+        self.session = SessionState()
+        self._unanswered: dict[str, Optional[dict[str, Any]]] = {}
 
     # -- connecting --
 
@@ -189,11 +195,42 @@ class RawClient:
     def send(self, data: bytes | str) -> None:
         if isinstance(data, str):
             data = data.encode("utf-8")
+        self._expect_replies(data)
         self.sock.settimeout(self.timeout)
         self.sock.sendall(data)
 
     def send_json(self, request: Any, terminator: bytes = b"") -> None:
         self.send(json.dumps(request).encode("utf-8") + terminator)
+
+    def _expect_replies(self, data: bytes) -> None:
+        """Note each whole request in DATA that has an id, one per line,
+        for the wire schema check (wire_check.py); fragments, and text
+        that is not JSON, are left to the tests that send them."""
+        if wire_check() is None:
+            return
+        for line in data.splitlines():
+            try:
+                request = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(request, dict) and "id" in request:
+                key = json.dumps(request["id"], sort_keys=True)
+                # An id sent twice before its reply pairs with neither.
+                self._unanswered[key] = (None if key in self._unanswered
+                                         else request)
+
+    def _answered(self, reply: dict[str, Any]) -> None:
+        """REPLY came: check its request against the wire schema."""
+        if "id" not in reply:
+            return
+        request = self._unanswered.pop(json.dumps(reply["id"], sort_keys=True),
+                                       None)
+        if request is None:
+            return
+        check = wire_check()
+        if check is not None:
+            check.check(request, reply, self.session)
+        self.session.update(request, reply)
 
     def new_id(self) -> str:
         self._next_id += 1
@@ -256,6 +293,7 @@ class RawClient:
                 check_error_shape(message)
             elif set(message) - {"return", "id"}:
                 raise ProtocolViolation(f"unexpected members in a reply: {message}")
+            self._answered(message)
             return message
 
     def recv_event(self, timeout: Optional[float] = None) -> dict[str, Any]:
