@@ -168,6 +168,7 @@ class HTMLLayout(Layout):
 <body>
 <header>
 <h1 id="top">{title}</h1>
+{intro}
 </header>
 {toc}
 <main>
@@ -180,7 +181,8 @@ class HTMLLayout(Layout):
 </html>
 '''.format(version=escape(self.version), source=escape(manual.source),
            title=self.esc(manual.title), style=STYLE,
-           toc=self.toc(manual.toc()), body=body)
+           intro=self.intro(), toc=self.toc(manual.toc()),
+           body=body).replace('\n\n', '\n')
 
 
 def render_html(manual: Manual, version: str) -> str:

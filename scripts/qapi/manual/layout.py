@@ -235,8 +235,7 @@ class Layout:
         rows = [(self.code(b.name), self.para(self.esc(b.meaning)))
                 for b in builtins]
         return self.join([
-            self.heading(1 if self.manual.title_in_items else 2,
-                         self.esc('Built-in types'), 'builtin-types'),
+            self.heading(2, self.esc('Built-in types'), 'builtin-types'),
             self.para(self.esc('The types every schema has.')),
             self.builtin_list(builtins, rows)])
 
@@ -245,8 +244,7 @@ class Layout:
         return self.fields(rows)
 
     def index(self) -> str:
-        out = [self.heading(1 if self.manual.title_in_items else 2,
-                            self.esc('Index'), 'index')]
+        out = [self.heading(2, self.esc('Index'), 'index')]
         for initial, entries in self.manual.index():
             out.append(self.label(initial))
             out.append(self.bullets([
@@ -254,12 +252,15 @@ class Layout:
                 + self.esc(' (%s)' % entry.kind) for entry in entries]))
         return self.join(out)
 
+    def intro(self) -> str:
+        """The text that comes before the table of contents."""
+        return self.join([self.blocks(text.blocks)
+                          for text in self.manual.intro()])
+
     def body(self) -> str:
+        """Everything after the table of contents."""
         out = []
-        items = self.manual.items
-        if self.manual.title_in_items:
-            items = items[1:]
-        for item in items:
+        for item in self.manual.sections():
             if isinstance(item, Heading):
                 out.append(self.heading(item.level,
                                         self.inlines(item.title),

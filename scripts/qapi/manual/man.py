@@ -69,7 +69,7 @@ class ManLayout(Layout):
         return '\n'.join(out)
 
     def heading(self, level: int, markup: str, anchor: str) -> str:
-        macro = '.SH' if level <= 1 else '.SS'
+        macro = '.SH' if level <= 2 else '.SS'
         return '%s %s' % (macro, _quote(markup))
 
     def fields(self, rows: Sequence[Row]) -> str:
@@ -120,6 +120,7 @@ class ManLayout(Layout):
                 'commands, events and types, as its doc comments tell.  '
                 'The index at the end lists every definition by name.'
                 % manual.source)),
+            self.intro(),
             self.toc(manual.toc()),
             body])
 

@@ -225,22 +225,29 @@ class Manual:
     def entries(self) -> List[Entry]:
         return [item for item in self.items if isinstance(item, Entry)]
 
+    def intro(self) -> List[Text]:
+        """The text before the first heading or entry (the title's)."""
+        out = []
+        for item in self.items[1 if self.title_in_items else 0:]:
+            if not isinstance(item, Text):
+                break
+            out.append(item)
+        return out
+
+    def sections(self) -> List[Item]:
+        """The items after the title and the intro."""
+        start = (1 if self.title_in_items else 0) + len(self.intro())
+        return self.items[start:]
+
     def toc(self) -> List[TocLine]:
-        """Headings and entries, nested under the headings above them
-        (the title heading left out)."""
+        """Headings and entries, nested under the headings above them."""
         lines = []
-        items = self.items[1:] if self.title_in_items else self.items
-        top = min((item.level for item in items
-                   if isinstance(item, Heading)), default=1)
-        depth = 0
-        for item in items:
+        for item in self.sections():
             if isinstance(item, Heading):
-                depth = item.level - top
-                lines.append(TocLine(depth, plain(item.title), item.anchor,
-                                     ''))
-                depth += 1
+                lines.append(TocLine(item.level - 2, plain(item.title),
+                                     item.anchor, ''))
             elif isinstance(item, Entry):
-                lines.append(TocLine(depth, item.name, item.anchor,
+                lines.append(TocLine(item.level - 2, item.name, item.anchor,
                                      item.kind))
         if self.builtins:
             lines.append(TocLine(0, 'Built-in types', 'builtin-types', ''))
@@ -331,7 +338,7 @@ class _Builder:
         self.anchors: Dict[str, str] = {}       # definition -> anchor
         self.builtins: Dict[str, Builtin] = {}
         self.heading_slugs: Dict[str, int] = {}
-        self.level = 1                          # of the last heading
+        self.level = 0                          # of the last heading
         for entity in schema.definitions:
             prefix = ('command' if isinstance(entity, Command) else
                       'event' if isinstance(entity, Event) else 'type')
@@ -410,7 +417,7 @@ class _Builder:
         else:
             kind = entity.meta
         entry = Entry(kind, entity.name, self.anchors[entity.name],
-                      min(self.level + 1, 6))
+                      self.level + 1)
         parts = _DocParts(entity.doc)
         entry.cond = only_if(entity.ifcond)
         entry.body = self.blocks(parts.body)
@@ -450,6 +457,14 @@ class _Builder:
               parts: _DocParts) -> None:
         self.object_members(entry, entity, parts)
         entry.tag = entity.tag_name
+        if entity.simple:
+            # The 2012 form's tag: its type is the implicit enum of the
+            # branch names, which has no entry of its own.
+            for member in entry.members:
+                if member.name == entity.tag_name and not member.description:
+                    member.type = TypeLink('str', self.resolve('str') or '')
+                    member.description = self.blocks(
+                        'the branch: one of the values below')
         for variant in entity.variants:
             vtype = variant.type
             cond = only_if(variant.ifcond)
@@ -533,6 +548,13 @@ class _Builder:
             manual.title_in_items = True
         else:
             manual.title = 'Reference of %s' % manual.source
+        # The title is level 1; the outermost other headings level 2.
+        rest = manual.sections()
+        top = min((item.level for item in rest if isinstance(item, Heading)),
+                  default=1)
+        for item in rest:
+            if isinstance(item, (Heading, Entry)):
+                item.level = min(item.level - top + 2, 6)
         manual.builtins = sorted(self.builtins.values(),
                                  key=lambda b: b.name)
 
