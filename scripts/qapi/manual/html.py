@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The manual as one HTML5 file: its style sheet inline, no script."""
 
+import re
 from html import escape
 from typing import Sequence
 
@@ -53,8 +54,12 @@ footer { margin-top: 3em; color: #57606a; font-size: .85em; }
 '''.strip('\n')
 
 
+# A rendered block that is one paragraph.
+_ONE_PARA = re.compile(r'<p>(?:(?!</?p>).)*</p>', re.S)
+
+
 class HTMLLayout(Layout):
-    def esc(self, text: str) -> str:
+    def escape(self, text: str) -> str:
         return escape(text, quote=False)
 
     def code(self, text: str) -> str:
@@ -79,8 +84,10 @@ class HTMLLayout(Layout):
         return '<pre><code>%s</code></pre>' % escape(text, quote=False)
 
     def bullets(self, items: Sequence[str]) -> str:
-        return '<ul>\n%s\n</ul>' % '\n'.join('<li>%s</li>' % item
-                                              for item in items)
+        return '<ul>\n%s\n</ul>' % '\n'.join(
+            '<li>%s</li>' % (item[3:-4] if _ONE_PARA.fullmatch(item)
+                             else item)
+            for item in items)
 
     def heading(self, level: int, markup: str, anchor: str) -> str:
         return '<h%d id="%s">%s</h%d>' % (level, escape(anchor), markup,

@@ -4,7 +4,7 @@ their order and their wording.  A format (html.py, markdown.py, man.py)
 subclasses Layout and supplies the primitives: escaping, inline markup,
 blocks, headings, labelled lists and the document frame."""
 
-from typing import Callable, List, Sequence, Tuple, TypeVar
+from typing import Callable, Dict, List, Sequence, Tuple, TypeVar
 
 from .model import (Branch, Builtin, Entry, FeatureDoc, Heading, Manual,
                     MemberDoc, Text, TocLine, TypeLink)
@@ -20,10 +20,12 @@ class Layout:
         self.manual = manual
         self.version = version
         self.nesting = 0        # labelled lists around what is rendered
+        self._escaped: Dict[str, str] = {}
 
     # Primitives, per format
 
-    def esc(self, text: str) -> str:
+    def escape(self, text: str) -> str:
+        """TEXT with what the format would read as markup escaped."""
         raise NotImplementedError
 
     def code(self, text: str) -> str:
@@ -68,6 +70,13 @@ class Layout:
     def frame(self, body: str) -> str:
         """The whole document around BODY."""
         raise NotImplementedError
+
+    def esc(self, text: str) -> str:
+        """escape(), remembered: the same short texts recur a lot."""
+        escaped = self._escaped.get(text)
+        if escaped is None:
+            escaped = self._escaped[text] = self.escape(text)
+        return escaped
 
     def field_list(self, row: Callable[[T], Row],
                    things: Sequence[T]) -> str:

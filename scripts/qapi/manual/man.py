@@ -27,7 +27,7 @@ def _quote(text: str) -> str:
 
 
 class ManLayout(Layout):
-    def esc(self, text: str) -> str:
+    def escape(self, text: str) -> str:
         return _escape(text)
 
     def code(self, text: str) -> str:
@@ -112,6 +112,8 @@ class ManLayout(Layout):
             '.TH %s 7 "" %s %s' % (_quote(_escape(name.upper())),
                                    _quote('qapikit ' + self.version),
                                    _quote('QAPI reference')),
+            # Names and JSON read better unhyphenated and unjustified.
+            '.nr HY 0\n.nh\n.ad l',
             '.SH NAME',
             '%s \\- %s' % (_escape(name), _escape(manual.title)),
             '.SH DESCRIPTION',

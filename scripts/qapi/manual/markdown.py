@@ -8,7 +8,7 @@ import re
 from typing import Sequence
 
 from .layout import Layout, Row, toc_depths
-from .model import Manual, TocLine
+from .model import Builtin, Manual, TocLine
 
 # ASCII punctuation that may start markup anywhere in a line.
 _SPECIAL = re.compile(r'([\\`*\[\]<>!&|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))')
@@ -22,10 +22,12 @@ def _indent(text: str, prefix: str) -> str:
 
 
 class MarkdownLayout(Layout):
-    def esc(self, text: str) -> str:
+    def escape(self, text: str) -> str:
         return _SPECIAL.sub(r'\\\g<0>', text)
 
     def code(self, text: str) -> str:
+        if '`' not in text:
+            return '`' + text + '`'
         longest = max((len(run) for run in re.findall('`+', text)),
                       default=0)
         fence = '`' * (longest + 1)
@@ -56,8 +58,8 @@ class MarkdownLayout(Layout):
         return '%s\n%s\n%s\n' % (fence, text, fence)
 
     def bullets(self, items: Sequence[str]) -> str:
-        return '\n'.join('- ' + _indent(item.rstrip('\n'), '  ')[2:] + '\n'
-                         for item in items)
+        return '\n'.join('- ' + _indent(item.rstrip('\n'), '  ')[2:]
+                         for item in items) + '\n'
 
     def heading(self, level: int, markup: str, anchor: str) -> str:
         return '%s <a id="%s"></a>%s\n' % ('#' * level, anchor, markup)
@@ -70,6 +72,12 @@ class MarkdownLayout(Layout):
                 item += '\n' + _indent(body.rstrip('\n'), '  ') + '\n'
             out.append(item)
         return '\n'.join(out)
+
+    def builtin_list(self, builtins: Sequence[Builtin],
+                     rows: Sequence[Row]) -> str:
+        return self.fields([('<a id="%s"></a>%s' % (builtin.anchor, term),
+                             body)
+                            for builtin, (term, body) in zip(builtins, rows)])
 
     def warning(self, label: str, body: str) -> str:
         text = self.join([self.para(self.strong(self.esc(label + '.'))),

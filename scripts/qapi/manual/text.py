@@ -52,6 +52,8 @@ _INLINE = re.compile(
     r'|\*(?P<emph>[^\s*](?:[^*]*?[^\s*])?)\*')
 _BULLET = re.compile(r'( *)[-*] +(?=\S)')
 _TRANSCRIPT = ('->', '<-')
+# What makes a line of text more than one plain paragraph.
+_MARKUP = re.compile(r'[\n@*`]|::|->|<-|^\s*- ')
 
 
 def parse_inlines(text: str, resolve: Resolver) -> List[Inline]:
@@ -85,6 +87,8 @@ def parse_blocks(text: str, resolve: Resolver) -> List[Block]:
     """The blocks of TEXT, a doc section's text without its indentation."""
     if not text:
         return []
+    if not _MARKUP.search(text):
+        return [Para([('text', text.strip(), '')])]
     return _Blocks(text.split('\n'), resolve).parse()
 
 
