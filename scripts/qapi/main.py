@@ -101,7 +101,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .manual import file_name, render
         files = OutputFiles()
         files.add(file_name(args.schema, args.doc, args.prefix),
-                  render(schema, args.doc, args.schema, VERSION))
+                  render(schema, args.doc, args.schema, VERSION,
+                         args.prefix))
     elif args.json_schema:
         from .jsonschema import json_schema
         files = OutputFiles()

@@ -31,13 +31,14 @@ def manual_name(schema_path: str) -> str:
 
 
 def render(schema: QAPISchema, fmt: str, schema_path: str,
-           version: str) -> str:
-    """The manual of SCHEMA (read from SCHEMA_PATH) in format FMT."""
+           version: str, prefix: str = '') -> str:
+    """The manual of SCHEMA (read from SCHEMA_PATH) in format FMT; its
+    name (a man page's) is that of its file, PREFIX included."""
     from .html import render_html
     from .man import render_man
     from .markdown import render_markdown
     renderers: Dict[str, Callable[[Manual, str], str]] = {
         'html': render_html, 'markdown': render_markdown, 'man': render_man}
-    manual = build_manual(schema, manual_name(schema_path),
+    manual = build_manual(schema, prefix + manual_name(schema_path),
                           os.path.basename(schema_path))
     return renderers[fmt](manual, version)
