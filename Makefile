@@ -18,7 +18,8 @@
 #                     Markdown and a man page of section 7
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
 #   make bench        benchmarks: the front end and the whole generator
-#                     (bench/gen-bench), then the
+#                     (bench/gen-bench), the reference manual in
+#                     each format (gen-bench --mode doc-*), then the
 #                     visitors' throughput against json-c (visitor-bench),
 #                     then QMP round trips against qemu-storage-daemon
 #                     (bench/qmp-bench), group snapshots
@@ -249,6 +250,10 @@ bench: build
 	@echo
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode gen $(BENCH_FLAGS)
 	@echo
+	@for format in html markdown man; do \
+	    "$(call python_of,$(BUILD))" bench/gen-bench --mode doc-$$format \
+	        --sizes 1 $(BENCH_FLAGS) || exit 1; echo; \
+	done
 	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
 	@echo; "$(call python_of,$(BUILD))" bench/qcow2-bench --blockio $(BUILD)/tests/block/blockio
 	@echo
