@@ -77,6 +77,9 @@ class HTMLLayout(Layout):
     def para(self, markup: str) -> str:
         return '<p>%s</p>' % markup
 
+    def kind(self, word: str) -> str:
+        return '<span class="kind">%s</span>' % self.esc(word)
+
     def label(self, title: str) -> str:
         return '<p class="label">%s</p>' % self.esc(title)
 

@@ -91,6 +91,10 @@ class Layout:
     def join(self, parts: Sequence[str]) -> str:
         return '\n'.join(part for part in parts if part)
 
+    def kind(self, word: str) -> str:
+        """What an entry is ('Command', ...), before its name."""
+        return self.esc(word)
+
     def label(self, title: str) -> str:
         return self.para(self.strong(self.esc(title)))
 
@@ -182,7 +186,8 @@ class Layout:
         return term, self.join(self.with_cond(body, branch.cond))
 
     def entry_head(self, entry: Entry) -> str:
-        title = self.esc(entry.title() + ' ') + self.code(entry.name)
+        title = self.kind(entry.title()) + self.esc(' ') \
+            + self.code(entry.name)
         for word in entry.prominent:
             title += ' ' + self.badge(word)
         return self.heading(entry.level, title, entry.anchor)
@@ -230,9 +235,17 @@ class Layout:
         for section in entry.sections:
             if section.title == 'TODO':
                 continue                # for the schema's authors
-            if section.title:
+            blocks = section.blocks
+            if section.title.startswith('Note') and blocks \
+                    and isinstance(blocks[0], Para):
+                # A note starts with its label: "Note: text".
+                out.append(self.para(
+                    self.strong(self.esc(section.title + ':')) + ' '
+                    + self.inlines(blocks[0].inlines)))
+                blocks = blocks[1:]
+            elif section.title:
                 out.append(self.label(section.title))
-            out.append(self.blocks(section.blocks))
+            out.append(self.blocks(blocks))
         if entry.since:
             out.append(self.para(self.strong(self.esc('Since:')) + ' '
                                  + self.esc(entry.since)))
@@ -245,7 +258,8 @@ class Layout:
                 for b in builtins]
         return self.join([
             self.heading(2, self.esc('Built-in types'), 'builtin-types'),
-            self.para(self.esc('The types every schema has.')),
+            self.para(self.esc('The built-in types that the definitions '
+                               'above refer to.')),
             self.builtin_list(builtins, rows)])
 
     def builtin_list(self, builtins: Sequence[Builtin],
