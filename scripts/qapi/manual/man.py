@@ -64,6 +64,9 @@ class ManLayout(Layout):
                               if more else ''))
             else:
                 out.append('.IP \\(bu 2\n' + item)
+        if len(out) > 1 and all(item.count('\n') == 1 for item in out):
+            # Items of one line each: no space between them.
+            out[1:] = ['.PD 0'] + out[1:] + ['.PD']
         if not self.nesting:
             out.append('.PP')
         return '\n'.join(out)
