@@ -42,6 +42,8 @@ RICH = r"""
 #
 #     { "x": 1, "y": 2 }
 #
+#     { "x": 3, "y": 4 }
+#
 # Two rules:
 #
 # - coordinates are integers, see @Point
@@ -122,7 +124,11 @@ RICH = r"""
 #
 # Features:
 #
-# @deprecated: draw in white instead
+# @deprecated: draw in white instead::
+#
+#         -> { "execute": "draw" }
+#
+#         <- { "return": "red" }
 #
 # @unstable: may change
 ##
@@ -312,7 +318,7 @@ class Manual(unittest.TestCase):
                       heading)
         self.assertIn('<div class="warning warning-deprecated">\n'
                       '<p><strong>Deprecated</strong></p>\n'
-                      '<p>draw in white instead</p>', erase)
+                      '<p>draw in white instead:</p>', erase)
         self.assertIn('<div class="warning warning-unstable">', erase)
         point = self.entry(html, 'type-Point')
         self.assertIn('<dt><code>old-x</code>: <a href="#builtin-int">'
@@ -371,7 +377,20 @@ class Manual(unittest.TestCase):
                       '{ "x": 1, "y": 2 } } }\n&lt;- { "return": "red" }'
                       '</code></pre>', draw)
         self.assertIn('<p>Points are written so:</p>\n<pre><code>'
-                      '{ "x": 1, "y": 2 }</code></pre>', html)
+                      '{ "x": 1, "y": 2 }\n\n{ "x": 3, "y": 4 }</code></pre>',
+                      html)
+        # Blank lines inside a literal block stay, in a warning too.
+        self.assertIn('<pre><code>-&gt; { "execute": "draw" }\n\n&lt;- '
+                      '{ "return": "red" }</code></pre>\n</div>', html)
+        cmark = self.cmark('drawing')
+        self.assertIn('<pre><code>{ &quot;x&quot;: 1, &quot;y&quot;: 2 }\n'
+                      '\n{ &quot;x&quot;: 3', cmark)
+        self.assertIn('<blockquote>\n<p><strong>Deprecated.</strong></p>\n'
+                      '<p>draw in white instead:</p>\n<pre><code>-&gt; '
+                      '{ &quot;execute&quot;: &quot;draw&quot; }\n\n&lt;- ',
+                      cmark)
+        man = self.man('drawing')
+        self.assertRegex(man, r'\{ "x": 1, "y": 2 \}\n\n +\{ "x": 3')
         self.assertIn('```\n-> { "execute": "draw",',
                       self.out['drawing']['markdown'])
 

@@ -108,9 +108,9 @@ class HTMLLayout(Layout):
         return '\n'.join(out)
 
     def warning(self, label: str, body: str) -> str:
-        return ('<div class="warning warning-%s">\n<p><strong>%s</strong>'
-                '</p>\n%s\n</div>' % (escape(label.lower()), self.esc(label),
-                                      body)).replace('\n\n', '\n')
+        return self.join([
+            '<div class="warning warning-%s">' % escape(label.lower()),
+            '<p><strong>%s</strong></p>' % self.esc(label), body, '</div>'])
 
     def badge(self, word: str) -> str:
         return '<span class="badge badge-%s">%s</span>' % (
@@ -177,8 +177,7 @@ class HTMLLayout(Layout):
 </head>
 <body>
 <header>
-<h1 id="top">{title}</h1>
-{intro}
+<h1 id="top">{title}</h1>{intro}
 </header>
 {toc}
 <main>
@@ -191,8 +190,8 @@ class HTMLLayout(Layout):
 </html>
 '''.format(version=escape(self.version), source=escape(manual.source),
            title=self.esc(manual.title), style=STYLE,
-           intro=self.intro(), toc=self.toc(manual.toc()),
-           body=body).replace('\n\n', '\n')
+           intro=''.join('\n' + part for part in [self.intro()] if part),
+           toc=self.toc(manual.toc()), body=body)
 
 
 def render_html(manual: Manual, version: str) -> str:

@@ -82,8 +82,8 @@ class MarkdownLayout(Layout):
     def warning(self, label: str, body: str) -> str:
         text = self.join([self.para(self.strong(self.esc(label + '.'))),
                           body])
-        return _indent(text.rstrip('\n'), '> ').replace('\n\n', '\n>\n') \
-            + '\n'
+        return '\n'.join(('> ' + line).rstrip()
+                         for line in text.rstrip('\n').split('\n')) + '\n'
 
     def badge(self, word: str) -> str:
         return '**\\[%s\\]**' % self.esc(word)
