@@ -13,9 +13,13 @@
 #                     findings are left in build-fuzz/fuzz-run/TARGET/
 #                     (tests/fuzz/README.md); last line "N passed, N
 #                     failed", one test per target
+#   make docs         the daemon's QMP reference (qapi/qmp-wire.json, through
+#                     qapi-gen.py --doc) into $(BUILD)/docs/: one HTML page,
+#                     Markdown and a man page of section 7
 #   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
 #   make bench        benchmarks: the front end and the whole generator
-#                     (bench/gen-bench), then the
+#                     (bench/gen-bench), the reference manual in
+#                     each format (gen-bench --mode doc-*), then the
 #                     visitors' throughput against json-c (visitor-bench),
 #                     then QMP round trips against qemu-storage-daemon
 #                     (bench/qmp-bench), group snapshots
@@ -52,10 +56,13 @@ FUZZ_TARGETS ?=
 # the image locking tests; strace: counts the daemon's accept() calls in
 # tests/functional/test_resources.py; libnbd-bin: nbdinfo and nbdcopy,
 # real NBD clients of the NBD tests; python3-jsonschema: validates the
-# generator's JSON Schema output in its tests.
+# generator's JSON Schema output in its tests; tidy, cmark and groff-base
+# (with man-db): the checks of the reference manual (qapi-gen.py --doc)
+# in its tests.
 DEPS := meson ninja-build pkg-config gcc clang libglib2.0-dev libjson-c-dev \
         python3-jinja2 python3-mypy qemu-utils libedit-dev scdoc man-db \
-        clang-format qemu-system-common strace libnbd-bin python3-jsonschema
+        clang-format qemu-system-common strace libnbd-bin python3-jsonschema \
+        tidy cmark groff-base
 
 # meson.build writes the interpreter it chose (one that has Jinja2) here.
 PYTHON_FILE = $(1)/qapikit-python.txt
@@ -63,7 +70,7 @@ PYTHON_FILE = $(1)/qapikit-python.txt
 python_of = $$(cat $(call PYTHON_FILE,$(1)) 2>/dev/null || echo python3)
 
 .PHONY: all deps setup build check setup-asan build-asan check-asan \
-        setup-fuzz fuzz check-update run bench clean
+        setup-fuzz fuzz check-update run bench docs clean
 
 all: build
 
@@ -125,6 +132,12 @@ build: setup
 
 check: build
 	$(call meson_test,$(BUILD))
+
+# The daemon's QMP reference, docs/meson.build's alias target.
+docs: setup
+	@$(NINJA) -C $(BUILD) --quiet qmp-reference
+	@echo "docs: $(BUILD)/docs/qapikit-qmp-wire.html," \
+	    "$(BUILD)/docs/qapikit-qmp-wire.md, $(BUILD)/docs/qapikit-qmp-wire.7"
 
 setup-asan: deps
 	$(call meson_setup,$(BUILD_ASAN),$(ASAN_SETUP_FLAGS))
@@ -237,6 +250,10 @@ bench: build
 	@echo
 	@"$(call python_of,$(BUILD))" bench/gen-bench --mode gen $(BENCH_FLAGS)
 	@echo
+	@for format in html markdown man; do \
+	    "$(call python_of,$(BUILD))" bench/gen-bench --mode doc-$$format \
+	        --sizes 1 $(BENCH_FLAGS) || exit 1; echo; \
+	done
 	@$(BUILD)/bench/visitor-bench $(VISITOR_BENCH_FLAGS)
 	@echo; "$(call python_of,$(BUILD))" bench/qcow2-bench --blockio $(BUILD)/tests/block/blockio
 	@echo

@@ -9,6 +9,7 @@ import sys
 from typing import List, NoReturn, Optional
 
 from .error import QAPIError
+from .manual import FORMATS
 from .schema import QAPISchema
 
 VERSION = '0.1.0'
@@ -54,6 +55,10 @@ def _options() -> _Parser:
     parser.add_argument('--json-schema', action='store_true',
                         help='write the wire as a JSON Schema document, '
                         'qapi-schema.json, instead of C')
+    parser.add_argument('--doc', choices=FORMATS, metavar='FORMAT',
+                        help='write the reference manual from the doc '
+                        'comments instead of C: FORMAT is html, markdown '
+                        'or man')
     parser.add_argument('--version', action='version',
                         version='qapi-gen.py (qapikit) %s' % VERSION)
     parser.add_argument('schema', metavar='SCHEMA',
@@ -72,8 +77,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not _PREFIX.fullmatch(args.prefix) and args.prefix != '':
         parser.error("invalid prefix '%s': it must match "
                      "[A-Za-z_.-][A-Za-z0-9_.-]*" % args.prefix)
-    if args.dump_model and args.json_schema:
-        parser.error('--dump-model and --json-schema exclude each other')
+    modes = [option for option, on in (
+        ('--dump-model', args.dump_model),
+        ('--json-schema', args.json_schema),
+        ('--doc', args.doc is not None)) if on]
+    if len(modes) > 1:
+        parser.error('%s exclude each other' % ' and '.join(modes))
+    if args.doc is not None and args.compat == '2012':
+        parser.error('--doc needs doc comments, which --compat 2012 does '
+                     'not read (its # lines are plain comments)')
     try:
         schema = QAPISchema(args.schema, compat=args.compat,
                             all_commands=args.all_commands)
@@ -85,7 +97,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stdout.write(dump_model(schema))
         return 0
     from .gen import OutputFiles, generate
-    if args.json_schema:
+    if args.doc is not None:
+        from .manual import file_name, render
+        files = OutputFiles()
+        files.add(file_name(args.schema, args.doc, args.prefix),
+                  render(schema, args.doc, args.schema, VERSION,
+                         args.prefix))
+    elif args.json_schema:
         from .jsonschema import json_schema
         files = OutputFiles()
         files.add('qapi-schema.json',
