@@ -13,7 +13,9 @@
 #                     findings are left in build-fuzz/fuzz-run/TARGET/
 #                     (tests/fuzz/README.md); last line "N passed, N
 #                     failed", one test per target
-#   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
+#   make check-update rewrite the golden tests' expectations
+#                     (tests/qapi-schema/, tests/qapi-compat/), review with
+#                     git diff
 #   make bench        benchmarks: the front end and the whole generator
 #                     (bench/gen-bench), then the
 #                     visitors' throughput against json-c (visitor-bench),
@@ -164,8 +166,10 @@ check-update: setup
 	@status=0; \
 	"$(call python_of,$(BUILD))" tests/qapi-schema/run-case.py \
 	    --gen scripts/qapi-gen.py --update-all || status=$$?; \
-	echo "check-update: review with: git status tests/qapi-schema;" \
-	    "git diff tests/qapi-schema"; \
+	"$(call python_of,$(BUILD))" tests/qapi-compat/run-case.py \
+	    --compat scripts/qapi-compat.py --update-all || status=$$?; \
+	echo "check-update: review with: git status tests/qapi-schema" \
+	    "tests/qapi-compat; git diff tests/qapi-schema tests/qapi-compat"; \
 	exit $$status
 
 # The daemon in the foreground on a demo set-up (docs/qapikit-blockd.md):

@@ -80,7 +80,6 @@ class Where:
     new_info: Optional[QAPISourceInfo]
     old_info: Optional[QAPISourceInfo]
     path: str = ''
-    is_member: bool = False
 
     def member(self, name: str, label: Sequence[Tuple[str, str]],
                new_info: Optional[QAPISourceInfo],
@@ -90,12 +89,12 @@ class Where:
             path += '(%s)' % _label_text(label)
         if path:
             path += '.'
-        return replace(self, path=path + name, is_member=True,
+        return replace(self, path=path + name,
                        new_info=new_info or self.new_info,
                        old_info=old_info or self.old_info)
 
     def element(self) -> 'Where':
-        return replace(self, path=self.path + '[]', is_member=False)
+        return replace(self, path=self.path + '[]')
 
     def at(self, new_info: Optional[QAPISourceInfo],
            old_info: Optional[QAPISourceInfo]) -> 'Where':
@@ -113,9 +112,7 @@ class Where:
             if self.part == 'returns':
                 return owner
             return 'the %s of %s' % (self.part, self.root)
-        word = 'value'
-        if self.is_member:
-            word = 'argument' if self.part == 'arguments' else 'member'
+        word = 'argument' if self.part == 'arguments' else 'member'
         return "%s '%s' of %s" % (word, self.path, owner)
 
 
@@ -261,7 +258,7 @@ class _Comparator:
                 subject: str, direction: Optional[str] = None) -> None:
         """SUBJECT was removed; SEVERITY None when that is fine."""
         if severity == ALLOWED:
-            self.add(ALLOWED, info, '%s was removed (it was deprecated)'
+            self.add(ALLOWED, info, '%s was removed; it was deprecated'
                      % subject, direction)
         elif severity is not None:
             self.add(severity, info, '%s was removed' % subject, direction)
@@ -408,7 +405,7 @@ class _Comparator:
                 continue
             for i, new_shape in pairs:
                 matched.add(i)
-                self._members(old_shape, new_shape, where)
+                self._members(old_shape, new_shape, new_shapes, where)
                 if old_shape.label and old_shape.label == new_shape.label:
                     self.kept(BREAK if where.direction == INPUT else None,
                               old_shape.ifcond(), new_shape.ifcond(),
@@ -429,13 +426,17 @@ class _Comparator:
                          "branch '%s' of %s" % (_label_text(shape.label),
                                                 where.subject()), INPUT)
 
-    def _members(self, old: _Shape, new: _Shape, where: Where) -> None:
+    def _members(self, old: _Shape, new: _Shape,
+                 new_shapes: Sequence[_Shape], where: Where) -> None:
         input_ = where.direction == INPUT
         # A tag both shapes are selected by was compared as branches.
         tags = old.tags() & new.tags()
         for name, (member, depth) in old.members.items():
-            label = old.label[:depth]
             if name not in new.members:
+                # Gone from NEW's branch NEW.LABEL only, or everywhere.
+                label = new.label if any(name in shape.members
+                                         for shape in new_shapes) \
+                    else old.label[:depth]
                 at = where.member(name, label, None, member.info)
                 removal = _removal(member.features) \
                     if input_ or not member.optional else None
@@ -492,7 +493,7 @@ class _Comparator:
                 subject, 'no longer sends a success response'
                 if old.success_response else 'now sends a success response'))
         if old.unchecked or new.unchecked:
-            self.add(NOTE, new.info, '%s: arguments and return value not '
+            self.add(NOTE, old.info if old.unchecked else new.info, '%s: arguments and return value not '
                      "compared: its 'gen': 'no' definition is not "
                      'type-checked under --compat 2012' % subject)
             return

@@ -8,7 +8,6 @@ Exit status as diff(1)'s: 0 no break, 1 a break, 2 a usage or schema
 error.
 """
 
-import argparse
 import gc
 import json
 import sys
