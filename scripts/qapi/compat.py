@@ -305,19 +305,23 @@ class _Comparator:
     # Types
 
     def compare(self, old: Type, new: Type, where: Where) -> None:
-        if not (old.is_implicit() or new.is_implicit()):
+        # What a change of built-in type says is about the member that
+        # has it, not about the type: never once per pair.
+        if not any(t.is_implicit() or isinstance(t, BuiltinType)
+                   for t in (old, new)):
             key = (old.name, new.name, where.direction)
             if key in self._compared:
                 return
             self._compared.add(key)
-            where = where.at(new.info, old.info)
+        # What is inside a type is positioned at the type's definitions.
+        inside = where.at(new.info, old.info)
         old_kind, new_kind = _kind(old), _kind(new)
         if 'any' not in (old_kind, new_kind) \
            and 'alternate' in (old_kind, new_kind):
-            self._alternates(old, new, where)
+            self._alternates(old, new, inside)
         elif old_kind == new_kind == 'enum':
             assert isinstance(old, EnumType) and isinstance(new, EnumType)
-            self._enums(old, new, where)
+            self._enums(old, new, inside)
         elif old_kind == new_kind == 'array':
             assert isinstance(old, ArrayType) and isinstance(new, ArrayType)
             assert old.element_type and new.element_type
@@ -326,7 +330,7 @@ class _Comparator:
         elif old_kind == new_kind == 'object':
             assert isinstance(old, ObjectType) \
                 and isinstance(new, ObjectType)
-            self._objects(old, new, where)
+            self._objects(old, new, inside)
         else:
             narrows, widens = _value_sets(old, new)
             change = 'changed from %s to %s' % (_describe(old),
