@@ -497,9 +497,10 @@ class _Comparator:
                 subject, 'no longer sends a success response'
                 if old.success_response else 'now sends a success response'))
         if old.unchecked or new.unchecked:
-            self.add(NOTE, old.info if old.unchecked else new.info, '%s: arguments and return value not '
-                     "compared: its 'gen': 'no' definition is not "
-                     'type-checked under --compat 2012' % subject)
+            self.add(NOTE, old.info if old.unchecked else new.info,
+                     "%s: arguments and return value not compared: its "
+                     "'gen': 'no' definition is not type-checked under "
+                     '--compat 2012' % subject)
             return
         self._data(old, new, 'arguments', INPUT)
         if (old.ret_type is None) != (new.ret_type is None):
