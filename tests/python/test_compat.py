@@ -8,6 +8,7 @@ seed folder (skipped where it is absent)."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,29 @@ class Comparison(Files):
             texts.add(result.stdout)
         self.assertEqual(len(texts), 1)
         self.assertEqual(len(next(iter(texts)).splitlines()), 31)
+
+
+class DocsExample(Files):
+    """The example of docs/schema-compiler.md prints what it shows."""
+
+    def test_example_as_printed(self) -> None:
+        with open(os.path.join(ROOT, 'docs', 'schema-compiler.md'),
+                  encoding='utf-8') as f:
+            text = f.read()
+        section = text[text.index('## Did I break a client?'):]
+        section = section[:section.index('\n## ')]
+        blocks = re.findall(r'```\n(.*?)```', section, re.S)
+        old, new, run = blocks[1], blocks[2], blocks[3]
+        self.write('old.json', old)
+        self.write('new.json', new)
+        command, *lines = run.splitlines()
+        self.assertEqual(command, '$ scripts/qapi-compat.py old.json '
+                         'new.json')
+        expected_status = lines[-1]
+        self.assertEqual(lines[-2], '$ echo $?')
+        result = self.run_compat('old.json', 'new.json')
+        self.assertEqual(result.stdout.splitlines(), lines[:-2])
+        self.assertEqual(str(result.returncode), expected_status)
 
 
 @unittest.skipUnless(os.path.exists(SEED), 'no seed folder: %s' % SEED)
