@@ -16,7 +16,9 @@
 #   make docs         the daemon's QMP reference (qapi/qmp-wire.json, through
 #                     qapi-gen.py --doc) into $(BUILD)/docs/: one HTML page,
 #                     Markdown and a man page of section 7
-#   make check-update rewrite tests/qapi-schema/*.out|*.err, review with git diff
+#   make check-update rewrite the golden tests' expectations
+#                     (tests/qapi-schema/, tests/qapi-compat/), review with
+#                     git diff
 #   make bench        benchmarks: the front end and the whole generator
 #                     (bench/gen-bench), the reference manual in
 #                     each format (gen-bench --mode doc-*), then the
@@ -177,8 +179,10 @@ check-update: setup
 	@status=0; \
 	"$(call python_of,$(BUILD))" tests/qapi-schema/run-case.py \
 	    --gen scripts/qapi-gen.py --update-all || status=$$?; \
-	echo "check-update: review with: git status tests/qapi-schema;" \
-	    "git diff tests/qapi-schema"; \
+	"$(call python_of,$(BUILD))" tests/qapi-compat/run-case.py \
+	    --compat scripts/qapi-compat.py --update-all || status=$$?; \
+	echo "check-update: review with: git status tests/qapi-schema" \
+	    "tests/qapi-compat; git diff tests/qapi-schema tests/qapi-compat"; \
 	exit $$status
 
 # The daemon in the foreground on a demo set-up (docs/qapikit-blockd.md):

@@ -7,13 +7,15 @@ there, and nothing else, the way a user of the installed qapikit would.
      build directory is only read: install.dat names what goes where);
   2. the tree: the library (soname links), the public and the generated
      runtime headers under include/qapikit/, qapikit.pc, bin/qapi-gen,
+     bin/qapi-compat,
      the generator package under share/qapikit/qapi/ (modules, gen/,
      templates/, no __pycache__); every file `meson introspect
      --installed` names is there; the launcher does not point into the
      source tree;
   3. the installed qapi-gen runs from the installed package (checked by
      the path its `qapi` module was imported from) and compiles
-     tests/packaging/qemu-style.json;
+     tests/packaging/qemu-style.json; the installed qapi-compat runs from
+     it too and finds no change between that schema and itself;
   4. each compiler (gcc, and clang when there is one; in a sanitized
      build only the build's compiler, with -fsanitize) compiles every
      generated .c with -Wall -Wextra -Werror (and the prototype warnings
@@ -39,6 +41,9 @@ from typing import Dict, List, Optional
 CONDITIONS = ['CONFIG_LINUX', 'CONFIG_LINUX_IO_URING', 'CONFIG_POSIX',
               'CONFIG_VMDK', 'CONFIG_WIN32', 'HAVE_IPPROTO_MPTCP',
               'TARGET_ALPHA', 'TARGET_ARM', 'TARGET_I386', 'TARGET_S390X']
+
+# The programs of the schema compiler package, installed into BINDIR.
+PROGRAMS = ['qapi-gen', 'qapi-compat']
 
 WARNINGS = ['-Wall', '-Wextra', '-Werror', '-Wmissing-prototypes',
             '-Wstrict-prototypes']
@@ -79,8 +84,9 @@ def check_tree(args: argparse.Namespace, dest: str) -> None:
         os.path.join(libdir, 'libqapikit.so'),
         os.path.join(libdir, 'libqapikit.so.0'),
         os.path.join(libdir, 'pkgconfig', 'qapikit.pc'),
-        under(dest, os.path.join(args.bindir, 'qapi-gen')),
     ]
+    expected += [under(dest, os.path.join(args.bindir, program))
+                 for program in PROGRAMS]
     expected += [os.path.join(incdir, os.path.basename(h))
                  for h in args.public_header + args.generated_header]
     pkg = under(dest, os.path.join(args.datadir, 'qapikit', 'qapi'))
@@ -90,9 +96,10 @@ def check_tree(args: argparse.Namespace, dest: str) -> None:
     for path in expected:
         if not os.path.exists(path):
             fail('not installed: ' + os.path.relpath(path, dest))
-    if not os.access(under(dest, os.path.join(args.bindir, 'qapi-gen')),
-                     os.X_OK):
-        fail('bin/qapi-gen is not executable')
+    for program in PROGRAMS:
+        if not os.access(under(dest, os.path.join(args.bindir, program)),
+                         os.X_OK):
+            fail('bin/%s is not executable' % program)
     for root, dirs, files in os.walk(pkg):
         if '__pycache__' in dirs or any(f.endswith('.pyc') for f in files):
             fail('compiled Python installed under ' + root)
@@ -124,11 +131,15 @@ def check_tree(args: argparse.Namespace, dest: str) -> None:
         fail('include/qapikit/ holds %s, expected %s'
              % (sorted(names), sorted(wanted)))
 
-    launcher = under(dest, os.path.join(args.bindir, 'qapi-gen'))
-    with open(launcher, encoding='utf-8') as f:
-        text = f.read()
-    if args.source_root in text or args.build_root in text:
-        fail('the installed qapi-gen refers to the source or build tree')
+    for program in PROGRAMS:
+        launcher = under(dest, os.path.join(args.bindir, program))
+        if not os.path.exists(launcher):
+            continue
+        with open(launcher, encoding='utf-8') as f:
+            text = f.read()
+        if args.source_root in text or args.build_root in text:
+            fail('the installed %s refers to the source or build tree'
+                 % program)
 
     pc = os.path.join(libdir, 'pkgconfig', 'qapikit.pc')
     if os.path.exists(pc):
@@ -142,13 +153,16 @@ def check_tree(args: argparse.Namespace, dest: str) -> None:
             fail('qapikit.pc: Cflags is not -I${includedir}:\n' + text)
 
 
-def check_generator(args: argparse.Namespace, dest: str, tmp: str,
-                    python: str) -> Optional[str]:
-    """Run the installed qapi-gen; the output directory, or None."""
-    launcher = under(dest, os.path.join(args.bindir, 'qapi-gen'))
+def launcher_env() -> Dict[str, str]:
+    """The environment the installed programs run in: no PYTHONPATH."""
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)
     env['PYTHONDONTWRITEBYTECODE'] = '1'
+    return env
+
+
+def check_origin(launcher: str, dest: str, tmp: str, python: str) -> None:
+    """LAUNCHER imports its package `qapi` from DEST."""
     # Where does the launcher take its package from?
     probe = ('import runpy, sys\n'
              'sys.argv = [sys.argv[1], "--version"]\n'
@@ -157,20 +171,42 @@ def check_generator(args: argparse.Namespace, dest: str, tmp: str,
              'except SystemExit:\n'
              '    pass\n'
              'print(sys.modules["qapi"].__file__)\n')
-    out = run([python, '-c', probe, launcher], env=env, cwd=tmp,
-              show='(where does %s import qapi from?)' % launcher)
+    out = run([python, '-c', probe, launcher], env=launcher_env(),
+              cwd=tmp, show='(where does %s import qapi from?)' % launcher)
     if out is not None:
         origin = os.path.realpath(out.strip().splitlines()[-1])
         print('  ' + origin)
         if not origin.startswith(os.path.realpath(dest) + os.sep):
-            fail('the installed qapi-gen imported qapi from %s, outside '
-                 'DESTDIR' % origin)
+            fail('the installed %s imported qapi from %s, outside '
+                 'DESTDIR' % (os.path.basename(launcher), origin))
+
+
+def check_generator(args: argparse.Namespace, dest: str, tmp: str,
+                    python: str) -> Optional[str]:
+    """Run the installed qapi-gen; the output directory, or None."""
+    launcher = under(dest, os.path.join(args.bindir, 'qapi-gen'))
+    env = launcher_env()
+    check_origin(launcher, dest, tmp, python)
     if run([launcher, '--version'], env=env, cwd=tmp) is None:
         return None
     gen = os.path.join(tmp, 'gen')
     if run([launcher, '-o', gen, args.schema], env=env, cwd=tmp) is None:
         return None
     return gen
+
+
+def check_compat(args: argparse.Namespace, dest: str, tmp: str,
+                 python: str) -> None:
+    """Run the installed qapi-compat on the schema against itself."""
+    launcher = under(dest, os.path.join(args.bindir, 'qapi-compat'))
+    check_origin(launcher, dest, tmp, python)
+    out = run([launcher, args.schema, args.schema], env=launcher_env(),
+              cwd=tmp)
+    # Notes (what is deprecated) may be there; breaks and warnings not.
+    if out is not None and not out.splitlines()[-1].startswith(
+            '0 breaks, 0 warnings,'):
+        fail('qapi-compat found changes between a schema and itself:\n'
+             + out)
 
 
 def pkg_config_flags(args: argparse.Namespace, dest: str,
@@ -316,6 +352,7 @@ def main() -> int:
         list_tree(dest)
         check_tree(args, dest)
         gen = check_generator(args, dest, tmp, sys.executable)
+        check_compat(args, dest, tmp, sys.executable)
         flags = pkg_config_flags(args, dest, tmp)
         if gen is not None and flags is not None:
             check_compile(args, dest, tmp, gen, flags)

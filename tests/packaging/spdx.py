@@ -4,7 +4,8 @@
 project's license, in its first lines (after a '#!' line, if any):
 C and headers, Python, shell and Makefiles, meson files, Jinja2
 templates, linker scripts and the project's own schemas.  Test data
-(generator cases, JSON corpora, expected outputs) and prose do not.
+(generator and compatibility cases, JSON corpora, expected
+outputs) and prose do not.
 
   spdx.py [--fix] [ROOT]    list the files without it (exit 1 if any);
                             --fix adds it to them
@@ -19,8 +20,9 @@ LICENSE = 'MIT'
 TAG = 'SPDX-License-Identifier: ' + LICENSE
 # Folders that hold no source: build trees, and test data.
 SKIP_DIRS = {'.git', 'build', 'build-asan', '__pycache__'}
-SKIP_PREFIXES = ('tests/qapi-schema/', 'tests/unit/corpus/',
-                 'tests/fuzz/corpus/', 'tests/fuzz/regressions/')
+SKIP_PREFIXES = ('tests/qapi-schema/', 'tests/qapi-compat/',
+                 'tests/unit/corpus/', 'tests/fuzz/corpus/',
+                 'tests/fuzz/regressions/')
 # Executable scripts without an extension, by path.
 SCRIPTS = ('.ci/run', 'bench/gen-bench', 'bench/qcow2-bench',
            'bench/qmp-bench', 'bench/snapshot-bench')

@@ -64,3 +64,29 @@ def replace_in_meson(text: str, cases: List[str],
     begin, end = _block_bounds([line.rstrip('\n') for line in lines], where)
     return (''.join(lines[:begin + 1]) + format_meson(cases)
             + ''.join(lines[end:]))
+
+
+def check_listed(meson_file: Path, present: List[str],
+                 regenerate: str) -> List[str]:
+    """Differences between the cases listed in MESON_FILE and PRESENT,
+    those on disk; REGENERATE is the command that rewrites the list."""
+    try:
+        text = meson_file.read_bytes().decode('utf-8', errors='replace')
+        listed = cases_in_meson(text, str(meson_file))
+    except (OSError, ValueError) as err:
+        return [str(err)]
+    problems = []
+    unlisted = sorted(set(present) - set(listed))
+    missing = sorted(set(listed) - set(present))
+    duplicates = sorted({case for case in listed if listed.count(case) > 1})
+    if unlisted:
+        problems.append('not listed in %s: %s' % (meson_file,
+                                                   ', '.join(unlisted)))
+    if missing:
+        problems.append('listed in %s but not on disk: %s'
+                        % (meson_file, ', '.join(missing)))
+    if duplicates:
+        problems.append('listed twice: ' + ', '.join(duplicates))
+    if problems:
+        problems.append('regenerate the list with: ' + regenerate)
+    return problems

@@ -24,79 +24,17 @@ name files as `NAME.json:3: ...`.  It runs twice, with PYTHONHASHSEED 0 and
 Exit status 0 when everything passed, 1 otherwise.
 """
 
-import argparse
-import difflib
-import os
-import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from caselist import CASE_DIR, cases_in_dir, cases_in_meson
+from caselist import CASE_DIR, cases_in_dir, check_listed
+from runner import (HASH_SEEDS, Generator, GenRun, Suite, check_error_run,
+                    describe, diff, drop_expectation, read_text, run_seeds,
+                    suite_main, write_expectation)
 
 DEFAULT_GEN = CASE_DIR.parent.parent / 'scripts' / 'qapi-gen.py'
-HASH_SEEDS = ('0', '1')
-TIMEOUT_SECONDS = 120
-
-
-@dataclass(frozen=True)
-class GenRun:
-    """What one generator run did."""
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-@dataclass(frozen=True)
-class Generator:
-    """How to start the generator."""
-    python: str
-    script: Path
-
-    def run(self, args: Sequence[str], cwd: Path, hash_seed: str) -> GenRun:
-        env = dict(os.environ)
-        env['PYTHONHASHSEED'] = hash_seed
-        try:
-            proc = subprocess.run(
-                [self.python, str(self.script), *args], cwd=str(cwd),
-                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, timeout=TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
-            return GenRun(-1, '', 'run-case.py: generator timed out after '
-                          '%d s\n' % TIMEOUT_SECONDS)
-        return GenRun(proc.returncode,
-                      proc.stdout.decode('utf-8', errors='replace'),
-                      proc.stderr.decode('utf-8', errors='replace'))
-
-
-def diff(expected: str, actual: str, fromfile: str, tofile: str) -> str:
-    """A unified diff of two texts; exact about final newlines."""
-    def lines(text: str) -> List[str]:
-        result = text.splitlines(keepends=True)
-        if result and not result[-1].endswith('\n'):
-            result[-1] += '\n\\ No newline at end of file\n'
-        return result
-    return ''.join(difflib.unified_diff(lines(expected), lines(actual),
-                                        fromfile=fromfile, tofile=tofile))
-
-
-def describe(run: GenRun) -> str:
-    """RUN's exit status and output, for a failure message."""
-    text = 'exit status %d\n' % run.returncode
-    for stream, content in (('stdout', run.stdout), ('stderr', run.stderr)):
-        if content:
-            text += '--- %s:\n%s' % (stream, content)
-            if not content.endswith('\n'):
-                text += '\n'
-    return text
-
-
-def read_text(path: Path) -> str:
-    return path.read_bytes().decode('utf-8', errors='replace')
-
-
 COMPAT_2012_PREFIX = 'compat-2012-'
 
 
@@ -109,20 +47,8 @@ def options(name: str) -> List[str]:
 def dump_model(gen: Generator, name: str, problems: List[str]) -> GenRun:
     """Run `--dump-model NAME.json` once per hash seed; a difference
     between the runs is added to PROBLEMS.  Returns the first run."""
-    runs = [gen.run([*options(name), '--dump-model', name + '.json'],
-                    CASE_DIR, seed)
-            for seed in HASH_SEEDS]
-    first = runs[0]
-    for seed, other in zip(HASH_SEEDS[1:], runs[1:]):
-        if other == first:
-            continue
-        problems.append(
-            'output depends on PYTHONHASHSEED (%s vs %s):\n'
-            % (HASH_SEEDS[0], seed)
-            + diff(describe(first), describe(other),
-                   'PYTHONHASHSEED=' + HASH_SEEDS[0],
-                   'PYTHONHASHSEED=' + seed))
-    return first
+    return run_seeds(gen, [*options(name), '--dump-model', name + '.json'],
+                     CASE_DIR, problems)
 
 
 def check_accepted(name: str, expected: str, run: GenRun,
@@ -142,20 +68,8 @@ def check_accepted(name: str, expected: str, run: GenRun,
 
 def check_rejected(gen: Generator, name: str, expected: str, run: GenRun,
                    problems: List[str]) -> None:
-    err_file = name + '.err'
-    if 'Traceback' in run.stderr:
-        problems.append('the generator crashed:\n' + run.stderr)
+    if not check_error_run(run, 1, name + '.err', expected, problems):
         return
-    if run.returncode != 1:
-        problems.append('expected exit status 1 (%s exists), got %s'
-                        % (err_file, describe(run)))
-        return
-    if run.stdout:
-        problems.append('expected nothing on stdout, got:\n' + run.stdout)
-    if run.stderr != expected:
-        problems.append('stderr differs from %s:\n' % err_file
-                        + diff(expected, run.stderr, err_file + ' (expected)',
-                               err_file + ' (actual)'))
     # Generating C from a bad schema must fail the same way and write
     # nothing at all.
     with tempfile.TemporaryDirectory(prefix='qapi-case-') as out_dir:
@@ -215,46 +129,12 @@ def update_case(gen: Generator, name: str) -> Optional[str]:
     else:
         return ('neither a clean success nor a clean schema error, not '
                 'updating: ' + describe(run))
-    keep_path = CASE_DIR / (name + keep)
-    drop_path = CASE_DIR / (name + drop)
-    changes = []
-    if not keep_path.exists():
-        changes.append('created ' + keep_path.name)
-    elif read_text(keep_path) != content:
-        changes.append('updated ' + keep_path.name)
-    if changes:
-        keep_path.write_bytes(content.encode('utf-8'))
-    if drop_path.exists():
-        drop_path.unlink()
-        changes.append('removed ' + drop_path.name)
+    changes: List[str] = []
+    write_expectation(CASE_DIR / (name + keep), content, changes)
+    drop_expectation(CASE_DIR / (name + drop), changes)
     if changes:
         print('%s: %s' % (name, ', '.join(changes)))
     return None
-
-
-def check_listed(meson_file: Path) -> List[str]:
-    """Differences between the cases in MESON_FILE and the directory."""
-    try:
-        listed = cases_in_meson(read_text(meson_file), str(meson_file))
-    except (OSError, ValueError) as err:
-        return [str(err)]
-    present = cases_in_dir()
-    problems = []
-    unlisted = sorted(set(present) - set(listed))
-    missing = sorted(set(listed) - set(present))
-    duplicates = sorted({case for case in listed if listed.count(case) > 1})
-    if unlisted:
-        problems.append('not listed in %s: %s' % (meson_file,
-                                                   ', '.join(unlisted)))
-    if missing:
-        problems.append('listed in %s but no .json file: %s'
-                        % (meson_file, ', '.join(missing)))
-    if duplicates:
-        problems.append('listed twice: ' + ', '.join(duplicates))
-    if problems:
-        problems.append('regenerate the list with: '
-                        'python3 tests/qapi-schema/list-cases.py --write')
-    return problems
 
 
 def case_name(arg: str) -> str:
@@ -263,67 +143,23 @@ def case_name(arg: str) -> str:
     return name[:-len('.json')] if name.endswith('.json') else name
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Run generator test cases of tests/qapi-schema/.')
-    parser.add_argument('--python', default=sys.executable,
-                        help='interpreter for the generator '
-                        '(default: the one running this script)')
-    parser.add_argument('--gen', type=Path, default=DEFAULT_GEN,
-                        help='the generator script (default: %(default)s)')
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument('--update', action='store_true',
-                      help="rewrite the named cases' expectations")
-    mode.add_argument('--update-all', action='store_true',
-                      help="rewrite every case's expectation")
-    mode.add_argument('--check-listed', metavar='MESON_BUILD', type=Path,
-                      help='check that MESON_BUILD lists every case')
-    parser.add_argument('names', nargs='*', metavar='NAME',
-                        help='case names (NAME.json in %s)' % CASE_DIR)
-    args = parser.parse_args(argv)
-    if args.update_all or args.check_listed:
-        if args.names:
-            parser.error('no NAME with --update-all or --check-listed')
-    elif not args.names:
-        parser.error('name at least one case')
-    return args
+SUITE = Suite(
+    description='Run generator test cases of tests/qapi-schema/.',
+    prog_option='--gen',
+    default_prog=DEFAULT_GEN,
+    case_help='case names (NAME.json in %s)' % CASE_DIR,
+    cases_in_dir=cases_in_dir,
+    case_name=case_name,
+    check_case=check_case,
+    update_case=update_case,
+    check_listed=lambda meson_file: check_listed(
+        meson_file, cases_in_dir(),
+        'python3 tests/qapi-schema/list-cases.py --write'),
+)
 
 
 def main(argv: Sequence[str]) -> int:
-    args = parse_args(argv)
-    if args.check_listed:
-        problems = check_listed(args.check_listed.resolve())
-        for problem in problems:
-            print('FAIL: ' + problem)
-        return 1 if problems else 0
-
-    gen = Generator(args.python, args.gen.resolve())
-    if not gen.script.is_file():
-        print('run-case.py: generator %s not found' % gen.script,
-              file=sys.stderr)
-        return 1
-
-    failed = 0
-    if args.update or args.update_all:
-        names = cases_in_dir() if args.update_all else \
-            [case_name(arg) for arg in args.names]
-        for name in names:
-            error = update_case(gen, name)
-            if error:
-                failed += 1
-                print('%s: NOT UPDATED: %s' % (name, error.rstrip('\n')))
-        print('%d cases, %d not updated' % (len(names), failed))
-        return 1 if failed else 0
-
-    for name in (case_name(arg) for arg in args.names):
-        problems = check_case(gen, name)
-        if problems:
-            failed += 1
-            for problem in problems:
-                print('%s: FAIL: %s' % (name, problem.rstrip('\n')))
-        else:
-            print('%s: ok' % name)
-    return 1 if failed else 0
+    return suite_main(SUITE, argv)
 
 
 if __name__ == '__main__':
