@@ -7,6 +7,7 @@ reference and a schema that uses every piece of doc markup; what it
 shows (deprecated features, optional members, links, conditions,
 examples, contents, index); and the command line around it."""
 
+import glob
 import os
 import re
 import subprocess
@@ -14,9 +15,11 @@ import sys
 import tempfile
 import unittest
 from html.parser import HTMLParser
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
+from qapi.manual import manual_name, render
 from qapi.manual.text import Bullets, Literal, Para, parse_blocks
+from qapi.schema import QAPISchema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -446,6 +449,50 @@ class Manual(unittest.TestCase):
                       '</code></a> (optional)</dt>', html)
         self.assertIn('<p>The members of <a href="#type-Point"><code>Point'
                       '</code></a>.</p>', self.entry(html, 'event-MOVED'))
+
+
+class EveryAcceptedSchema(unittest.TestCase):
+    """Every schema the generator tests accept (tests/qapi-schema/NAME.json
+    with a NAME.out, today's form) renders in the three formats, and each
+    result passes its tool: tidy, cmark's anchors, man --warnings."""
+
+    def test_every_case_renders_for_every_tool(self) -> None:
+        cases = sorted(
+            path for path in glob.glob(os.path.join(ROOT, 'tests',
+                                                    'qapi-schema', '*.json'))
+            if os.path.exists(path[:-len('.json')] + '.out')
+            and not os.path.basename(path).startswith('compat-2012-'))
+        self.assertGreater(len(cases), 100)
+        with tempfile.TemporaryDirectory() as out:
+            for path in cases:
+                name = manual_name(path)
+                schema = QAPISchema(path)
+                for fmt, ext in FORMATS.items():
+                    with open(os.path.join(out, '%s.%s' % (name, ext)), 'w',
+                              encoding='utf-8') as f:
+                        f.write(render(schema, fmt, path, '0'))
+            self.check_tool(cases, out, 'html',
+                            lambda f: ['tidy', '-q', '-e', f])
+            self.check_tool(cases, out, 'md',
+                            lambda f: ['cmark', '--unsafe', f],
+                            check_links=True)
+            self.check_tool(cases, out, '7',
+                            lambda f: ['man', '--warnings', '-E', 'UTF-8',
+                                       '-l', f])
+
+    def check_tool(self, cases: List[str], out: str, ext: str,
+                   command: Callable[[str], List[str]],
+                   check_links: bool = False) -> None:
+        for path in cases:
+            page = os.path.join(out, '%s.%s' % (manual_name(path), ext))
+            with self.subTest(case=os.path.basename(path), format=ext):
+                result = subprocess.run(
+                    command(page), capture_output=True, text=True,
+                    check=False, env=dict(os.environ, MANWIDTH='80'))
+                self.assertEqual((result.returncode, result.stderr), (0, ''))
+                if check_links:
+                    found = anchors(result.stdout)
+                    self.assertEqual(set(found.links) - found.ids, set())
 
 
 class CommandLine(unittest.TestCase):
