@@ -228,14 +228,21 @@ class JSONSchemaBuilder(SchemaVisitor):
             entity.ifcond, entity.features)
 
     def document(self, title: str) -> Schema:
-        return {
+        document: Schema = {
             '$schema': DIALECT,
             'title': title,
             'description': 'The QMP requests of this schema; $defs has '
                            'every type, request, reply and event.',
-            'oneOf': [_ref('request:%s' % name) for name in self.requests],
-            '$defs': self.defs,
         }
+        if self.requests:
+            document['oneOf'] = [_ref('request:%s' % name)
+                                 for name in self.requests]
+        else:
+            # No command: no request is valid (an empty oneOf is not a
+            # schema).
+            document['not'] = {}
+        document['$defs'] = self.defs
+        return document
 
 
 def json_schema(schema: QAPISchema, title: str) -> str:

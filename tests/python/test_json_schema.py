@@ -11,6 +11,7 @@ too."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,9 @@ import unittest
 from typing import Any, Dict
 
 from jsonschema import Draft202012Validator
+
+from qapi.jsonschema import json_schema
+from qapi.schema import Command, QAPISchema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -155,6 +159,33 @@ class JSONSchemaTest(unittest.TestCase):
         document = generate(COMPAT_2012, '--compat', '2012')
         Draft202012Validator.check_schema(document)
         self.assertTrue(document['oneOf'])
+
+    def test_every_accepted_schema(self) -> None:
+        """Every schema the generator cases accept (NAME.json with a
+        NAME.out, in either form) gives a valid document whose root has a
+        request per command and whose references all resolve."""
+        cases = sorted(
+            path for path in glob.glob(os.path.join(ROOT, 'tests',
+                                                    'qapi-schema', '*.json'))
+            if os.path.exists(path[:-len('.json')] + '.out'))
+        self.assertGreater(len(cases), 100)
+        for path in cases:
+            name = os.path.basename(path)
+            with self.subTest(case=name):
+                compat = '2012' if name.startswith('compat-2012-') else None
+                schema = QAPISchema(path, compat=compat)
+                document = json.loads(json_schema(schema, name))
+                Draft202012Validator.check_schema(document)
+                commands = [e for e in schema.entities
+                            if isinstance(e, Command)]
+                self.assertEqual(len(document.get('oneOf', [])),
+                                 len(commands))
+                if not commands:
+                    root = Draft202012Validator(document)
+                    self.assertFalse(root.is_valid({'execute': 'x'}))
+                refs = re.findall(r'"\$ref": "#/\$defs/([^"]+)"',
+                                  json.dumps(document))
+                self.assertEqual(set(refs) - set(document['$defs']), set())
 
 
 if __name__ == '__main__':
