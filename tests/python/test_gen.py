@@ -75,6 +75,25 @@ class ParallelTest(unittest.TestCase):
         with mock.patch.object(render, '_can_fork', return_value=False):
             self.assertEqual(self.files(2), one)
 
+    def test_one_worker_two_parts(self) -> None:
+        # The pool may hand a worker a second part before another worker
+        # has started: each part's result has that part's files only.
+        one = self.files(1)
+        worker = render._Generator(self.schema, '', False, False)
+        parts = render._split(worker.modules, 3)
+        index = {id(module): i for i, module in enumerate(worker.modules)}
+        with mock.patch.object(render, '_worker_gen', None):
+            render._start_worker(worker)
+            first, error1 = render._render_in_worker(
+                [index[id(m)] for m in parts[1]], True)
+            second, error2 = render._render_in_worker(
+                [index[id(m)] for m in parts[2]], False)
+        self.assertEqual((error1, error2), ('', ''))
+        self.assertTrue(second)
+        self.assertEqual(set(first) & set(second), set())
+        for path, text in {**first, **second}.items():
+            self.assertEqual(text, one[path])
+
     def test_worker_fails(self) -> None:
         # The first worker renders the schema-wide files.
         with mock.patch.object(render._Generator, 'render_schema_wide',

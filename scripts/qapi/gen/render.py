@@ -210,10 +210,9 @@ _worker_gen: Optional[_Generator] = None
 
 
 def _start_worker(gen: _Generator) -> None:
-    """The pool's initializer: GEN, with no files yet, renders here."""
+    """The pool's initializer: GEN renders here."""
     global _worker_gen
     _worker_gen = gen
-    gen.files = OutputFiles()
 
 
 def _render_in_worker(modules: List[int],
@@ -223,6 +222,9 @@ def _render_in_worker(modules: List[int],
     and '', or no files and the traceback of what failed."""
     gen = _worker_gen
     assert gen is not None
+    # The pool may give one worker several parts, one after the other:
+    # each returns its own files only.
+    gen.files = OutputFiles()
     try:
         for number in modules:
             gen.render_module(gen.modules[number])
