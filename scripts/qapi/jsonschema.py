@@ -140,13 +140,15 @@ class JSONSchemaBuilder(SchemaVisitor):
         self.defs[entity.name] = _builtin(entity)
 
     def visit_enum_type(self, entity: EnumType) -> None:
-        schema: Schema = {'type': 'string',
-                          'enum': [m.name for m in entity.members]}
-        deprecated = [m.name for m in entity.members
-                      if any(f.name == 'deprecated' for f in m.features)]
-        if deprecated:
-            schema['$comment'] = 'deprecated values: %s' % ', '.join(
-                deprecated)
+        schema: Schema = {'type': 'string'}
+        values = [_annotate({'const': m.name}, m.ifcond, m.features)
+                  for m in entity.members]
+        if any(len(value) > 1 for value in values):
+            # A value with a condition or deprecated: one const each,
+            # to carry it.
+            schema['oneOf'] = values
+        else:
+            schema['enum'] = [m.name for m in entity.members]
         self.defs[entity.name] = _annotate(schema, entity.ifcond,
                                            entity.features)
 
@@ -162,6 +164,16 @@ class JSONSchemaBuilder(SchemaVisitor):
                     for v in entity.variants]
         self.defs[entity.name] = _annotate({'oneOf': branches},
                                            entity.ifcond, entity.features)
+
+    @staticmethod
+    def _data_required(entity: Union[Command, Event]) -> bool:
+        """Whether ENTITY's arguments (or event data) must be there:
+        when its type has a mandatory member.  Without one, a request
+        may leave 'arguments' out, and an event whose data is empty has
+        no 'data' (§3.6/2)."""
+        arg_type = entity.arg_type
+        return (not isinstance(arg_type, ObjectType)
+                or any(not m.optional for m in arg_type.members))
 
     def _data(self, entity: Union[Command, Event]) -> Optional[Schema]:
         """The schema of ENTITY's arguments (or event data); None when
@@ -190,8 +202,7 @@ class JSONSchemaBuilder(SchemaVisitor):
             del request['required']
             request['oneOf'] = [{'required': ['execute']},
                                 {'required': ['exec-oob']}]
-        if (args is not None and isinstance(entity.arg_type, ObjectType)
-                and any(not m.optional for m in entity.arg_type.members)):
+        if args is not None and self._data_required(entity):
             request.setdefault('required', []).append('arguments')
         self.defs['request:%s' % entity.name] = _annotate(
             request, entity.ifcond, entity.features)
@@ -221,7 +232,8 @@ class JSONSchemaBuilder(SchemaVisitor):
         data = self._data(entity)
         if data is not None:
             properties['data'] = data
-            required.append('data')
+            if self._data_required(entity):
+                required.append('data')
         self.defs['event:%s' % entity.name] = _annotate(
             {'type': 'object', 'properties': properties,
              'required': required, 'additionalProperties': False},

@@ -44,6 +44,17 @@ DELIBERATE = {
 }
 
 
+SMALL = """
+{ 'enum': 'Plain', 'data': [ 'a', 'b' ] }
+{ 'enum': 'Accel',
+  'data': [ 'tcg', { 'name': 'kvm', 'if': 'CONFIG_KVM' },
+            { 'name': 'old', 'features': [ 'deprecated' ] } ] }
+{ 'command': 'set-accel', 'data': { '*accel': 'Accel', '*p': 'Plain' } }
+{ 'event': 'IMAGE_CHANGED', 'data': { '*size': 'size' } }
+{ 'event': 'IMAGE_RESIZED', 'data': { 'device': 'str', '*size': 'size' } }
+"""
+
+
 def generate(schema: str, *options: str) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, GEN, '--json-schema', *options,
@@ -159,6 +170,41 @@ class JSONSchemaTest(unittest.TestCase):
         document = generate(COMPAT_2012, '--compat', '2012')
         Draft202012Validator.check_schema(document)
         self.assertTrue(document['oneOf'])
+
+    def test_empty_data_and_annotated_values(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'small.json')
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(SMALL)
+            document = generate(path)
+        Draft202012Validator.check_schema(document)
+
+        def valid(ref: str, instance: Any) -> bool:
+            return Draft202012Validator({
+                '$schema': document['$schema'], '$defs': document['$defs'],
+                '$ref': '#/$defs/%s' % ref}).is_valid(instance)
+
+        stamp = {'seconds': 1, 'microseconds': 2}
+        # An event whose data is empty has no 'data' (§3.6/2).
+        self.assertTrue(valid('event:IMAGE_CHANGED',
+                              {'event': 'IMAGE_CHANGED', 'timestamp': stamp}))
+        self.assertTrue(valid('event:IMAGE_CHANGED',
+                              {'event': 'IMAGE_CHANGED', 'timestamp': stamp,
+                               'data': {'size': 1}}))
+        self.assertFalse(valid('event:IMAGE_RESIZED',
+                               {'event': 'IMAGE_RESIZED', 'timestamp': stamp}))
+        # Arguments that are all optional may be left out.
+        self.assertTrue(valid('request:set-accel', {'execute': 'set-accel'}))
+        # Enum values carry their condition and deprecation.
+        accel = document['$defs']['Accel']
+        self.assertEqual(accel['oneOf'], [
+            {'const': 'tcg'},
+            {'const': 'kvm', '$comment': 'only if defined(CONFIG_KVM)'},
+            {'const': 'old', 'deprecated': True}])
+        self.assertTrue(valid('Accel', 'kvm'))
+        self.assertFalse(valid('Accel', 'xen'))
+        self.assertEqual(document['$defs']['Plain'],
+                         {'type': 'string', 'enum': ['a', 'b']})
 
     def test_every_accepted_schema(self) -> None:
         """Every schema the generator cases accept (NAME.json with a
