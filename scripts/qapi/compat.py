@@ -287,12 +287,13 @@ class _Comparator:
                 subject, 'is still' if _deprecated(old_features)
                 else 'was made'), direction)
 
-    def narrowed(self, where: Where, what: str) -> None:
+    def narrowed(self, where: Where, what: str,
+                 removal: bool = False) -> None:
         """Some value a client could send is refused now: a break of an
-        input."""
+        input, positioned at OLD's definition for a REMOVAL."""
         if where.direction == INPUT:
-            self.add(BREAK, where.new_info, '%s %s' % (where.subject(),
-                                                        what), INPUT)
+            self.add(BREAK, where.old_info if removal else where.new_info,
+                     '%s %s' % (where.subject(), what), INPUT)
 
     def widened(self, where: Where, what: str,
                 severity: str = BREAK) -> None:
@@ -384,7 +385,7 @@ class _Comparator:
                     else 'changed from %s to %s, which does not take %s'
                     % (_describe(old), _describe(new),
                        _JSON_KIND_WORDS[kind]))
-                self.narrowed(where, what)
+                self.narrowed(where, what, removal=bool(name))
                 continue
             matched.add(kind)
             self.compare(old_type, other, where)
