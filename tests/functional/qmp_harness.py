@@ -324,6 +324,9 @@ class RawClient:
         if not ((seconds == -1 and micro == -1)
                 or (seconds >= 0 and 0 <= micro <= 999_999)):
             raise ProtocolViolation(f"bad timestamp: {event}")
+        check = wire_check()
+        if check is not None:
+            check.check_event(event)
 
     def expect_eof(self, timeout: Optional[float] = None) -> list[dict[str, Any]]:
         """Read until the server closes; returns what came before."""

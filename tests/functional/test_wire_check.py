@@ -13,6 +13,8 @@ from typing import Any
 from wire_check import SessionState, WireCheck, refused_as_request
 
 OK: dict[str, Any] = {"return": {}}
+VERSION: dict[str, Any] = {"return": {
+    "qemu": {"major": 0, "minor": 1, "micro": 0}, "package": "x"}}
 
 
 def error(error_class: str, desc: str) -> dict[str, Any]:
@@ -56,7 +58,8 @@ class WireCheckTest(unittest.TestCase):
             self.assertFalse(refused_as_request(reply), reply)
 
     def test_agreements(self) -> None:
-        self.agree({"execute": "query-version", "id": 1}, OK)
+        self.agree({"execute": "query-version", "id": 1}, VERSION)
+        self.agree({"execute": "quit"}, OK)
         self.agree({"execute": "blockdev-snapshot-sync",
                     "arguments": {"device": "d", "snapshot-file": "/x"}},
                    error("DeviceNotFound", "device 'd' not found"))
@@ -68,7 +71,8 @@ class WireCheckTest(unittest.TestCase):
 
     def test_disagreements(self) -> None:
         # The document refuses, the daemon ran the command.
-        self.disagree({"execute": "query-version", "arguments": {"x": 1}}, OK)
+        self.disagree({"execute": "query-version", "arguments": {"x": 1}},
+                      VERSION)
         self.disagree({"execute": "blockdev-snapshot-sync",
                        "arguments": {"device": "d"}},
                       error("DeviceNotFound", "device 'd' not found"))
@@ -77,6 +81,20 @@ class WireCheckTest(unittest.TestCase):
                       error("GenericError", "request member 'x' is not allowed"))
         self.disagree({"execute": "query-version"},
                       error("CommandNotFound", "command 'query-version' does not exist"))
+
+    def test_replies_and_events(self) -> None:
+        # A success reply is held to reply:NAME.
+        self.disagree({"execute": "query-version"}, OK)
+        self.disagree({"execute": "quit"}, {"return": {"extra": 1}})
+        stamp = {"seconds": 1, "microseconds": 2}
+        self.check.check_event({"event": "SHUTDOWN", "timestamp": stamp,
+                                "data": {"guest": False, "reason": "host-qmp-quit"}})
+        for event in ({"event": "SHUTDOWN", "timestamp": stamp},
+                      {"event": "SHUTDOWN", "timestamp": stamp,
+                       "data": {"guest": False, "reason": "no-such-reason"}},
+                      {"event": "NO_SUCH_EVENT", "timestamp": stamp}):
+            with self.subTest(event=event), self.assertRaises(AssertionError):
+                self.check.check_event(event)
 
     def test_session_state(self) -> None:
         refused = error("CommandNotFound", "capabilities were already negotiated")

@@ -12,7 +12,9 @@ to WireCheck.check(), which fails the test when the two disagree:
 - the document accepts the request, and the daemon refused it as a
   request (an envelope error, an unknown command, an argument error);
 - the document refuses it, and the daemon ran the command (a success, or
-  an error from the command itself, check 13).
+  an error from the command itself, check 13);
+- a success reply is not what the command's `reply:NAME` says, or an
+  event the daemon sends is not what its `event:NAME` says.
 
 What the document cannot know is left out, as §12.3/6 lists: the state
 of the session (check 9, negotiation; `exec-oob` before OOB is enabled,
@@ -94,11 +96,42 @@ class WireCheck:
                 "QAPIKIT_WIRE_SCHEMA is set but python3-jsonschema is "
                 "missing: install it (make deps)") from None
         with open(path, encoding="utf-8") as f:
-            self.validator = Draft202012Validator(json.load(f))
+            self.document = json.load(f)
+        self.validator = Draft202012Validator(self.document)
+        self._validator_class = Draft202012Validator
+        self._entries: dict[str, Any] = {}
         self.path = path
         self.checked = 0
         self.refused = 0
         self.disagreements = 0
+        self.replies = 0
+        self.events = 0
+
+    def entry(self, ref: str) -> Any:
+        """A validator of the document's $defs entry REF; None when there
+        is none."""
+        if ref not in self.document["$defs"]:
+            return None
+        if ref not in self._entries:
+            self._entries[ref] = self._validator_class({
+                "$schema": self.document["$schema"],
+                "$defs": self.document["$defs"],
+                "$ref": f"#/$defs/{ref}",
+            })
+        return self._entries[ref]
+
+    def _conforms(self, ref: str, message: dict[str, Any]) -> None:
+        """MESSAGE, which the daemon sent, must be what entry REF says."""
+        validator = self.entry(ref)
+        if validator is None:
+            self.disagreements += 1
+            raise AssertionError(f"{self.path} has no {ref} for {message}")
+        error = next(iter(validator.iter_errors(message)), None)
+        if error is not None:
+            self.disagreements += 1
+            raise AssertionError(
+                f"the daemon sent {json.dumps(message)}, which {ref} of "
+                f"{self.path} refuses: {error.message}")
 
     def check(self, request: Any, reply: dict[str, Any],
               state: SessionState) -> None:
@@ -121,11 +154,21 @@ class WireCheck:
             raise AssertionError(
                 f"{self.path} refuses {json.dumps(request)} "
                 f"({error.message}), the daemon took it: {reply}")
+        if "return" in reply:
+            self.replies += 1
+            name = request.get("execute", request.get("exec-oob"))
+            self._conforms(f"reply:{name}", reply)
+
+    def check_event(self, event: dict[str, Any]) -> None:
+        """Fail when the document has no such event, or refuses it."""
+        self.events += 1
+        self._conforms(f"event:{event['event']}", event)
 
     def report(self) -> None:
         sys.stderr.write(
             f"wire schema: {self.checked} requests checked against "
-            f"{os.path.basename(self.path)}: {self.refused} refused, "
+            f"{os.path.basename(self.path)}: {self.refused} refused; "
+            f"{self.replies} replies and {self.events} events checked; "
             f"{self.disagreements} disagreements\n")
 
 
