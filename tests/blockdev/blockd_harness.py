@@ -20,6 +20,11 @@ import tempfile
 import unittest
 from typing import Any, Optional, Sequence
 
+# The wire schema check shared with the functional tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, "functional"))
+from wire_check import SessionState, wire_check  # noqa: E402
+
 # A guard against hangs only: no test asserts anything about time.
 TIMEOUT = float(os.environ.get("QAPIKIT_TEST_TIMEOUT", "60"))
 
@@ -45,6 +50,7 @@ class QmpClient:
         self.sock.connect(path)
         self.buffer = b""
         self.events: list[dict[str, Any]] = []
+        self.session = SessionState()
         greeting = self._read_message()
         if "QMP" not in greeting:
             raise AssertionError(f"no greeting: {greeting}")
@@ -61,6 +67,9 @@ class QmpClient:
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
         message: dict[str, Any] = json.loads(line)
+        check = wire_check()
+        if check is not None and "event" in message:
+            check.check_event(message)
         return message
 
     def request(self, command: str, **arguments: Any) -> dict[str, Any]:
@@ -74,6 +83,10 @@ class QmpClient:
             if "event" in message:
                 self.events.append(message)
                 continue
+            check = wire_check()
+            if check is not None:
+                check.check(request, message, self.session)
+            self.session.update(request, message)
             return message
 
     def execute(self, command: str, **arguments: Any) -> Any:

@@ -51,10 +51,17 @@ class WireCheckTest(unittest.TestCase):
                       error("GenericError", "a request must be a JSON object"),
                       error("CommandNotFound", "command 'x' does not exist"),
                       error("GenericError", "'devlist[1].device' is missing"),
-                      error("GenericError", "the value: expected object, got int")):
+                      error("GenericError", "the value: expected object, got int"),
+                      error("GenericError", "'actions[0].type': 'foo' is not a "
+                            "value of the enum (expected 'a' or 'b')"),
+                      error("GenericError", "'size' is out of range for uint8 "
+                            "(0 to 255)"),
+                      error("GenericError", "'a.b' is not an expected member")):
             self.assertTrue(refused_as_request(reply), reply)
         for reply in (OK, error("DeviceNotFound", "device 'x' not found"),
-                      error("GenericError", "cannot open /x: No such file")):
+                      error("GenericError", "cannot open /x: No such file"),
+                      error("GenericError", "'detect-zeroes' other than 'off' "
+                            "is not supported")):
             self.assertFalse(refused_as_request(reply), reply)
 
     def test_agreements(self) -> None:

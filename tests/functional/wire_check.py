@@ -30,20 +30,31 @@ checks nothing (running a test file by hand).
 import atexit
 import json
 import os
+import re
 import sys
 from typing import Any, Optional
 
-# Reply descriptions of checks 2 to 12 (qmp-dispatch.c and the input
-# visitor): an argument error names the member's path, quoted, or says
-# "the value" for the arguments object itself.
+# Reply descriptions of checks 2 to 11 (qmp-dispatch.c) ...
 _REQUEST_ERROR_PREFIXES = (
     "a request must be",
     "request member ",
     "request has ",
     "command '",
-    "'",
-    "the value",
 )
+
+# ... and of check 12, the input visitor's: the member's path, quoted, or
+# "the value" for the arguments object itself, then what is wrong
+# (json-input-visitor.c, and the generated visitors of unions and
+# alternates).  A command's own error (check 13) may also start with a
+# quoted name, so the whole shape is matched.
+_ARGUMENT_ERROR = re.compile(
+    r"('[^']*'|the value)"
+    r"( is missing| is not an expected (member|element)"
+    r"|: expected .+, got .+|: the string contains a NUL character"
+    r"|: '.*' is not a value of the enum.*| is out of range for .+"
+    r"| is not a finite number|(: '.*')? is \S+ and refused by the "
+    r"compatibility policy| has an invalid value for union \S+"
+    r"| has no branch for this kind of JSON value in alternate \S+)")
 
 
 def refused_as_request(reply: dict[str, Any]) -> bool:
@@ -55,7 +66,8 @@ def refused_as_request(reply: dict[str, Any]) -> bool:
     if error["class"] == "CommandNotFound":
         return True
     return (error["class"] == "GenericError"
-            and error["desc"].startswith(_REQUEST_ERROR_PREFIXES))
+            and (error["desc"].startswith(_REQUEST_ERROR_PREFIXES)
+                 or _ARGUMENT_ERROR.fullmatch(error["desc"]) is not None))
 
 
 class SessionState:
