@@ -495,6 +495,72 @@ class EveryAcceptedSchema(unittest.TestCase):
                     self.assertEqual(set(found.links) - found.ids, set())
 
 
+def render_text(test: unittest.TestCase, text: str,
+                name: str = 'case') -> Dict[str, str]:
+    """The manual of schema TEXT in each format, checked with tidy;
+    the HTML also as OUT['tidy']."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name + '.json')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+        schema = QAPISchema(path)
+        out = {fmt: render(schema, fmt, path, '0') for fmt in FORMATS}
+        html = os.path.join(tmp, name + '.html')
+        with open(html, 'w', encoding='utf-8') as f:
+            f.write(out['html'])
+        result = subprocess.run(['tidy', '-q', '-e', html],
+                                capture_output=True, text=True, check=False)
+        test.assertEqual((result.returncode, result.stderr), (0, ''))
+    return out
+
+
+def html_headings(html: str) -> List[Tuple[int, str]]:
+    """The level and id of each heading of HTML, in order."""
+    return [(int(level), anchor) for level, anchor
+            in re.findall(r'<h(\d) id="([^"]*)"', html)]
+
+
+class Outline(unittest.TestCase):
+    """Heading levels, the contents' nesting and the anchors."""
+
+    def test_entry_before_any_heading(self) -> None:
+        out = render_text(self, "##\n# @Deep:\n#\n# A struct.\n##\n"
+                          "{ 'struct': 'Deep', 'data': {} }\n"
+                          "##\n# == Later section\n##\n")
+        self.assertEqual(html_headings(out['html']), [
+            (1, 'top'), (2, 'contents'), (2, 'type-Deep'),
+            (2, 'sec-later-section'), (2, 'index')])
+        self.assertIn('## <a id="type-Deep"></a>Struct `Deep`',
+                      out['markdown'])
+        self.assertIn('- [`Deep`](#type-Deep) (struct)\n'
+                      '- [Later section](#sec-later-section)\n'
+                      '- [Index](#index)\n', out['markdown'])
+
+    def test_levels_are_clamped(self) -> None:
+        out = render_text(self, "##\n# = Manual\n##\n"
+                          "##\n# @Deep:\n##\n"
+                          "{ 'struct': 'Deep', 'data': {} }\n"
+                          "##\n# === Skipped\n#\n# ==== Below\n##\n"
+                          "##\n# @Deeper:\n##\n"
+                          "{ 'struct': 'Deeper', 'data': {} }\n"
+                          "##\n# == Second\n##\n"
+                          "##\n# @Last:\n##\n"
+                          "{ 'struct': 'Last', 'data': { 'a': 'int' } }\n")
+        self.assertEqual(html_headings(out['html']), [
+            (1, 'top'), (2, 'contents'), (2, 'type-Deep'),
+            (2, 'sec-skipped'), (3, 'sec-below'), (4, 'type-Deeper'),
+            (2, 'sec-second'), (3, 'type-Last'), (2, 'builtin-types'),
+            (2, 'index')])
+        self.assertIn('- [`Deep`](#type-Deep) (struct)\n'
+                      '- [Skipped](#sec-skipped)\n'
+                      '  - [Below](#sec-below)\n'
+                      '    - [`Deeper`](#type-Deeper) (struct)\n'
+                      '- [Second](#sec-second)\n'
+                      '  - [`Last`](#type-Last) (struct)\n'
+                      '- [Built-in types](#builtin-types)\n'
+                      '- [Index](#index)\n', out['markdown'])
+
+
 class CommandLine(unittest.TestCase):
     def setUp(self) -> None:
         self._tmp = tempfile.TemporaryDirectory()

@@ -41,6 +41,9 @@ BUILTIN_MEANING = {
     'QType': 'the JSON type of a value, as a string',
 }
 
+# The deepest heading level (HTML's h6); entries go one below headings.
+MAX_LEVEL = 6
+
 KIND_TITLE = {
     'command': 'Command', 'event': 'Event', 'struct': 'Struct',
     'union': 'Union', 'alternate': 'Alternate', 'enum': 'Enum',
@@ -338,7 +341,6 @@ class _Builder:
         self.anchors: Dict[str, str] = {}       # definition -> anchor
         self.builtins: Dict[str, Builtin] = {}
         self.heading_slugs: Dict[str, int] = {}
-        self.level = 0                          # of the last heading
         for entity in schema.definitions:
             prefix = ('command' if isinstance(entity, Command) else
                       'event' if isinstance(entity, Event) else 'type')
@@ -416,8 +418,8 @@ class _Builder:
             kind = 'event'
         else:
             kind = entity.meta
-        entry = Entry(kind, entity.name, self.anchors[entity.name],
-                      self.level + 1)
+        # Its level is set once every heading is known.
+        entry = Entry(kind, entity.name, self.anchors[entity.name], 2)
         parts = _DocParts(entity.doc)
         entry.cond = only_if(entity.ifcond)
         entry.body = self.blocks(parts.body)
@@ -510,8 +512,7 @@ class _Builder:
         for section in doc.sections:
             if section.tag and section.tag.startswith('='):
                 title = section.lines[0]
-                self.level = len(section.tag)
-                items.append(Heading(self.level,
+                items.append(Heading(len(section.tag),
                                      parse_inlines(title, self.resolve),
                                      self.heading_anchor(title)))
                 text = '\n'.join(section.lines[1:]).strip('\n')
@@ -548,15 +549,26 @@ class _Builder:
             manual.title_in_items = True
         else:
             manual.title = 'Reference of %s' % manual.source
-        # The title is level 1; the outermost other headings level 2.
-        rest = manual.sections()
-        top = min((item.level for item in rest if isinstance(item, Heading)),
-                  default=1)
-        for item in rest:
-            if isinstance(item, (Heading, Entry)):
-                item.level = min(item.level - top + 2, 6)
+        self.normalise_levels()
         manual.builtins = sorted(self.builtins.values(),
                                  key=lambda b: b.name)
+
+
+    def normalise_levels(self) -> None:
+        """The title alone at level 1: the outermost other headings at
+        level 2, a heading at most one below the one before it, an
+        entry one below the heading it follows (at 2 before any)."""
+        rest = self.manual.sections()
+        top = min((item.level for item in rest if isinstance(item, Heading)),
+                  default=2)
+        last = 1                        # the level of the last heading
+        for item in rest:
+            if isinstance(item, Heading):
+                last = max(2, min(item.level - top + 2, last + 1,
+                                  MAX_LEVEL - 1))
+                item.level = last
+            elif isinstance(item, Entry):
+                item.level = last + 1
 
 
 def build_manual(schema: QAPISchema, name: str, source: str) -> Manual:
