@@ -560,6 +560,17 @@ class Outline(unittest.TestCase):
                       '- [Built-in types](#builtin-types)\n'
                       '- [Index](#index)\n', out['markdown'])
 
+    def test_heading_anchors_are_unique(self) -> None:
+        for text in ('##\n# == Setup\n#\n# == Setup\n#\n# == Setup 2\n'
+                     '##\n',
+                     '##\n# = Foo\n##\n##\n# == Foo\n#\n# == Foo 2\n'
+                     '#\n# == Index\n#\n# == Foo 2\n##\n'):
+            with self.subTest(text=text):
+                ids = [anchor for _, anchor
+                       in html_headings(render_text(self, text)['html'])]
+                self.assertEqual(len(ids), len(set(ids)))
+                self.assertEqual(len(ids), 6 if 'Setup' in text else 7)
+
 
 class CommandLine(unittest.TestCase):
     def setUp(self) -> None:

@@ -44,6 +44,9 @@ BUILTIN_MEANING = {
 # The deepest heading level (HTML's h6); entries go one below headings.
 MAX_LEVEL = 6
 
+# The anchors of the parts around the entries (§12.4/5).
+FIXED_ANCHORS = ('top', 'contents', 'builtin-types', 'index')
+
 KIND_TITLE = {
     'command': 'Command', 'event': 'Event', 'struct': 'Struct',
     'union': 'Union', 'alternate': 'Alternate', 'enum': 'Enum',
@@ -340,11 +343,14 @@ class _Builder:
         self.manual = manual
         self.anchors: Dict[str, str] = {}       # definition -> anchor
         self.builtins: Dict[str, Builtin] = {}
-        self.heading_slugs: Dict[str, int] = {}
+        # Every anchor given or reserved, for headings to avoid.
+        self.taken = set(FIXED_ANCHORS)
         for entity in schema.definitions:
             prefix = ('command' if isinstance(entity, Command) else
                       'event' if isinstance(entity, Event) else 'type')
             self.anchors[entity.name] = '%s-%s' % (prefix, entity.name)
+        self.taken.update(self.anchors.values())
+        self.taken.update('builtin-' + name for name in BUILTIN_MEANING)
 
     # Links
 
@@ -525,9 +531,13 @@ class _Builder:
     def heading_anchor(self, title: str) -> str:
         slug = re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-') \
             or 'section'
-        count = self.heading_slugs.get(slug, 0) + 1
-        self.heading_slugs[slug] = count
-        return 'sec-' + slug + ('' if count == 1 else '-%d' % count)
+        anchor = 'sec-' + slug
+        count = 1
+        while anchor in self.taken:
+            count += 1
+            anchor = 'sec-%s-%d' % (slug, count)
+        self.taken.add(anchor)
+        return anchor
 
     def build(self) -> None:
         schema = self.schema
