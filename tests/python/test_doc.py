@@ -572,6 +572,60 @@ class Outline(unittest.TestCase):
                 self.assertEqual(len(ids), 6 if 'Setup' in text else 7)
 
 
+LEGACY = """##
+# @Snap
+#
+# @Snap: what a snapshot needs
+#
+# @device: the device
+#
+# @device: described twice
+#
+# Since: 1.1
+# Since: 1.2
+##
+{ 'type': 'Snap', 'data': { 'device': 'str' } }
+
+##
+# @snap-all
+#
+# Snapshots a group of devices.
+#
+# List of:
+# @Snap: information needed for the device snapshot
+#
+# @other: no such argument
+#
+# Returns: nothing on success
+#
+# Returns: DeviceNotFound
+##
+{ 'command': 'snap-all', 'data': { 'devlist': [ 'Snap' ] } }
+"""
+
+
+class LegacyDocs(unittest.TestCase):
+    """A 2012 doc block (§11/5) is split without losing any text."""
+
+    def test_no_text_is_dropped(self) -> None:
+        out = render_text(self, LEGACY)
+        markdown = out['markdown']
+        self.assertIn('## <a id="type-Snap"></a>Struct `Snap`\n\n'
+                      'what a snapshot needs\n', markdown)
+        self.assertIn('- `device`: [`str`](#builtin-str)\n\n  the device'
+                      '\n\n  described twice\n', markdown)
+        self.assertIn('**Since:** 1.1; 1.2\n', markdown)
+        self.assertIn('Snapshots a group of devices.\n\nList of: '
+                      '[`Snap`](#type-Snap): information needed for the '
+                      'device snapshot\n\n`other`: no such argument\n',
+                      markdown)
+        self.assertIn('**Returns**\n\nnothing on success\n\n'
+                      'DeviceNotFound\n', markdown)
+        self.assertIn('List of: <a href="#type-Snap"><code>Snap</code></a>'
+                      ': information needed', out['html'])
+        self.assertIn('described twice', out['man'])
+
+
 class CommandLine(unittest.TestCase):
     def setUp(self) -> None:
         self._tmp = tempfile.TemporaryDirectory()

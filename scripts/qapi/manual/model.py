@@ -8,7 +8,7 @@ The renderers (html.py, markdown.py, man.py) only lay this out.
 
 import re
 import textwrap
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..common import Cond
 from ..doc import QAPIDoc
@@ -276,7 +276,11 @@ class _DocParts:
     """A doc block's texts by role, whether written in today's form or
     the 2012 form (§11/5), which the parser keeps as one body."""
 
-    def __init__(self, doc: Optional[QAPIDoc]):
+    def __init__(self, doc: Optional[QAPIDoc],
+                 args: Collection[str] = (),
+                 features: Collection[str] = ()):
+        """ARGS and FEATURES: the names an entry can describe, which
+        split a 2012 block (any name of today's form is checked)."""
         self.body = ''
         self.args: Dict[str, str] = {}
         self.features: Dict[str, str] = {}
@@ -284,7 +288,7 @@ class _DocParts:
         if doc is None:
             return
         if doc.legacy:
-            self._legacy(doc.body.lines)
+            self._legacy(doc.body.lines, doc.symbol, args, features)
             return
         self.body = doc.body.text()
         self.args = {name: sec.text() for name, sec in doc.args.items()}
@@ -293,9 +297,14 @@ class _DocParts:
         self.sections = [(sec.tag or '', sec.text())
                          for sec in doc.sections]
 
-    def _legacy(self, lines: List[str]) -> None:
-        """Split a 2012 block: '@name: text' descriptions and 'Tag:'
-        sections, each running to the next one; the rest is body."""
+    def _legacy(self, lines: List[str], symbol: Optional[str],
+                args: Collection[str], features: Collection[str]) -> None:
+        """Split a 2012 block: '@name: text' descriptions of ARGS and
+        FEATURES and 'Tag:' sections, each running to the next one; the
+        rest is body.  Nothing is lost: '@SYMBOL: text' (the definition
+        itself) is body text, an '@name:' of another name stays as text
+        where it is, and a second description of a name adds to the
+        first."""
         body: List[str] = []
         current = body
         parts: List[Tuple[str, str, List[str]]] = []
@@ -303,13 +312,19 @@ class _DocParts:
             stripped = line.strip()
             arg = _LEGACY_ARG.fullmatch(stripped)
             tag = _LEGACY_TAG.fullmatch(stripped)
-            if arg and not line.startswith(' '):
+            indented = line.startswith(' ')
+            if arg and not indented and arg.group(1) == symbol \
+                    and arg.group(1) not in args:
+                current = body
+                body.append(arg.group(2))
+            elif arg and not indented and (arg.group(1) in args
+                                           or arg.group(1) in features):
                 text = arg.group(2)
                 if text.startswith('#optional'):
                     text = text[len('#optional'):].strip()
                 current = [text]
                 parts.append(('@', arg.group(1), current))
-            elif tag and not line.startswith(' '):
+            elif tag and not indented:
                 current = [tag.group(2)]
                 parts.append((tag.group(1), '', current))
             elif not stripped and current is not body \
@@ -322,10 +337,24 @@ class _DocParts:
         for kind, name, text_lines in parts:
             text = (text_lines[0] + '\n' + textwrap.dedent(
                 '\n'.join(text_lines[1:]))).strip()
-            if kind == '@':
-                self.args[name] = text
-            else:
+            if kind != '@':
                 self.sections.append((kind, text))
+                continue
+            described = self.args if name in args else self.features
+            if described.get(name):
+                text = described[name] + '\n\n' + text
+            described[name] = text.strip()
+
+
+def _describable(entity: Entity) -> Tuple[List[str], List[str]]:
+    """The member and feature names that ENTITY's doc block may
+    describe; the entry also shows a description of each branch of a
+    union."""
+    names = entity.doc_members()
+    if isinstance(entity, UnionType):
+        names += [variant.name for variant in entity.variants
+                  if variant.name not in names]
+    return names, entity.doc_features()
 
 
 def _source_key(info: Optional[QAPISourceInfo]) -> Tuple[int, ...]:
@@ -426,7 +455,7 @@ class _Builder:
             kind = entity.meta
         # Its level is set once every heading is known.
         entry = Entry(kind, entity.name, self.anchors[entity.name], 2)
-        parts = _DocParts(entity.doc)
+        parts = _DocParts(entity.doc, *_describable(entity))
         entry.cond = only_if(entity.ifcond)
         entry.body = self.blocks(parts.body)
         if isinstance(entity, EnumType):
@@ -453,10 +482,11 @@ class _Builder:
         entry.prominent = [feat.name for feat in entry.features
                            if feat.prominent]
         for tag, text in parts.sections:
+            # A tag given twice (2012 form) keeps both texts.
             if tag == 'Since':
-                entry.since = text
+                entry.since = '; '.join(filter(None, [entry.since, text]))
             elif tag == 'Returns':
-                entry.returns_text = self.blocks(text)
+                entry.returns_text += self.blocks(text)
             else:
                 entry.sections.append(Section(tag, self.blocks(text)))
         return entry
