@@ -626,6 +626,62 @@ class LegacyDocs(unittest.TestCase):
         self.assertIn('described twice', out['man'])
 
 
+LONG_STRUCT = ('ThisStructHasANameOfSeventyCharacters'
+               'OrMoreWhichNoTerminalLineHolds')
+LONG_MEMBER = ('a-member-whose-name-is-long-enough-'
+               'to-overflow-a-line-of-any-width')
+LONG_URL = 'https://gitlab.com/qemu-project/qemu/-/blob/master/docs/interop/'
+LONG_EXAMPLE = ('-> { "execute": "thing", "arguments": '
+                '{ "a-very-long-argument-name": "a-very-long-value" } }')
+LONG_WORDS = """##
+# = Long words
+##
+
+##
+# @%(struct)s:
+#
+# See %(url)sqemu-qmp-ref-and-more.rst
+# or %(xs)s.
+#
+# @%(member)s: see
+#     %(url)sqemu-qmp-ref.rst
+#
+# Example:
+#
+#     %(example)s
+##
+{ 'struct': '%(struct)s',
+  'data': { '%(member)s': 'str' } }
+""" % {'struct': LONG_STRUCT, 'member': LONG_MEMBER, 'url': LONG_URL,
+       'xs': 'x' * 72, 'example': LONG_EXAMPLE}
+
+
+class ManLongWords(unittest.TestCase):
+    """A word no line can hold (a URL, a long name) breaks in a man
+    page; a literal block keeps its lines."""
+
+    def test_long_words_break_without_warnings(self) -> None:
+        page = render_text(self, LONG_WORDS, 'long')['man']
+        self.assertIn('.EX\n%s\n.EE' % LONG_EXAMPLE.replace('-', '\\-'),
+                      page)
+        self.assertIn('https://\\:gitlab.\\:com/\\:', page)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'long.7')
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(page)
+            for width in ('80', '60'):
+                with self.subTest(width=width):
+                    result = subprocess.run(
+                        ['man', '--warnings', '-E', 'UTF-8', '-l', path],
+                        capture_output=True, text=True, check=False,
+                        env=dict(os.environ, MANWIDTH=width))
+                    self.assertEqual((result.returncode, result.stderr),
+                                     (0, ''))
+                    text = re.sub('.\b', '', result.stdout)
+                    self.assertIn(LONG_EXAMPLE, text)
+                    self.assertIn('https://gitlab.com/', text)
+
+
 class CommandLine(unittest.TestCase):
     def setUp(self) -> None:
         self._tmp = tempfile.TemporaryDirectory()
