@@ -495,6 +495,193 @@ class EveryAcceptedSchema(unittest.TestCase):
                     self.assertEqual(set(found.links) - found.ids, set())
 
 
+def render_text(test: unittest.TestCase, text: str,
+                name: str = 'case') -> Dict[str, str]:
+    """The manual of schema TEXT in each format, checked with tidy;
+    the HTML also as OUT['tidy']."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, name + '.json')
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(text)
+        schema = QAPISchema(path)
+        out = {fmt: render(schema, fmt, path, '0') for fmt in FORMATS}
+        html = os.path.join(tmp, name + '.html')
+        with open(html, 'w', encoding='utf-8') as f:
+            f.write(out['html'])
+        result = subprocess.run(['tidy', '-q', '-e', html],
+                                capture_output=True, text=True, check=False)
+        test.assertEqual((result.returncode, result.stderr), (0, ''))
+    return out
+
+
+def html_headings(html: str) -> List[Tuple[int, str]]:
+    """The level and id of each heading of HTML, in order."""
+    return [(int(level), anchor) for level, anchor
+            in re.findall(r'<h(\d) id="([^"]*)"', html)]
+
+
+class Outline(unittest.TestCase):
+    """Heading levels, the contents' nesting and the anchors."""
+
+    def test_entry_before_any_heading(self) -> None:
+        out = render_text(self, "##\n# @Deep:\n#\n# A struct.\n##\n"
+                          "{ 'struct': 'Deep', 'data': {} }\n"
+                          "##\n# == Later section\n##\n")
+        self.assertEqual(html_headings(out['html']), [
+            (1, 'top'), (2, 'contents'), (2, 'type-Deep'),
+            (2, 'sec-later-section'), (2, 'index')])
+        self.assertIn('## <a id="type-Deep"></a>Struct `Deep`',
+                      out['markdown'])
+        self.assertIn('- [`Deep`](#type-Deep) (struct)\n'
+                      '- [Later section](#sec-later-section)\n'
+                      '- [Index](#index)\n', out['markdown'])
+
+    def test_levels_are_clamped(self) -> None:
+        out = render_text(self, "##\n# = Manual\n##\n"
+                          "##\n# @Deep:\n##\n"
+                          "{ 'struct': 'Deep', 'data': {} }\n"
+                          "##\n# === Skipped\n#\n# ==== Below\n##\n"
+                          "##\n# @Deeper:\n##\n"
+                          "{ 'struct': 'Deeper', 'data': {} }\n"
+                          "##\n# == Second\n##\n"
+                          "##\n# @Last:\n##\n"
+                          "{ 'struct': 'Last', 'data': { 'a': 'int' } }\n")
+        self.assertEqual(html_headings(out['html']), [
+            (1, 'top'), (2, 'contents'), (2, 'type-Deep'),
+            (2, 'sec-skipped'), (3, 'sec-below'), (4, 'type-Deeper'),
+            (2, 'sec-second'), (3, 'type-Last'), (2, 'builtin-types'),
+            (2, 'index')])
+        self.assertIn('- [`Deep`](#type-Deep) (struct)\n'
+                      '- [Skipped](#sec-skipped)\n'
+                      '  - [Below](#sec-below)\n'
+                      '    - [`Deeper`](#type-Deeper) (struct)\n'
+                      '- [Second](#sec-second)\n'
+                      '  - [`Last`](#type-Last) (struct)\n'
+                      '- [Built-in types](#builtin-types)\n'
+                      '- [Index](#index)\n', out['markdown'])
+
+    def test_heading_anchors_are_unique(self) -> None:
+        for text in ('##\n# == Setup\n#\n# == Setup\n#\n# == Setup 2\n'
+                     '##\n',
+                     '##\n# = Foo\n##\n##\n# == Foo\n#\n# == Foo 2\n'
+                     '#\n# == Index\n#\n# == Foo 2\n##\n'):
+            with self.subTest(text=text):
+                ids = [anchor for _, anchor
+                       in html_headings(render_text(self, text)['html'])]
+                self.assertEqual(len(ids), len(set(ids)))
+                self.assertEqual(len(ids), 6 if 'Setup' in text else 7)
+
+
+LEGACY = """##
+# @Snap
+#
+# @Snap: what a snapshot needs
+#
+# @device: the device
+#
+# @device: described twice
+#
+# Since: 1.1
+# Since: 1.2
+##
+{ 'type': 'Snap', 'data': { 'device': 'str' } }
+
+##
+# @snap-all
+#
+# Snapshots a group of devices.
+#
+# List of:
+# @Snap: information needed for the device snapshot
+#
+# @other: no such argument
+#
+# Returns: nothing on success
+#
+# Returns: DeviceNotFound
+##
+{ 'command': 'snap-all', 'data': { 'devlist': [ 'Snap' ] } }
+"""
+
+
+class LegacyDocs(unittest.TestCase):
+    """A 2012 doc block (§11/5) is split without losing any text."""
+
+    def test_no_text_is_dropped(self) -> None:
+        out = render_text(self, LEGACY)
+        markdown = out['markdown']
+        self.assertIn('## <a id="type-Snap"></a>Struct `Snap`\n\n'
+                      'what a snapshot needs\n', markdown)
+        self.assertIn('- `device`: [`str`](#builtin-str)\n\n  the device'
+                      '\n\n  described twice\n', markdown)
+        self.assertIn('**Since:** 1.1; 1.2\n', markdown)
+        self.assertIn('Snapshots a group of devices.\n\nList of: '
+                      '[`Snap`](#type-Snap): information needed for the '
+                      'device snapshot\n\n`other`: no such argument\n',
+                      markdown)
+        self.assertIn('**Returns**\n\nnothing on success\n\n'
+                      'DeviceNotFound\n', markdown)
+        self.assertIn('List of: <a href="#type-Snap"><code>Snap</code></a>'
+                      ': information needed', out['html'])
+        self.assertIn('described twice', out['man'])
+
+
+LONG_STRUCT = ('ThisStructHasANameOfSeventyCharacters'
+               'OrMoreWhichNoTerminalLineHolds')
+LONG_MEMBER = ('a-member-whose-name-is-long-enough-'
+               'to-overflow-a-line-of-any-width')
+LONG_URL = 'https://gitlab.com/qemu-project/qemu/-/blob/master/docs/interop/'
+LONG_EXAMPLE = ('-> { "execute": "thing", "arguments": '
+                '{ "a-very-long-argument-name": "a-very-long-value" } }')
+LONG_WORDS = """##
+# = Long words
+##
+
+##
+# @%(struct)s:
+#
+# See %(url)sqemu-qmp-ref-and-more.rst
+# or %(xs)s.
+#
+# @%(member)s: see
+#     %(url)sqemu-qmp-ref.rst
+#
+# Example:
+#
+#     %(example)s
+##
+{ 'struct': '%(struct)s',
+  'data': { '%(member)s': 'str' } }
+""" % {'struct': LONG_STRUCT, 'member': LONG_MEMBER, 'url': LONG_URL,
+       'xs': 'x' * 72, 'example': LONG_EXAMPLE}
+
+
+class ManLongWords(unittest.TestCase):
+    """A word no line can hold (a URL, a long name) breaks in a man
+    page; a literal block keeps its lines."""
+
+    def test_long_words_break_without_warnings(self) -> None:
+        page = render_text(self, LONG_WORDS, 'long')['man']
+        self.assertIn('.EX\n%s\n.EE' % LONG_EXAMPLE.replace('-', '\\-'),
+                      page)
+        self.assertIn('https://\\:gitlab.\\:com/\\:', page)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'long.7')
+            with open(path, 'w', encoding='utf-8') as f:
+                f.write(page)
+            for width in ('80', '60'):
+                with self.subTest(width=width):
+                    result = subprocess.run(
+                        ['man', '--warnings', '-E', 'UTF-8', '-l', path],
+                        capture_output=True, text=True, check=False,
+                        env=dict(os.environ, MANWIDTH=width))
+                    self.assertEqual((result.returncode, result.stderr),
+                                     (0, ''))
+                    text = re.sub('.\b', '', result.stdout)
+                    self.assertIn(LONG_EXAMPLE, text)
+                    self.assertIn('https://gitlab.com/', text)
+
+
 class CommandLine(unittest.TestCase):
     def setUp(self) -> None:
         self._tmp = tempfile.TemporaryDirectory()

@@ -12,6 +12,36 @@ from .model import Manual, TocLine
 _FONT = re.compile(r'\\f[BIRP]')
 
 
+# A word longer than this gets break points (roff's \:), so that it
+# can be broken when no line is long enough for it, and a part of it
+# between two break points is at most _PIECE characters.
+_LONG = 24
+_PIECE = 16
+_WORD = re.compile(r'\S{%d,}' % (_LONG + 1))
+# Where a long word breaks best: after a run of '/', '.', '-' or '_',
+# or before the capital of a CamelCase name.
+_BREAK_AFTER = re.compile(r'(?<=[/._-])(?=[^/._-])|(?<=[a-z0-9])(?=[A-Z])')
+_MARK = '\0'
+
+
+def _mark_breaks(word: str) -> str:
+    """WORD with _MARK at each place where it may break."""
+    out = []
+    for piece in _BREAK_AFTER.split(word):
+        while len(piece) > _PIECE:
+            out.append(piece[:_PIECE])
+            piece = piece[_PIECE:]
+        out.append(piece)
+    return _MARK.join(part for part in out if part)
+
+
+def _text(text: str) -> str:
+    """TEXT for roff as _escape() makes it, its long words breakable
+    (not for literal blocks, whose lines stay as they are)."""
+    marked = _WORD.sub(lambda match: _mark_breaks(match.group(0)), text)
+    return _escape(marked).replace(_MARK, '\\:')
+
+
 def _escape(text: str) -> str:
     """TEXT for roff: backslashes, hyphens kept as ASCII '-' (names and
     JSON are copied from man pages), no control character at a line
@@ -28,10 +58,10 @@ def _quote(text: str) -> str:
 
 class ManLayout(Layout):
     def escape(self, text: str) -> str:
-        return _escape(text)
+        return _text(text)
 
     def code(self, text: str) -> str:
-        return '\\fB%s\\fR' % _escape(text)
+        return '\\fB%s\\fR' % _text(text)
 
     def link(self, markup: str, anchor: str) -> str:
         return markup
@@ -94,7 +124,7 @@ class ManLayout(Layout):
                           re.sub(r'^\.PP\n', '', body)])
 
     def badge(self, word: str) -> str:
-        return '\\fB[%s]\\fR' % _escape(word)
+        return '\\fB[%s]\\fR' % _text(word)
 
     def toc(self, lines: Sequence[TocLine]) -> str:
         out = ['.SH CONTENTS', '.nf']
@@ -118,9 +148,9 @@ class ManLayout(Layout):
             # Names and JSON read better unhyphenated and unjustified.
             '.nr HY 0\n.nh\n.ad l',
             '.SH NAME',
-            '%s \\- %s' % (_escape(name), _escape(manual.title)),
+            '%s \\- %s' % (_escape(name), _text(manual.title)),
             '.SH DESCRIPTION',
-            _escape((
+            _text((
                 'The reference of the interface that %s describes: its '
                 'commands, events and types, as its doc comments tell.  '
                 'The index at the end lists every definition by name.'

@@ -8,7 +8,7 @@ The renderers (html.py, markdown.py, man.py) only lay this out.
 
 import re
 import textwrap
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..common import Cond
 from ..doc import QAPIDoc
@@ -40,6 +40,12 @@ BUILTIN_MEANING = {
     'any': 'any JSON value',
     'QType': 'the JSON type of a value, as a string',
 }
+
+# The deepest heading level (HTML's h6); entries go one below headings.
+MAX_LEVEL = 6
+
+# The anchors of the parts around the entries (§12.4/5).
+FIXED_ANCHORS = ('top', 'contents', 'builtin-types', 'index')
 
 KIND_TITLE = {
     'command': 'Command', 'event': 'Event', 'struct': 'Struct',
@@ -270,7 +276,11 @@ class _DocParts:
     """A doc block's texts by role, whether written in today's form or
     the 2012 form (§11/5), which the parser keeps as one body."""
 
-    def __init__(self, doc: Optional[QAPIDoc]):
+    def __init__(self, doc: Optional[QAPIDoc],
+                 args: Collection[str] = (),
+                 features: Collection[str] = ()):
+        """ARGS and FEATURES: the names an entry can describe, which
+        split a 2012 block (any name of today's form is checked)."""
         self.body = ''
         self.args: Dict[str, str] = {}
         self.features: Dict[str, str] = {}
@@ -278,7 +288,7 @@ class _DocParts:
         if doc is None:
             return
         if doc.legacy:
-            self._legacy(doc.body.lines)
+            self._legacy(doc.body.lines, doc.symbol, args, features)
             return
         self.body = doc.body.text()
         self.args = {name: sec.text() for name, sec in doc.args.items()}
@@ -287,9 +297,14 @@ class _DocParts:
         self.sections = [(sec.tag or '', sec.text())
                          for sec in doc.sections]
 
-    def _legacy(self, lines: List[str]) -> None:
-        """Split a 2012 block: '@name: text' descriptions and 'Tag:'
-        sections, each running to the next one; the rest is body."""
+    def _legacy(self, lines: List[str], symbol: Optional[str],
+                args: Collection[str], features: Collection[str]) -> None:
+        """Split a 2012 block: '@name: text' descriptions of ARGS and
+        FEATURES and 'Tag:' sections, each running to the next one; the
+        rest is body.  Nothing is lost: '@SYMBOL: text' (the definition
+        itself) is body text, an '@name:' of another name stays as text
+        where it is, and a second description of a name adds to the
+        first."""
         body: List[str] = []
         current = body
         parts: List[Tuple[str, str, List[str]]] = []
@@ -297,13 +312,19 @@ class _DocParts:
             stripped = line.strip()
             arg = _LEGACY_ARG.fullmatch(stripped)
             tag = _LEGACY_TAG.fullmatch(stripped)
-            if arg and not line.startswith(' '):
+            indented = line.startswith(' ')
+            if arg and not indented and arg.group(1) == symbol \
+                    and arg.group(1) not in args:
+                current = body
+                body.append(arg.group(2))
+            elif arg and not indented and (arg.group(1) in args
+                                           or arg.group(1) in features):
                 text = arg.group(2)
                 if text.startswith('#optional'):
                     text = text[len('#optional'):].strip()
                 current = [text]
                 parts.append(('@', arg.group(1), current))
-            elif tag and not line.startswith(' '):
+            elif tag and not indented:
                 current = [tag.group(2)]
                 parts.append((tag.group(1), '', current))
             elif not stripped and current is not body \
@@ -316,10 +337,24 @@ class _DocParts:
         for kind, name, text_lines in parts:
             text = (text_lines[0] + '\n' + textwrap.dedent(
                 '\n'.join(text_lines[1:]))).strip()
-            if kind == '@':
-                self.args[name] = text
-            else:
+            if kind != '@':
                 self.sections.append((kind, text))
+                continue
+            described = self.args if name in args else self.features
+            if described.get(name):
+                text = described[name] + '\n\n' + text
+            described[name] = text.strip()
+
+
+def _describable(entity: Entity) -> Tuple[List[str], List[str]]:
+    """The member and feature names that ENTITY's doc block may
+    describe; the entry also shows a description of each branch of a
+    union."""
+    names = entity.doc_members()
+    if isinstance(entity, UnionType):
+        names += [variant.name for variant in entity.variants
+                  if variant.name not in names]
+    return names, entity.doc_features()
 
 
 def _source_key(info: Optional[QAPISourceInfo]) -> Tuple[int, ...]:
@@ -337,12 +372,14 @@ class _Builder:
         self.manual = manual
         self.anchors: Dict[str, str] = {}       # definition -> anchor
         self.builtins: Dict[str, Builtin] = {}
-        self.heading_slugs: Dict[str, int] = {}
-        self.level = 0                          # of the last heading
+        # Every anchor given or reserved, for headings to avoid.
+        self.taken = set(FIXED_ANCHORS)
         for entity in schema.definitions:
             prefix = ('command' if isinstance(entity, Command) else
                       'event' if isinstance(entity, Event) else 'type')
             self.anchors[entity.name] = '%s-%s' % (prefix, entity.name)
+        self.taken.update(self.anchors.values())
+        self.taken.update('builtin-' + name for name in BUILTIN_MEANING)
 
     # Links
 
@@ -416,9 +453,9 @@ class _Builder:
             kind = 'event'
         else:
             kind = entity.meta
-        entry = Entry(kind, entity.name, self.anchors[entity.name],
-                      self.level + 1)
-        parts = _DocParts(entity.doc)
+        # Its level is set once every heading is known.
+        entry = Entry(kind, entity.name, self.anchors[entity.name], 2)
+        parts = _DocParts(entity.doc, *_describable(entity))
         entry.cond = only_if(entity.ifcond)
         entry.body = self.blocks(parts.body)
         if isinstance(entity, EnumType):
@@ -445,10 +482,11 @@ class _Builder:
         entry.prominent = [feat.name for feat in entry.features
                            if feat.prominent]
         for tag, text in parts.sections:
+            # A tag given twice (2012 form) keeps both texts.
             if tag == 'Since':
-                entry.since = text
+                entry.since = '; '.join(filter(None, [entry.since, text]))
             elif tag == 'Returns':
-                entry.returns_text = self.blocks(text)
+                entry.returns_text += self.blocks(text)
             else:
                 entry.sections.append(Section(tag, self.blocks(text)))
         return entry
@@ -510,8 +548,7 @@ class _Builder:
         for section in doc.sections:
             if section.tag and section.tag.startswith('='):
                 title = section.lines[0]
-                self.level = len(section.tag)
-                items.append(Heading(self.level,
+                items.append(Heading(len(section.tag),
                                      parse_inlines(title, self.resolve),
                                      self.heading_anchor(title)))
                 text = '\n'.join(section.lines[1:]).strip('\n')
@@ -524,9 +561,13 @@ class _Builder:
     def heading_anchor(self, title: str) -> str:
         slug = re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-') \
             or 'section'
-        count = self.heading_slugs.get(slug, 0) + 1
-        self.heading_slugs[slug] = count
-        return 'sec-' + slug + ('' if count == 1 else '-%d' % count)
+        anchor = 'sec-' + slug
+        count = 1
+        while anchor in self.taken:
+            count += 1
+            anchor = 'sec-%s-%d' % (slug, count)
+        self.taken.add(anchor)
+        return anchor
 
     def build(self) -> None:
         schema = self.schema
@@ -548,15 +589,26 @@ class _Builder:
             manual.title_in_items = True
         else:
             manual.title = 'Reference of %s' % manual.source
-        # The title is level 1; the outermost other headings level 2.
-        rest = manual.sections()
-        top = min((item.level for item in rest if isinstance(item, Heading)),
-                  default=1)
-        for item in rest:
-            if isinstance(item, (Heading, Entry)):
-                item.level = min(item.level - top + 2, 6)
+        self.normalise_levels()
         manual.builtins = sorted(self.builtins.values(),
                                  key=lambda b: b.name)
+
+
+    def normalise_levels(self) -> None:
+        """The title alone at level 1: the outermost other headings at
+        level 2, a heading at most one below the one before it, an
+        entry one below the heading it follows (at 2 before any)."""
+        rest = self.manual.sections()
+        top = min((item.level for item in rest if isinstance(item, Heading)),
+                  default=2)
+        last = 1                        # the level of the last heading
+        for item in rest:
+            if isinstance(item, Heading):
+                last = max(2, min(item.level - top + 2, last + 1,
+                                  MAX_LEVEL - 1))
+                item.level = last
+            elif isinstance(item, Entry):
+                item.level = last + 1
 
 
 def build_manual(schema: QAPISchema, name: str, source: str) -> Manual:
