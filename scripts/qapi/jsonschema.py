@@ -6,7 +6,8 @@ One document, qapi-schema.json, from the checked model
 
   $defs/TYPE          every named type, built-ins included, as the input
                       visitor takes it: objects strict (an unknown member
-                      is refused)
+                      is refused: additionalProperties for a struct,
+                      unevaluatedProperties for a union)
   $defs/TYPE:members  an object type's members without the strictness,
                       for composing: a union's base with a branch, a
                       branch that is itself a union
@@ -16,9 +17,9 @@ One document, qapi-schema.json, from the checked model
   $defs/event:NAME    an event (event, data, timestamp)
 
 and the root accepts exactly the requests of the schema's commands: a
-oneOf keyed by "execute".  Strictness survives composition because the
-composed objects say unevaluatedProperties: false at their top, never
-additionalProperties below it.  'if' conditions are not evaluated: what
+oneOf keyed by "execute".  Strictness survives composition because a
+union says unevaluatedProperties: false at its top, and what it composes
+(its branches' TYPE:members) says nothing about other members.  'if' conditions are not evaluated: what
 they guard is described, with the condition in a $comment.
 """
 
@@ -131,8 +132,19 @@ class JSONSchemaBuilder(SchemaVisitor):
         return _ref('%s:members' % entity.name)
 
     def strict(self, entity: ObjectType) -> Schema:
-        return {'allOf': [self.composable(entity)],
-                'unevaluatedProperties': False}
+        """ENTITY as the input visitor takes it: no member it lacks.  A
+        struct lists its members (its base's included) and closes with
+        additionalProperties; a union composes its base with a branch,
+        so it closes with unevaluatedProperties, over both at once.
+        (Validators re-evaluate what unevaluatedProperties looks
+        through: a recursive struct, such as a backing chain, would cost
+        twice as much per level if every object said it.)"""
+        if isinstance(entity, UnionType):
+            return {'allOf': [self.composable(entity)],
+                    'unevaluatedProperties': False}
+        schema = self.members(entity)
+        schema['additionalProperties'] = False
+        return schema
 
     # Visitor
 

@@ -52,6 +52,8 @@ SMALL = """
 { 'command': 'set-accel', 'data': { '*accel': 'Accel', '*p': 'Plain' } }
 { 'event': 'IMAGE_CHANGED', 'data': { '*size': 'size' } }
 { 'event': 'IMAGE_RESIZED', 'data': { 'device': 'str', '*size': 'size' } }
+{ 'struct': 'Chain', 'data': { 'file': 'str', '*backing': 'Chain' } }
+{ 'command': 'query-chain', 'returns': 'Chain' }
 """
 
 
@@ -205,6 +207,21 @@ class JSONSchemaTest(unittest.TestCase):
         self.assertFalse(valid('Accel', 'xen'))
         self.assertEqual(document['$defs']['Plain'],
                          {'type': 'string', 'enum': ['a', 'b']})
+        # A struct closes itself (additionalProperties), so a recursive
+        # one validates level by level: a backing chain of 60 images
+        # (with unevaluatedProperties at every level, a validator
+        # re-evaluates each level twice: 2^60 steps).
+        self.assertIs(document['$defs']['Chain']['additionalProperties'],
+                      False)
+        chain: Dict[str, Any] = {'file': 'base'}
+        for level in range(60):
+            chain = {'file': 'f%d' % level, 'backing': chain}
+        self.assertTrue(valid('reply:query-chain', {'return': chain}))
+        deepest = chain
+        while 'backing' in deepest['backing']:
+            deepest = deepest['backing']
+        deepest['backing']['extra'] = 1
+        self.assertFalse(valid('reply:query-chain', {'return': chain}))
 
     def test_every_accepted_schema(self) -> None:
         """Every schema the generator cases accept (NAME.json with a
