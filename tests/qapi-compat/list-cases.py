@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from casedir import MESON_BUILD, cases_in_dir
-from caselist import replace_in_meson
+from caselist import rewrite_meson
 
 
 def main() -> int:
@@ -27,17 +27,7 @@ def main() -> int:
         for name in cases:
             print(name)
         return 0
-    old = MESON_BUILD.read_text(encoding='utf-8')
-    try:
-        new = replace_in_meson(old, cases, str(MESON_BUILD))
-    except ValueError as err:
-        print('list-cases.py: %s' % err, file=sys.stderr)
-        return 1
-    if new != old:
-        MESON_BUILD.write_text(new, encoding='utf-8')
-    print('%s: %s, %d cases' % (MESON_BUILD, 'rewritten' if new != old
-                                else 'unchanged', len(cases)))
-    return 0
+    return rewrite_meson(MESON_BUILD, cases)
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ list and run-case.py --check-listed compares it with the directory.
 """
 
 import re
+import sys
 from pathlib import Path
 from typing import List, Tuple
 
@@ -64,6 +65,22 @@ def replace_in_meson(text: str, cases: List[str],
     begin, end = _block_bounds([line.rstrip('\n') for line in lines], where)
     return (''.join(lines[:begin + 1]) + format_meson(cases)
             + ''.join(lines[end:]))
+
+
+def rewrite_meson(meson_file: Path, cases: List[str]) -> int:
+    """Rewrite the list of MESON_FILE to CASES (list-cases.py --write),
+    saying what was done; the exit status."""
+    old = meson_file.read_text(encoding='utf-8')
+    try:
+        new = replace_in_meson(old, cases, str(meson_file))
+    except ValueError as err:
+        print('list-cases.py: %s' % err, file=sys.stderr)
+        return 1
+    if new != old:
+        meson_file.write_text(new, encoding='utf-8')
+    print('%s: %s, %d cases' % (meson_file, 'rewritten' if new != old
+                                else 'unchanged', len(cases)))
+    return 0
 
 
 def check_listed(meson_file: Path, present: List[str],

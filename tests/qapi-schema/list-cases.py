@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from caselist import (MESON_BUILD, cases_in_dir, format_meson,
-                      replace_in_meson)
+                      rewrite_meson)
 
 
 def main() -> int:
@@ -29,17 +29,7 @@ def main() -> int:
     if args.meson:
         sys.stdout.write(format_meson(cases))
     elif args.write:
-        old = MESON_BUILD.read_text(encoding='utf-8')
-        try:
-            new = replace_in_meson(old, cases, str(MESON_BUILD))
-        except ValueError as err:
-            print('list-cases.py: %s' % err, file=sys.stderr)
-            return 1
-        if new == old:
-            print('%s: unchanged, %d cases' % (MESON_BUILD, len(cases)))
-        else:
-            MESON_BUILD.write_text(new, encoding='utf-8')
-            print('%s: rewritten, %d cases' % (MESON_BUILD, len(cases)))
+        return rewrite_meson(MESON_BUILD, cases)
     else:
         for name in cases:
             print(name)
